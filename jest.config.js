@@ -1,0 +1,36 @@
+// Jest under native ESM (NestJS 12 is ESM-only): run through
+// `node --experimental-vm-modules`, TypeScript compiled by @swc/jest with
+// decorator metadata (without it constructor injection silently gets undefined).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': swc },
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/setup/env.ts'],
+};
+
+/** @type {import('jest').Config} */
+export default {
+  // Suites share real Postgres/Redis and fixed ports: run them one at a time.
+  maxWorkers: 1,
+  testTimeout: 30_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,8 @@
+import type { MigrationInterface } from 'typeorm';
+
+/**
+ * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a
+ * new file beside this one and appends it here; a test checks that every file
+ * in this folder is listed (an unlisted migration would silently never run).
+ */
+export const migrations: Array<new () => MigrationInterface> = [];

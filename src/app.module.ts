@@ -1,0 +1,39 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ClockModule } from './common/clock/clock.module.js';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { createValidationPipe } from './common/http/validation.pipe.js';
+import { ConfigModule } from './config/config.module.js';
+import type { Config } from './config/config.types.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { StoreModule } from './store/store.module.js';
+
+/**
+ * The application: infrastructure modules (config, logging, clock, database,
+ * store) and the feature modules. Built from a configuration that was
+ * validated before Nest started (`loadConfig()` in main.ts, `testConfig()` in tests).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        ClockModule,
+        DatabaseModule,
+        StoreModule,
+        HealthModule,
+        MetricsModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

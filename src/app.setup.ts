@@ -1,0 +1,47 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { noStoreMiddleware } from './common/http/http.middleware.js';
+import { APP_CONFIG, type AppConfig } from './config/config.types.js';
+import { requestIdMiddleware } from './logging/request-id.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { setupOpenApi } from './openapi/openapi.setup.js';
+
+/**
+ * The HTTP conventions of PROTOCOL.md, in one place and in order, shared by
+ * main.ts and the e2e tests (which must test the app as it really runs).
+ * The application must be created with `{ bodyParser: false, bufferLogs: true }`.
+ */
+export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestIdMiddleware);
+  app.use(app.get(MetricsService).middleware);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Plain-http development (a phone on the LAN) must not be upgraded to https.
+          upgradeInsecureRequests: config.publicUrl.startsWith('https://') ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.isProduction ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    }),
+  );
+  app.use(noStoreMiddleware);
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: true,
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+      maxAge: 600,
+    });
+  }
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
+  if (config.apiDocs) setupOpenApi(app, config.publicUrl);
+  return app;
+}

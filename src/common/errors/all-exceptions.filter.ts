@@ -1,0 +1,101 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { requestIdOf } from '../../logging/request-id.js';
+import { AppError } from './app-error.js';
+import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './error-codes.js';
+
+/** Codes for errors Nest or Express raise themselves, by HTTP status. */
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'validation.failed',
+  401: 'auth.unauthenticated',
+  403: 'auth.forbidden',
+  404: 'not_found',
+  405: 'not_found',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'validation.failed',
+  429: 'rate_limited',
+  503: 'store.unavailable',
+};
+
+const DEFAULT_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  'validation.failed': 'The request is not valid.',
+  not_found: 'No such route or resource.',
+  payload_too_large: 'The request body is too large.',
+  internal: 'Something went wrong on our side; the request id has been logged.',
+};
+
+/** What body-parser (inside Express) throws for a bad body. */
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+/**
+ * The one mapping from any thrown error to the error envelope of PROTOCOL.md:
+ * domain errors (`AppError`) keep their code and status; Nest's and Express's
+ * own errors (unknown route, malformed JSON, oversize body, …) get the code of
+ * their status; anything else is a 500 `internal`, logged with its request id
+ * and stack, never shown to the client.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const requestId = requestIdOf(req);
+    const { status, envelope, headers } = this.toEnvelope(exception, requestId);
+
+    if (status >= 500 && envelope.code === 'internal') {
+      const error = exception instanceof Error ? exception : new Error(String(exception));
+      this.logger.error({ err: error, requestId }, `Unexpected error on ${req.method} ${req.route?.path ?? 'unmatched route'}`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status).json(envelope);
+  }
+
+  private toEnvelope(
+    exception: unknown,
+    requestId: string,
+  ): { status: number; envelope: ErrorEnvelope; headers?: Record<string, string> } {
+    if (exception instanceof AppError) {
+      const envelope: ErrorEnvelope = { code: exception.code, message: exception.message, requestId };
+      if (exception.details) envelope.details = exception.details;
+      return { status: exception.status, envelope, headers: exception.headers };
+    }
+    const status = statusOf(exception);
+    const code = status === undefined ? 'internal' : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation.failed'));
+    return {
+      status: ERROR_STATUS[code],
+      envelope: { code, message: messageOf(exception, code), requestId },
+    };
+  }
+}
+
+function statusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const e = exception as BodyParserError;
+  if (e instanceof Error && typeof e.status === 'number' && e.expose) return e.status;
+  return undefined;
+}
+
+function messageOf(exception: unknown, code: ErrorCode): string {
+  const e = exception as BodyParserError;
+  if (e?.type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (e?.type === 'entity.too.large') return DEFAULT_MESSAGES.payload_too_large!;
+  if (code === 'not_found') return DEFAULT_MESSAGES.not_found!;
+  if (code === 'internal') return DEFAULT_MESSAGES.internal!;
+  if (exception instanceof HttpException && code !== 'validation.failed') return exception.message;
+  return DEFAULT_MESSAGES[code] ?? 'The request could not be processed.';
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EnvSchema, type Env } from './env.schema.js';
+import type { Config } from './config.types.js';
+
+/** A configuration problem: start-up stops with this one-line message, no stack trace. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type EnvSource = Record<string, string | undefined>;
+
+/** Validates an environment and builds the typed namespaces. Throws `ConfigError`. */
+export function parseConfig(source: EnvSource): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const problems = productionProblems(env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return build(env);
+}
+
+/** NODE_ENV=production refuses settings that are only safe on a laptop. */
+function productionProblems(env: Env): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when NODE_ENV=production (the https:// origin users see)');
+  } else if (!env.PUBLIC_URL.startsWith('https://')) {
+    problems.push('PUBLIC_URL: must be an https:// origin when NODE_ENV=production');
+  }
+  if (!env.DATABASE_URL) {
+    problems.push('DATABASE_URL: required when NODE_ENV=production (the embedded database is for development only)');
+  }
+  return problems;
+}
+
+function build(env: Env): Config {
+  const isProduction = env.NODE_ENV === 'production';
+  const publicUrl = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).origin;
+  const dataDir = resolve(env.DATA_DIR);
+  return {
+    app: {
+      env: env.NODE_ENV,
+      isProduction,
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl,
+      dataDir,
+      rateLimits: env.RATE_LIMITS,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      bodyLimit: env.BODY_LIMIT.toLowerCase(),
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+      apiDocs: env.API_DOCS,
+    },
+    database: {
+      mode: env.DATABASE_URL ? 'external' : 'embedded',
+      url: env.DATABASE_URL,
+      dataDir: env.DATA_DIR === 'memory://' ? 'memory://' : resolve(dataDir, 'postgres'),
+      poolSize: env.DATABASE_URL ? env.DATABASE_POOL_SIZE : 1,
+      migrateOnStart: env.DATABASE_MIGRATE_ON_START,
+    },
+    store: {
+      mode: env.REDIS_URL ? 'redis' : 'memory',
+      url: env.REDIS_URL,
+      timeoutMs: env.STORE_TIMEOUT_MS,
+      keyPrefix: env.STORE_KEY_PREFIX,
+    },
+    log: { level: env.LOG_LEVEL },
+  };
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim());
+}
+
+/**
+ * The process's configuration: `.env` in the working directory (if any) under
+ * the real environment, validated once. The only reader of `process.env`.
+ */
+export function loadConfig(options: { dotenv?: boolean } = {}): Config {
+  const file = resolve('.env');
+  if (options.dotenv !== false && existsSync(file)) {
+    // Variables already set in the environment win over the file.
+    process.loadEnvFile(file);
+  }
+  return parseConfig(process.env);
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for the process environment. Every variable ScanGate reads is
+ * declared here (and explained in `.env.example`); `config.loader.ts` is the only
+ * place that hands `process.env` to it. Messages name what is expected and never
+ * echo the value, because some values (DATABASE_URL, REDIS_URL) carry passwords.
+ */
+
+const onOff = (fallback: 'on' | 'off') =>
+  z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'expected "on" or "off"' })
+    .default(fallback)
+    .transform((v) => v === 'on' || v === 'true' || v === '1');
+
+const int = (min: number, max: number, fallback: number, what = 'an integer') =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      error: `expected ${what} from ${min} to ${max}`,
+    })
+    .transform(Number);
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        const parsed = new URL(v);
+        return protocols.includes(parsed.protocol) && parsed.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected ${what}` },
+  );
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const EnvSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { error: 'expected development, production or test' })
+    .default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(1, 65535, 3000, 'a port number'),
+  PUBLIC_URL: optional(url(['http:', 'https:'], 'an http(s) origin such as https://login.example.com')),
+  DATA_DIR: z.string().min(1).default('./data'),
+
+  DATABASE_URL: optional(url(['postgres:', 'postgresql:'], 'a postgres:// connection URL')),
+  DATABASE_POOL_SIZE: int(1, 200, 10, 'a pool size'),
+  DATABASE_MIGRATE_ON_START: onOff('on'),
+
+  REDIS_URL: optional(url(['redis:', 'rediss:'], 'a redis:// or rediss:// URL')),
+  STORE_TIMEOUT_MS: int(50, 1000, 500, 'a timeout in milliseconds'),
+  STORE_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,40}$/, { error: 'expected up to 40 letters, digits, ":", "_" or "-"' })
+    .default('scangate:'),
+
+  RATE_LIMITS: onOff('on'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/, {
+      error: 'expected false, true, a hop count, or a comma-separated list of addresses/CIDRs (loopback, uniquelocal, 10.0.0.0/8, …)',
+    })
+    .default('false'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .every((o) => {
+            try {
+              const u = new URL(o);
+              return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === o;
+            } catch {
+              return false;
+            }
+          }),
+      { error: 'expected a comma-separated list of origins such as https://app.example.com (no path, no trailing slash)' },
+    ),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, { error: 'expected a size such as 100kb or 1mb' })
+    .default('100kb'),
+  SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000, 'a duration in milliseconds'),
+  API_DOCS: onOff('on'),
+
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;

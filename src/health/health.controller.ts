@@ -1,0 +1,80 @@
+import { Controller, Get, HttpCode, Inject, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AppError } from '../common/errors/app-error.js';
+import { STORE, type Store } from '../store/store.js';
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * Probes for orchestrators and load balancers. `live`: the process answers.
+ * `ready`: Postgres and the store (Redis) answer within a second, and the
+ * instance is not shutting down; otherwise 503 with the error envelope,
+ * whose details name what is down.
+ */
+@ApiTags('operations')
+@Controller('health')
+export class HealthController implements BeforeApplicationShutdown {
+  private shuttingDown = false;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(STORE) private readonly store: Store,
+  ) {}
+
+  @Get('live')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness: the process is up' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: Postgres and the store answer' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: 'up', store: 'up' } } } })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down or the instance is shutting down',
+    schema: {
+      example: {
+        code: 'store.unavailable',
+        message: 'Not ready: store is down.',
+        requestId: '5f0c…',
+        details: [{ path: 'store', message: 'down' }],
+      },
+    },
+  })
+  async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
+    if (this.shuttingDown) {
+      throw new AppError('store.unavailable', 'Not ready: the instance is shutting down.', [
+        { path: 'instance', message: 'shutting down' },
+      ]);
+    }
+    try {
+      await this.health.check([
+        () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('store')
+            .attempt(() => this.store.ping())
+            .withTimeout(CHECK_TIMEOUT_MS),
+      ]);
+      return { status: 'ok', checks: { database: 'up', store: 'up' } };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const failed = Object.keys((error.getResponse() as { error?: Record<string, unknown> }).error ?? {});
+      throw new AppError(
+        'store.unavailable',
+        `Not ready: ${failed.join(' and ') || 'a dependency'} ${failed.length > 1 ? 'are' : 'is'} down.`,
+        failed.map((path) => ({ path, message: 'down' })),
+      );
+    }
+  }
+
+  beforeApplicationShutdown(): void {
+    // Load balancers stop sending new requests while in-flight ones finish.
+    this.shuttingDown = true;
+  }
+}

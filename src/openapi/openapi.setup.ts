@@ -1,0 +1,31 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { VERSION } from '../version.js';
+
+export const OPENAPI_UI_PATH = 'api/docs';
+export const OPENAPI_JSON_PATH = 'api/docs-json';
+
+/** The OpenAPI document of every route the application serves. */
+export function buildOpenApiDocument(app: INestApplication, publicUrl: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('ScanGate')
+    .setDescription(
+      'QR-code login backend: QR sessions, accounts and tokens, third-party QR login, admin API. ' +
+        'Every error is `{ code, message, requestId }` (PROTOCOL.md § Errors).',
+    )
+    .setVersion(VERSION)
+    .addServer(publicUrl)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Serves the UI at `/api/docs` and the JSON at `/api/docs-json`. */
+export function setupOpenApi(app: INestApplication, publicUrl: string): void {
+  const document = buildOpenApiDocument(app, publicUrl);
+  SwaggerModule.setup(OPENAPI_UI_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    yamlDocumentUrl: 'api/docs-yaml',
+    customSiteTitle: 'ScanGate API',
+  });
+}
