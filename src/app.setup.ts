@@ -1,8 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { noStoreMiddleware } from './common/http/http.middleware.js';
 import { APP_CONFIG, type AppConfig } from './config/config.types.js';
+import { AppLogger } from './logging/app.logger.js';
 import { requestIdMiddleware } from './logging/request-id.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.setup.js';
@@ -14,7 +14,7 @@ import { setupOpenApi } from './openapi/openapi.setup.js';
  */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.flushLogs();
 
   app.set('trust proxy', config.trustProxy);

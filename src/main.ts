@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { ConfigError, loadConfig } from './config/config.loader.js';
 import type { Config } from './config/config.types.js';
+import { AppLogger } from './logging/app.logger.js';
 import { VERSION } from './version.js';
 
 const startedAt = performance.now();
@@ -36,7 +36,7 @@ try {
   fail(`could not start: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-const logger = app.get(Logger);
+const logger = app.get(AppLogger);
 printBanner(config, Math.round(performance.now() - startedAt));
 if (config.app.isProduction && !config.app.rateLimits) {
   logger.warn('RATE_LIMITS=off: every rate limit is disabled', 'Startup');

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_CONFIG, type LogConfig } from '../config/config.types.js';
 import { redactPaths, redactUrl, REDACTED } from './log-redaction.js';
 import { requestIdOf } from './request-id.js';
+import { AppLogger } from './app.logger.js';
 
 /** Where log lines go: stdout, or a memory stream in tests (`overrideProvider`). */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -54,5 +55,7 @@ class LogDestinationModule {}
       }),
     }),
   ],
+  providers: [AppLogger],
+  exports: [AppLogger],
 })
 export class LoggingModule {}

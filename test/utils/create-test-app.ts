@@ -8,6 +8,13 @@ import { LOG_DESTINATION } from '../../src/logging/logging.module.js';
 import { MemoryLog } from './memory-log.js';
 import { testConfig } from './test-config.js';
 
+/**
+ * nestjs-pino builds one pino-http logger per process (per test file under
+ * jest) on first use, with the first app's destination and level: every app a
+ * test file creates therefore shares this one log.
+ */
+const sharedLog = new MemoryLog();
+
 export interface TestApp {
   app: NestExpressApplication;
   /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
@@ -29,7 +36,7 @@ export async function createTestApp(
   } = {},
 ): Promise<TestApp> {
   const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
-  const log = new MemoryLog();
+  const log = sharedLog;
   let builder = Test.createTestingModule({
     imports: [AppModule.forRoot(config)],
     controllers: options.controllers ?? [],

@@ -16,4 +16,18 @@ export class MemoryLog extends Writable {
   entries(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
+
+  /**
+   * The first entry matching `predicate`, waiting for it: a request's log line
+   * is written when the response finishes, which can be after the client has it.
+   */
+  async waitFor(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs = 2_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.entries().find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('no matching log entry');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }

@@ -91,9 +91,11 @@ function statusOf(exception: unknown): number | undefined {
 }
 
 function messageOf(exception: unknown, code: ErrorCode): string {
-  const e = exception as BodyParserError;
+  // Express's own errors reach the filter wrapped by Nest, the original as `cause`.
+  const e = ((exception as { cause?: unknown })?.cause ?? exception) as BodyParserError;
   if (e?.type === 'entity.parse.failed') return 'The request body is not valid JSON.';
   if (e?.type === 'entity.too.large') return DEFAULT_MESSAGES.payload_too_large!;
+  if (e instanceof URIError) return 'The request URL is not valid (bad percent-encoding).';
   if (code === 'not_found') return DEFAULT_MESSAGES.not_found!;
   if (code === 'internal') return DEFAULT_MESSAGES.internal!;
   if (exception instanceof HttpException && code !== 'validation.failed') return exception.message;

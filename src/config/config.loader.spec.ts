@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseConfig } from './config.loader.js';
+
+const problemsOf = (env: Record<string, string>): string => {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseConfig', () => {
+  it('gives a working zero-configuration setup: embedded database, in-process store, port 3000', () => {
+    const config = parseConfig({});
+    expect(config.app).toMatchObject({ env: 'development', port: 3000, publicUrl: 'http://localhost:3000', rateLimits: true });
+    expect(config.database).toMatchObject({ mode: 'embedded', poolSize: 1, migrateOnStart: true });
+    expect(config.database.dataDir).toMatch(/[/\\]data[/\\]postgres$/);
+    expect(config.store).toMatchObject({ mode: 'memory', timeoutMs: 500, keyPrefix: 'scangate:' });
+  });
+
+  it('uses real Postgres and Redis when their URLs are set', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/scangate',
+      REDIS_URL: 'redis://:secret@cache:6379/0',
+      DATABASE_POOL_SIZE: '20',
+    });
+    expect(config.database).toMatchObject({ mode: 'external', url: 'postgres://u:p@db:5432/scangate', poolSize: 20 });
+    expect(config.store).toMatchObject({ mode: 'redis', url: 'redis://:secret@cache:6379/0' });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseConfig({ DATABASE_URL: '', REDIS_URL: '' }).database.mode).toBe('embedded');
+  });
+
+  it.each([
+    ['PORT', 'not-a-port', /PORT: expected a port number from 1 to 65535/],
+    ['PORT', '70000', /PORT: expected a port number/],
+    ['DATABASE_URL', 'mysql://x@y/z', /DATABASE_URL: expected a postgres:\/\/ connection URL/],
+    ['DATABASE_URL', 'not a url', /DATABASE_URL: expected a postgres:\/\//],
+    ['REDIS_URL', 'http://cache:6379', /REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
+    ['PUBLIC_URL', 'login.example.com', /PUBLIC_URL: expected an http\(s\) origin/],
+    ['RATE_LIMITS', 'maybe', /RATE_LIMITS: expected "on" or "off"/],
+    ['NODE_ENV', 'staging', /NODE_ENV: expected development, production or test/],
+    ['CORS_ORIGINS', 'https://a.example.com/path', /CORS_ORIGINS: expected a comma-separated list of origins/],
+    ['TRUST_PROXY', 'sometimes', /TRUST_PROXY: expected false, true, a hop count/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL: expected one of/],
+    ['BODY_LIMIT', 'big', /BODY_LIMIT: expected a size/],
+  ])('refuses %s=%s with a message naming the variable and what is expected', (name, value, message) => {
+    expect(problemsOf({ [name]: value })).toMatch(message);
+  });
+
+  it('never echoes a refused value (URLs can carry passwords)', () => {
+    const message = problemsOf({ DATABASE_URL: 'mysql://admin:hunter2@db/x' });
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('names every bad variable on one line', () => {
+    const message = problemsOf({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(/PORT: .*; LOG_LEVEL: /);
+  });
+
+  describe('NODE_ENV=production', () => {
+    const prod = { NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', DATABASE_URL: 'postgres://u@db/s' };
+
+    it('accepts a safe setup', () => {
+      const config = parseConfig(prod);
+      expect(config.app.isProduction).toBe(true);
+      expect(config.app.publicUrl).toBe('https://login.example.com');
+    });
+
+    it('refuses a missing PUBLIC_URL', () => {
+      expect(problemsOf({ ...prod, PUBLIC_URL: '' })).toMatch(/PUBLIC_URL: required when NODE_ENV=production/);
+    });
+
+    it('refuses an http:// PUBLIC_URL', () => {
+      expect(problemsOf({ ...prod, PUBLIC_URL: 'http://login.example.com' })).toMatch(/PUBLIC_URL: must be an https:\/\/ origin/);
+    });
+
+    it('refuses the embedded database', () => {
+      expect(problemsOf({ ...prod, DATABASE_URL: '' })).toMatch(/DATABASE_URL: required when NODE_ENV=production/);
+    });
+  });
+
+  it('parses TRUST_PROXY into what Express expects', () => {
+    expect(parseConfig({ TRUST_PROXY: 'true' }).app.trustProxy).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '2' }).app.trustProxy).toBe(2);
+    expect(parseConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).app.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+  });
+
+  it('normalises PUBLIC_URL to an origin and lists CORS origins', () => {
+    const config = parseConfig({ PUBLIC_URL: 'https://login.example.com/', CORS_ORIGINS: 'https://a.example.com, https://b.example.com' });
+    expect(config.app.publicUrl).toBe('https://login.example.com');
+    expect(config.app.corsOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+  });
+});
