@@ -28,6 +28,8 @@ try {
   app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    // A failed start prints our one line below, not Nest's buffered stack trace.
+    autoFlushLogs: false,
     abortOnError: false,
   });
   configureApp(app);

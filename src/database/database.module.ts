@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { DATABASE_CONFIG, type DatabaseConfig } from '../config/config.types.js';
@@ -8,6 +8,22 @@ import { runPendingMigrations } from './migration.runner.js';
 
 @Module({ providers: [EmbeddedPostgres], exports: [EmbeddedPostgres] })
 class EmbeddedPostgresModule {}
+
+/** Stops the embedded server at shutdown, after the pool that uses it. */
+@Injectable()
+class EmbeddedPostgresShutdown implements OnApplicationShutdown {
+  constructor(
+    private readonly embedded: EmbeddedPostgres,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.embedded.running) return;
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.embedded.stop();
+    new Logger('Database').log('Embedded database stopped');
+  }
+}
 
 /**
  * Postgres through TypeORM: the server at `DATABASE_URL`, or the embedded one
@@ -26,9 +42,10 @@ class EmbeddedPostgresModule {}
         return {
           ...dataSourceOptions(config, url),
           autoLoadEntities: true,
-          // The embedded server is up by now; a real one may still be starting.
-          retryAttempts: config.mode === 'external' ? 10 : 0,
-          retryDelay: 3_000,
+          // The embedded server is up by now; a real one may still be starting
+          // (compose), but a wrong URL should not keep a newcomer waiting long.
+          retryAttempts: config.mode === 'external' ? 5 : 0,
+          retryDelay: 2_000,
         };
       },
       dataSourceFactory: async (options?: DataSourceOptions) => {
@@ -38,6 +55,8 @@ class EmbeddedPostgresModule {}
         return dataSource;
       },
     }),
+    EmbeddedPostgresModule,
   ],
+  providers: [EmbeddedPostgresShutdown],
 })
 export class DatabaseModule {}

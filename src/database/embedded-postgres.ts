@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
@@ -18,8 +18,7 @@ import { join } from 'node:path';
  * pid refuses a second process instead of letting two corrupt the files.
  */
 @Injectable()
-export class EmbeddedPostgres implements OnApplicationShutdown {
-  private readonly logger = new Logger('Database');
+export class EmbeddedPostgres {
   private db?: PGlite;
   private server?: PGLiteSocketServer;
   private lockFile?: string;
@@ -59,12 +58,6 @@ export class EmbeddedPostgres implements OnApplicationShutdown {
         if (lockFile) await rm(lockFile, { force: true });
       }
     }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (!this.running) return;
-    await this.stop();
-    this.logger.log('Embedded database stopped');
   }
 }
 

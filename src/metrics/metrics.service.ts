@@ -29,7 +29,9 @@ export class MetricsService {
     const end = this.httpDuration.startTimer();
     res.once('finish', () => {
       // Only the route template is a label: raw paths would explode cardinality.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // Nest answers unknown paths from a catch-all route ({/*splat}): "unmatched".
+      const template = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : undefined;
+      const route = template && !(res.statusCode === 404 && template.includes('*')) ? template : 'unmatched';
       end({ method: req.method, route, status_code: String(res.statusCode) });
     });
     next();

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
@@ -32,13 +32,14 @@ export async function createTestApp(
   options: {
     config?: Config;
     controllers?: Type[];
+    imports?: Array<Type | DynamicModule>;
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   } = {},
 ): Promise<TestApp> {
   const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
   const log = sharedLog;
   let builder = Test.createTestingModule({
-    imports: [AppModule.forRoot(config)],
+    imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
     controllers: options.controllers ?? [],
   })
     .overrideProvider(LOG_DESTINATION)
