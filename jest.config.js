@@ -28,6 +28,7 @@ export default {
   // Suites share real Postgres/Redis and fixed ports: run them one at a time.
   maxWorkers: 1,
   testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/test/setup/summary.reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },

@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Inject, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, HttpCode, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppError } from '../common/errors/app-error.js';
-import { STORE, type Store } from '../store/store.js';
+import { StoreHealthIndicator } from '../store/store.health.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
@@ -21,7 +21,7 @@ export class HealthController implements BeforeApplicationShutdown {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    @Inject(STORE) private readonly store: Store,
+    private readonly store: StoreHealthIndicator,
   ) {}
 
   @Get('live')
@@ -58,7 +58,11 @@ export class HealthController implements BeforeApplicationShutdown {
         () =>
           this.indicators
             .check('store')
-            .attempt(() => this.store.ping())
+            .attempt(async () => {
+              const health = await this.store.check();
+              if (!health.up) throw new Error(health.error);
+              return { mode: health.mode };
+            })
             .withTimeout(CHECK_TIMEOUT_MS),
       ]);
       return { status: 'ok', checks: { database: 'up', store: 'up' } };

@@ -1,0 +1,53 @@
+import type { RedisOptions } from 'ioredis';
+import type { RedisClientOptions } from '@keyv/redis';
+import type { StoreConfig } from '../config/config.types.js';
+
+/**
+ * Connection settings for both Redis clients (the store's ioredis and the
+ * cache's node-redis), chosen to FAIL FAST: a request must get a 503 within
+ * `STORE_TIMEOUT_MS`, never hang on a dead Redis nor queue work for later.
+ *
+ * - No offline queue: while disconnected, a command is rejected at once instead
+ *   of waiting for a reconnect that may never come.
+ * - A command timeout of `timeoutMs`: a frozen or overloaded Redis cannot hold a
+ *   request (with ioredis this covers `SUBSCRIBE` and `PING` too; node-redis's
+ *   stops once a command is written, so `FailFastKeyvRedis` bounds cache calls).
+ * - No retry of a command that was in flight when the connection dropped: the
+ *   caller decides, since it cannot know whether it ran.
+ * - Reconnect forever, backing off to at most a second, so service comes back
+ *   by itself after an outage or a Redis restart.
+ */
+export const CONNECT_TIMEOUT_MS = 1_000;
+export const MAX_RECONNECT_DELAY_MS = 1_000;
+
+/** Wait before reconnect attempt `attempt` (1, 2, …): 100 ms more each time, capped. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(Math.max(attempt, 1) * 100, MAX_RECONNECT_DELAY_MS);
+}
+
+/** ioredis options for the store's command connection (the subscriber is its `duplicate()`). */
+export function storeRedisOptions(config: StoreConfig): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: true,
+    commandTimeout: config.timeoutMs,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelayMs,
+  };
+}
+
+/** node-redis options for the cache's client (`@keyv/redis` is built on node-redis). */
+export function cacheRedisOptions(config: StoreConfig, url: string): RedisClientOptions {
+  return {
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: config.timeoutMs },
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number) => reconnectDelayMs(retries + 1),
+    },
+  };
+}

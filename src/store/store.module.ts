@@ -1,0 +1,38 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { CacheModule } from '@nestjs/cache-manager';
+import { Clock } from '../common/clock/clock.js';
+import { ClockModule } from '../common/clock/clock.module.js';
+import { STORE_CONFIG, type StoreConfig } from '../config/config.types.js';
+import { cacheModuleOptions } from './cache.options.js';
+import { MemoryStore } from './memory.store.js';
+import { RedisStore } from './redis.store.js';
+import { STORE, type Store } from './store.js';
+import { StoreHealthIndicator } from './store.health.js';
+
+/** Redis when `REDIS_URL` is set, the in-process store otherwise (one instance only). */
+export function createStore(config: StoreConfig, clock: Clock): Store {
+  return config.mode === 'redis' ? new RedisStore(config) : new MemoryStore(clock);
+}
+
+/**
+ * Short-lived shared state (`STORE`), its readiness check, and a read-through
+ * cache (`CACHE_MANAGER`, `cache.wrap(key, loader, ttlMs)`), both on Redis when
+ * configured. Global because nearly every feature module (QR sessions, OAuth
+ * state, tickets, rate limits, health) needs the store, as it needs the database.
+ * Nest runs the store's `onModuleInit` (connect, without failing start-up) and
+ * `onApplicationShutdown` (close the connections, after the HTTP server has
+ * finished its in-flight requests) on the factory-made instance.
+ */
+@Global()
+@Module({
+  imports: [
+    ClockModule,
+    CacheModule.registerAsync({
+      inject: [STORE_CONFIG],
+      useFactory: (config: StoreConfig) => cacheModuleOptions(config, new Logger('Store')),
+    }),
+  ],
+  providers: [{ provide: STORE, inject: [STORE_CONFIG, Clock], useFactory: createStore }, StoreHealthIndicator],
+  exports: [STORE, StoreHealthIndicator, CacheModule],
+})
+export class StoreModule {}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { ProbeController } from '../fixtures/http/probe.controller.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
+import { describeWith } from '../utils/services.js';
+import { testConfig } from '../utils/test-config.js';
+
+/**
+ * Redis stops under a running app (a private redis-server on its own port,
+ * never the shared one): requests that need the store answer 503
+ * store.unavailable within a second, readiness says so, and the same app
+ * recovers by itself once Redis is back.
+ */
+describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is not installed', 'a Redis outage', () => {
+  let redis: RedisServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    t = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'info', REDIS_URL: redis.url, STORE_KEY_PREFIX: `outage${Date.now()}:` }),
+      controllers: [ProbeController],
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  const timed = async (run: () => Promise<request.Response>) => {
+    const started = performance.now();
+    const res = await run();
+    return { res, ms: performance.now() - started };
+  };
+
+  it('serves requests that use the store while Redis is up', async () => {
+    await request(t.url).post('/test-probe/counter').expect(200, { count: 1 });
+    await request(t.url).get('/health/ready').expect(200);
+  });
+
+  it('answers 503 store.unavailable within a second when Redis dies, then recovers without a restart', async () => {
+    await redis.stop();
+
+    const down = await timed(() => request(t.url).post('/test-probe/counter'));
+    expect(down.res.status).toBe(503);
+    expect(down.res.body).toEqual({ code: 'store.unavailable', message: expect.any(String), requestId: down.res.headers['x-request-id'] });
+    expect(down.ms).toBeLessThan(1_000);
+
+    const ready = await timed(() => request(t.url).get('/health/ready'));
+    expect(ready.res.status).toBe(503);
+    expect(ready.res.body.details).toEqual([{ path: 'store', message: 'down' }]);
+    expect(ready.ms).toBeLessThan(1_500);
+
+    // A burst while down: every request fails fast, none hangs.
+    const burst = await timed(() =>
+      Promise.all(Array.from({ length: 20 }, () => request(t.url).post('/test-probe/counter'))).then((all) => all[all.length - 1]!),
+    );
+    expect(burst.res.status).toBe(503);
+    expect(burst.ms).toBeLessThan(1_000);
+
+    await redis.start();
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await request(t.url).post('/test-probe/counter')).status;
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    await request(t.url).get('/health/ready').expect(200);
+  });
+
+  it('fails fast too when Redis hangs without closing connections', async () => {
+    redis.freeze();
+    try {
+      const hung = await timed(() => request(t.url).post('/test-probe/counter'));
+      expect(hung.res.status).toBe(503);
+      expect(hung.res.body.code).toBe('store.unavailable');
+      expect(hung.ms).toBeLessThan(1_000);
+    } finally {
+      redis.thaw();
+    }
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await request(t.url).post('/test-probe/counter')).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  });
+});

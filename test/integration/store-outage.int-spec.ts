@@ -1,0 +1,272 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { ConfigModule } from '../../src/config/config.module.js';
+import type { StoreConfig } from '../../src/config/config.types.js';
+import { RedisStore } from '../../src/store/redis.store.js';
+import { listen, waitFor, type Listener } from '../../src/store/store.contract.js';
+import { StoreUnavailableError } from '../../src/store/store.errors.js';
+import { StoreHealthIndicator } from '../../src/store/store.health.js';
+import { StoreModule } from '../../src/store/store.module.js';
+import { STORE, type Store } from '../../src/store/store.js';
+import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
+import { describeWith } from '../utils/services.js';
+import { testConfig } from '../utils/test-config.js';
+
+/** The contract: a call fails (or succeeds) within about STORE_TIMEOUT_MS (500 here); never later than this. */
+const FAIL_FAST_LIMIT_MS = 1_000;
+const TIMEOUT_MS = 500;
+const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+
+/** Every line Nest's Logger prints during the suite, to prove what is (not) logged. */
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown, ...rest: unknown[]): void {
+    this.lines.push(['log', message, ...rest].map(String).join(' '));
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.lines.push(['warn', message, ...rest].map(String).join(' '));
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.lines.push(['error', message, ...rest].map(String).join(' '));
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.lines.push(['debug', message, ...rest].map(String).join(' '));
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.lines.push(['verbose', message, ...rest].map(String).join(' '));
+  }
+}
+
+/** Resolves with the elapsed ms once `call` has rejected with StoreUnavailableError; fails otherwise. */
+async function timeToUnavailable(call: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
+  return performance.now() - started;
+}
+
+/** Every Store method, each called once. */
+function everyMethod(store: Store): Record<string, () => Promise<unknown>> {
+  return {
+    get: () => store.get('k'),
+    set: () => store.set('k', 'v', 10_000),
+    delete: () => store.delete('k'),
+    take: () => store.take('k'),
+    compareAndSet: () => store.compareAndSet('k', null, 'v', { publish: { channel: 'events', message: 'm' } }),
+    increment: () => store.increment('n', 10_000),
+    publish: () => store.publish('events', 'm'),
+    subscribe: () => store.subscribe(`fresh-${Math.random()}`, () => undefined),
+    ping: () => store.ping(),
+  };
+}
+
+/** Retries `call` until it resolves (Redis back and reconnected), failing after `timeoutMs`. */
+async function eventually<T>(call: () => Promise<T>, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`${what} still failing after ${timeoutMs} ms: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+describeWith(
+  redisServerAvailable() ? undefined : 'redis-server binary is not installed',
+  'Store and cache through a Redis outage (private redis-server)',
+  () => {
+    const logger = new CapturingLogger();
+    let server: RedisServer;
+    let prefixes = 0;
+
+    function config(): StoreConfig {
+      return { mode: 'redis', url: server.url, timeoutMs: TIMEOUT_MS, keyPrefix: `outage:${++prefixes}:` };
+    }
+
+    beforeAll(async () => {
+      Logger.overrideLogger(logger);
+      server = await RedisServer.start({ password: PASSWORD });
+    });
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    describe('a RedisStore connected before the outage', () => {
+      let store: RedisStore;
+      let early: Listener;
+
+      beforeAll(async () => {
+        await server.start();
+        store = new RedisStore(config());
+        await store.onModuleInit();
+      });
+
+      afterAll(async () => {
+        await store.onApplicationShutdown();
+      });
+
+      it('works while Redis is up, authenticating with the password from the URL', async () => {
+        await store.set('k', 'v');
+        expect(await store.get('k')).toBe('v');
+        early = await listen(store, 'events');
+        await store.publish('events', 'before the outage');
+        await early.drain(store);
+        expect(early.messages).toEqual(['before the outage']);
+      });
+
+      it('fails every method with StoreUnavailableError at once (nothing queued) once Redis is killed', async () => {
+        await server.stop();
+        for (const [name, call] of Object.entries(everyMethod(store))) {
+          const elapsed = await timeToUnavailable(call);
+          // Well under the command timeout: rejected without waiting for a reconnect.
+          expect({ name, immediate: elapsed < TIMEOUT_MS / 2 }).toEqual({ name, immediate: true });
+        }
+        // All at once, too: nothing queues behind anything else.
+        const started = performance.now();
+        const outcomes = await Promise.allSettled(Object.values(everyMethod(store)).map((call) => call()));
+        expect(performance.now() - started).toBeLessThan(FAIL_FAST_LIMIT_MS);
+        for (const outcome of outcomes) {
+          expect(outcome.status === 'rejected' && outcome.reason instanceof StoreUnavailableError).toBe(true);
+        }
+      });
+
+      it('works again after Redis restarts on the same port, and the earlier subscription gets new messages', async () => {
+        await server.start();
+        // ping() answers on both connections only once both are ready; the
+        // subscriber re-subscribes before anything else it sends, so by then
+        // the old subscription is active again.
+        await eventually(() => store.ping(), 'ping after the restart');
+        await store.set('k', 'after');
+        expect(await store.get('k')).toBe('after');
+        expect(await store.compareAndSet('k', 'after', 'moved')).toBe(true); // scripts are gone after a restart
+        await store.publish('events', 'after the restart');
+        await early.drain(store);
+        expect(early.messages).toEqual(['before the outage', 'after the restart']);
+      });
+
+      it(`fails within ${FAIL_FAST_LIMIT_MS} ms when Redis is frozen (connections open, no answers), and recovers after`, async () => {
+        server.freeze();
+        try {
+          for (const call of [() => store.get('k'), () => store.subscribe('frozen', () => undefined), () => store.ping()]) {
+            const elapsed = await timeToUnavailable(call);
+            expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50); // it was the command timeout, not a refusal
+            expect(elapsed).toBeLessThan(FAIL_FAST_LIMIT_MS);
+          }
+        } finally {
+          server.thaw();
+        }
+        await eventually(() => store.ping(), 'ping after the thaw');
+        expect(await store.get('k')).toBe('moved');
+        await store.publish('events', 'after the thaw');
+        await early.drain(store);
+        expect(early.messages.at(-1)).toBe('after the thaw');
+      });
+
+      it('falls back from EVALSHA to EVAL when Redis has forgotten the scripts (SCRIPT FLUSH)', async () => {
+        const admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
+        try {
+          expect(await store.compareAndSet('cas', null, 'a')).toBe(true);
+          await admin.script('FLUSH');
+          expect(await store.compareAndSet('cas', 'a', 'b')).toBe(true);
+          await admin.script('FLUSH');
+          expect((await store.increment('n', 10_000)).count).toBe(1);
+        } finally {
+          await admin.quit();
+        }
+      });
+    });
+
+    it('a RedisStore created while Redis is down starts without throwing and works once Redis is up', async () => {
+      await server.stop();
+      const store = new RedisStore(config());
+      try {
+        const started = performance.now();
+        await expect(store.onModuleInit()).resolves.toBeUndefined();
+        expect(performance.now() - started).toBeLessThan(2_000);
+        await timeToUnavailable(() => store.get('k'));
+
+        await server.start();
+        await eventually(() => store.ping(), 'ping once Redis is up');
+        await store.set('k', 'v');
+        expect(await store.get('k')).toBe('v');
+        const events = await listen(store, 'events');
+        await store.publish('events', 'hello');
+        await events.drain(store);
+        expect(events.messages).toEqual(['hello']);
+      } finally {
+        await store.onApplicationShutdown();
+      }
+    });
+
+    it('the whole StoreModule starts with Redis down: store 503s, cache falls back to the loader, both recover', async () => {
+      await server.stop();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ConfigModule.forRoot(
+            testConfig({ REDIS_URL: server.url, STORE_TIMEOUT_MS: String(TIMEOUT_MS), STORE_KEY_PREFIX: 'outage:module:' }),
+          ),
+          StoreModule,
+        ],
+      })
+        .setLogger(logger)
+        .compile();
+      try {
+        await moduleRef.init();
+        const store = moduleRef.get<Store>(STORE);
+        const cache = moduleRef.get<Cache>(CACHE_MANAGER);
+        const health = moduleRef.get(StoreHealthIndicator);
+
+        expect(await health.check()).toEqual({ up: false, mode: 'redis', error: 'store.unavailable' });
+        await timeToUnavailable(() => store.get('k'));
+        let loads = 0;
+        const load = async () => `loaded ${++loads}`;
+        const started = performance.now();
+        expect(await cache.wrap('profile', load, 60_000)).toBe('loaded 1');
+        expect(await cache.wrap('profile', load, 60_000)).toBe('loaded 2'); // nothing cached while down
+        expect(performance.now() - started).toBeLessThan(FAIL_FAST_LIMIT_MS);
+
+        await server.start();
+        await eventually(async () => {
+          const state = await health.check();
+          if (!state.up) throw new Error(state.error);
+        }, 'store health once Redis is up');
+        await eventually(async () => {
+          await cache.set('probe', 'ok', 60_000);
+          if ((await cache.get('probe')) !== 'ok') throw new Error('cache not writing yet');
+        }, 'the cache once Redis is up');
+        expect(await cache.wrap('profile', load, 60_000)).toBe('loaded 3');
+        expect(await cache.wrap('profile', load, 60_000)).toBe('loaded 3');
+        expect(loads).toBe(3);
+
+        server.freeze();
+        try {
+          const frozenStart = performance.now();
+          expect(await cache.wrap('other', load, 60_000)).toBe('loaded 4');
+          expect(performance.now() - frozenStart).toBeLessThan(2 * FAIL_FAST_LIMIT_MS); // one read + one write timeout
+        } finally {
+          server.thaw();
+        }
+      } finally {
+        const closing = performance.now();
+        await moduleRef.close();
+        expect(performance.now() - closing).toBeLessThan(FAIL_FAST_LIMIT_MS);
+      }
+    });
+
+    it('logged the outages as warnings, and never the Redis URL or its password', () => {
+      const text = logger.lines.join('\n');
+      for (const connection of ['store', 'subscriber', 'cache']) {
+        expect(logger.lines.some((line) => line.startsWith(`warn Redis ${connection} connection unavailable`))).toBe(true);
+      }
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(server.url);
+    });
+  },
+);

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { StoreConfig } from '../../src/config/config.types.js';
+import { RedisStore } from '../../src/store/redis.store.js';
+import { runStoreContract, waitFor } from '../../src/store/store.contract.js';
+import { deleteKeys } from '../utils/redis-server.js';
+import { describeWith } from '../utils/services.js';
+import { TEST_REDIS_URL } from '../utils/test-config.js';
+
+/** Keys of this run: `t<random>:<n>:…`, deleted again after each store. */
+const RUN_PREFIX = `t${randomBytes(4).toString('hex')}`;
+let storeCount = 0;
+
+function redisConfig(url: string): StoreConfig {
+  return { mode: 'redis', url, timeoutMs: 500, keyPrefix: `${RUN_PREFIX}:${++storeCount}:` };
+}
+
+describeWith(TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set', 'RedisStore on a real Redis', () => {
+  const url = TEST_REDIS_URL ?? '';
+  let admin: Redis;
+
+  beforeAll(() => {
+    admin = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    await deleteKeys(admin, RUN_PREFIX);
+    await admin.quit();
+  });
+
+  runStoreContract('RedisStore', async () => {
+    const config = redisConfig(url);
+    const store = new RedisStore(config);
+    await store.onModuleInit();
+    return {
+      store,
+      clock: null,
+      close: async () => {
+        await store.onApplicationShutdown();
+        await deleteKeys(admin, config.keyPrefix);
+      },
+    };
+  });
+
+  it('stores keys and publishes on channels under the configured prefix', async () => {
+    const config = redisConfig(url);
+    const store = new RedisStore(config);
+    const watcher = admin.duplicate();
+    try {
+      await store.onModuleInit();
+      await store.set('k', 'v');
+      expect(await admin.get(`${config.keyPrefix}k`)).toBe('v');
+      expect(await admin.exists('k')).toBe(0);
+
+      const seen: string[] = [];
+      watcher.on('message', (channel: string, message: string) => seen.push(`${channel}=${message}`));
+      await watcher.subscribe(`${config.keyPrefix}ch`);
+      await store.publish('ch', 'hello');
+      await store.compareAndSet('k', 'v', 'w', { publish: { channel: 'ch', message: 'moved' } });
+      await waitFor(() => seen.length === 2, 'both messages on the prefixed channel');
+      expect(seen).toEqual([`${config.keyPrefix}ch=hello`, `${config.keyPrefix}ch=moved`]);
+    } finally {
+      watcher.disconnect();
+      await store.onApplicationShutdown();
+      await deleteKeys(admin, config.keyPrefix);
+    }
+  });
+});
