@@ -19,8 +19,10 @@ export function dataSourceOptions(config: DatabaseConfig, url: string): DataSour
     migrations,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'all',
-    // Schema comes from migrations only; gen_random_uuid() needs no extension.
+    // Schema comes from migrations only. UUID defaults use gen_random_uuid(),
+    // built into Postgres 13+ and PGlite, so no extension is ever installed.
     installExtensions: false,
+    uuidExtension: 'pgcrypto',
     poolSize: config.poolSize,
     extra: {
       connectionTimeoutMillis: 5_000,

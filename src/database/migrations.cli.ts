@@ -91,8 +91,8 @@ async function writeMigration(name: string, up: string[], down: string[]): Promi
   const timestamp = Date.now();
   const className = `${name}${timestamp}`;
   const fileBase = `${timestamp}-${name}`;
-  const body = (queries: string[]) =>
-    queries.map((q) => `    await queryRunner.query(${JSON.stringify(q)});`).join('\n');
+  const literal = (sql: string) => `\`${sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``;
+  const body = (queries: string[]) => queries.map((q) => `    await queryRunner.query(${literal(q)});`).join('\n');
   const source = `import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class ${className} implements MigrationInterface {
