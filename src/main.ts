@@ -75,17 +75,27 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 function printBanner(config: Config, ms: number): void {
-  const database =
-    config.database.mode === 'embedded' ? `embedded Postgres (PGlite) in ${config.database.dataDir}` : 'Postgres at DATABASE_URL';
-  const store = config.store.mode === 'memory' ? 'in-process store' : 'Redis at REDIS_URL';
-  const lines = [
-    `ScanGate ${VERSION} ready in ${ms} ms: ${config.app.publicUrl} (listening on ${config.app.host}:${config.app.port}, ${config.app.env})`,
-    `  mode: ${config.database.mode === 'embedded' ? 'embedded' : 'real services'}: ${database}, ${store}`,
-    `  API docs: ${config.app.publicUrl}/api/docs · health: ${config.app.publicUrl}/health/ready`,
-  ];
-  if (config.app.isProduction) {
-    logger.log({ url: config.app.publicUrl, database: config.database.mode, store: config.store.mode, readyMs: ms }, 'Ready');
-  } else {
-    process.stdout.write(`${lines.join('\n')}\n`);
+  const { app, database, store } = config;
+  const embedded = database.mode === 'embedded';
+  const mode = embedded
+    ? 'embedded (zero configuration): Postgres is PGlite, the store is in-process'
+    : `real services: Postgres at ${hostOf(database.url)}, ${store.mode === 'redis' ? `Redis at ${hostOf(store.url)}` : 'in-process store (one instance only)'}`;
+  if (app.isProduction) {
+    logger.log({ url: app.publicUrl, database: database.mode, store: store.mode, readyMs: ms }, 'Ready');
+    return;
   }
+  const lines = [
+    `ScanGate ${VERSION} ready in ${ms} ms at ${app.publicUrl} (${app.env}; listening on ${app.host}:${app.port})`,
+    `  mode: ${mode}`,
+    `  data: ${embedded ? database.dataDir : 'in Postgres (DATABASE_URL)'}`,
+    `  docs: ${app.publicUrl}/api/docs   health: ${app.publicUrl}/health/ready`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** host:port/path of a service URL, never its credentials. */
+function hostOf(url: string | undefined): string {
+  if (!url) return 'unknown';
+  const u = new URL(url);
+  return `${u.host}${u.pathname.length > 1 ? u.pathname : ''}`;
 }
