@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '../common/clock/clock.js';
-import type { Store } from './store.js';
+import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
 import { durationMs, optionalDurationMs } from './store.validation.js';
 
@@ -81,7 +81,7 @@ export class MemoryStore implements Store, OnApplicationShutdown {
     key: string,
     expected: string | null,
     next: string,
-    options: { ttlMs?: number; publish?: { channel: string; message: string } } = {},
+    options: CompareAndSetOptions = {},
   ): Promise<boolean> {
     this.assertOpen();
     const ttl = optionalDurationMs(options.ttlMs, 'ttlMs');

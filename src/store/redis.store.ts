@@ -4,7 +4,7 @@ import type { StoreConfig } from '../config/config.types.js';
 import { ConnectionMonitor, urlSecrets } from './connection.monitor.js';
 import { storeRedisOptions } from './redis.options.js';
 import { COMPARE_AND_SET, INCREMENT_IN_WINDOW } from './redis.scripts.js';
-import type { Store } from './store.js';
+import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
 import { durationMs, optionalDurationMs } from './store.validation.js';
 
@@ -100,7 +100,7 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
     key: string,
     expected: string | null,
     next: string,
-    options: { ttlMs?: number; publish?: { channel: string; message: string } } = {},
+    options: CompareAndSetOptions = {},
   ): Promise<boolean> {
     const ttl = optionalDurationMs(options.ttlMs, 'ttlMs');
     const { publish } = options;

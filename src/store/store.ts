@@ -36,7 +36,7 @@ export interface Store {
     key: string,
     expected: string | null,
     next: string,
-    options?: { ttlMs?: number; publish?: { channel: string; message: string } },
+    options?: CompareAndSetOptions,
   ): Promise<boolean>;
 
   /**
@@ -58,6 +58,13 @@ export interface Store {
 
   /** Round trip to the backend, for readiness checks. Throws when unreachable. */
   ping(): Promise<void>;
+}
+
+export interface CompareAndSetOptions {
+  /** New time to live; without it the key keeps the one it had. */
+  ttlMs?: number;
+  /** An event published by the same atomic step, only when the write happens. */
+  publish?: { channel: string; message: string };
 }
 
 /** Injection token of the `Store`. */
