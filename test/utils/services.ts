@@ -20,8 +20,8 @@ export function describeWith(need: string | undefined, name: string, body: () =>
     });
     return;
   }
-  // eslint-disable-next-line no-console
-  console.warn(`[skipped] ${name}: ${need}`);
+  // Straight to stderr: one line, without Jest's console decoration.
+  process.stderr.write(`[skipped] ${name}: ${need}\n`);
   describe.skip(name, body);
 }
 
