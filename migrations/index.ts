@@ -1,8 +1,11 @@
 import type { MigrationInterface } from 'typeorm';
+import { CreatedAccounts1795728450348 } from './1795728450348-CreatedAccounts.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a
  * new file beside this one and appends it here; a test checks that every file
  * in this folder is listed (an unlisted migration would silently never run).
  */
-export const migrations: Array<new () => MigrationInterface> = [];
+export const migrations: Array<new () => MigrationInterface> = [
+  CreatedAccounts1795728450348,
+];

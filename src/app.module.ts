@@ -1,6 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { BootstrapModule } from './bootstrap/bootstrap.module.js';
 import { ClockModule } from './common/clock/clock.module.js';
+import { CryptoModule } from './common/crypto/crypto.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
@@ -10,6 +15,7 @@ import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { StoreModule } from './store/store.module.js';
+import { UsersModule } from './users/users.module.js';
 
 /**
  * The application: infrastructure modules (config, logging, clock, database,
@@ -25,10 +31,16 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule,
         ClockModule,
+        CryptoModule,
         DatabaseModule,
         StoreModule,
         HealthModule,
         MetricsModule,
+        UsersModule,
+        AuditModule,
+        AuthModule,
+        AdminModule,
+        BootstrapModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { ConfigError, loadConfig } from './config/config.loader.js';
 import type { Config } from './config/config.types.js';
+import { DemoUser } from './bootstrap/demo-user.service.js';
 import { AppLogger } from './logging/app.logger.js';
 import { VERSION } from './version.js';
 
@@ -75,21 +76,23 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 function printBanner(config: Config, ms: number): void {
-  const { app, database, store } = config;
+  const { app: settings, database, store } = config;
   const embedded = database.mode === 'embedded';
   const mode = embedded
     ? 'embedded (zero configuration): Postgres is PGlite, the store is in-process'
     : `real services: Postgres at ${hostOf(database.url)}, ${store.mode === 'redis' ? `Redis at ${hostOf(store.url)}` : 'in-process store (one instance only)'}`;
-  if (app.isProduction) {
-    logger.log({ url: app.publicUrl, database: database.mode, store: store.mode, readyMs: ms }, 'Ready');
+  if (settings.isProduction) {
+    logger.log({ url: settings.publicUrl, database: database.mode, store: store.mode, readyMs: ms }, 'Ready');
     return;
   }
   const lines = [
-    `ScanGate ${VERSION} ready in ${ms} ms at ${app.publicUrl} (${app.env}; listening on ${app.host}:${app.port})`,
+    `ScanGate ${VERSION} ready in ${ms} ms at ${settings.publicUrl} (${settings.env}; listening on ${settings.host}:${settings.port})`,
     `  mode: ${mode}`,
     `  data: ${embedded ? database.dataDir : 'in Postgres (DATABASE_URL)'}`,
-    `  docs: ${app.publicUrl}/api/docs   health: ${app.publicUrl}/health/ready`,
+    `  docs: ${settings.publicUrl}/api/docs   health: ${settings.publicUrl}/health/ready`,
   ];
+  const demo = app.get(DemoUser).credentials;
+  if (demo) lines.push(`  demo user: login "${demo.login}", password "${demo.password}" (development only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

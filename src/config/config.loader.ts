@@ -39,6 +39,9 @@ function productionProblems(env: Env): string[] {
   if (!env.DATABASE_URL) {
     problems.push('DATABASE_URL: required when NODE_ENV=production (the embedded database is for development only)');
   }
+  if (!env.SIGNING_KEYS_SECRET) {
+    problems.push('SIGNING_KEYS_SECRET: required when NODE_ENV=production (encrypts the token signing keys at rest)');
+  }
   return problems;
 }
 
@@ -75,6 +78,24 @@ function build(env: Env): Config {
       url: env.REDIS_URL,
       timeoutMs: env.STORE_TIMEOUT_MS,
       keyPrefix: env.STORE_KEY_PREFIX,
+    },
+    auth: {
+      issuer: publicUrl,
+      audience: env.AUTH_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: {
+        mobile: env.REFRESH_TTL_MOBILE_DAYS,
+        web: env.REFRESH_TTL_WEB_DAYS,
+        qrWeb: env.REFRESH_TTL_QR_WEB_DAYS,
+        absolute: env.REFRESH_ABSOLUTE_DAYS,
+      },
+      refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      reauthMaxAgeSeconds: env.REAUTH_MAX_AGE_SECONDS,
+      signingKeysSecret: env.SIGNING_KEYS_SECRET ? Buffer.from(env.SIGNING_KEYS_SECRET, 'base64') : undefined,
+      secureCookies: isProduction || publicUrl.startsWith('https://'),
+      loginLimitPerIpPerMinute: env.LOGIN_LIMIT_PER_IP,
+      loginLimitPerAccountPer15Minutes: env.LOGIN_LIMIT_PER_ACCOUNT,
+      demoUser: env.DEMO_USER && !isProduction && !env.DATABASE_URL,
     },
     log: { level: env.LOG_LEVEL },
   };

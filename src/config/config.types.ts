@@ -37,6 +37,25 @@ export interface StoreConfig {
   keyPrefix: string;
 }
 
+export interface AuthConfig {
+  /** `iss` of every access token: the public URL. */
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTtlDays: { mobile: number; web: number; qrWeb: number; absolute: number };
+  /** A rotated refresh token presented again within this many seconds (a parallel refresh) is refused without revoking the family. */
+  refreshReuseGraceSeconds: number;
+  reauthMaxAgeSeconds: number;
+  /** AES-256-GCM key for the signing keys' private halves in the database; required in production. */
+  signingKeysSecret?: Buffer;
+  /** Refresh cookie `Secure` flag: on unless the public URL is plain http outside production. */
+  secureCookies: boolean;
+  loginLimitPerIpPerMinute: number;
+  loginLimitPerAccountPer15Minutes: number;
+  /** Create (once) and announce a demo user: zero-configuration development only. */
+  demoUser: boolean;
+}
+
 export interface LogConfig {
   level: Env['LOG_LEVEL'];
 }
@@ -45,10 +64,12 @@ export interface Config {
   app: AppConfig;
   database: DatabaseConfig;
   store: StoreConfig;
+  auth: AuthConfig;
   log: LogConfig;
 }
 
 export const APP_CONFIG = Symbol('config:app');
 export const DATABASE_CONFIG = Symbol('config:database');
 export const STORE_CONFIG = Symbol('config:store');
+export const AUTH_CONFIG = Symbol('config:auth');
 export const LOG_CONFIG = Symbol('config:log');

@@ -91,6 +91,23 @@ export const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000, 'a duration in milliseconds'),
   API_DOCS: onOff('on'),
 
+  AUTH_AUDIENCE: z.string().regex(/^[\x21-\x7e]{1,200}$/, { error: 'expected a short printable identifier' }).default('scangate'),
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 900, 600, 'a lifetime in seconds (at most 15 minutes)'),
+  REFRESH_TTL_MOBILE_DAYS: int(1, 365, 30, 'a number of days'),
+  REFRESH_TTL_WEB_DAYS: int(1, 365, 14, 'a number of days'),
+  REFRESH_TTL_QR_WEB_DAYS: int(1, 365, 7, 'a number of days'),
+  REFRESH_ABSOLUTE_DAYS: int(1, 730, 90, 'a number of days'),
+  REFRESH_REUSE_GRACE_SECONDS: int(0, 60, 5, 'a number of seconds'),
+  REAUTH_MAX_AGE_SECONDS: int(30, 86_400, 300, 'a number of seconds'),
+  SIGNING_KEYS_SECRET: optional(
+    z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(v), {
+      error: 'expected 32 random bytes in base64 (openssl rand -base64 32)',
+    }),
+  ),
+  LOGIN_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of attempts per minute'),
+  LOGIN_LIMIT_PER_ACCOUNT: int(1, 10_000, 10, 'a number of attempts per 15 minutes'),
+  DEMO_USER: onOff('on'),
+
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',

@@ -3,15 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AppModule } from '../app.module.js';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_ENTITIES } from '../app.entities.js';
+import { ClockModule } from '../common/clock/clock.module.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
+import { ConfigModule } from '../config/config.module.js';
+import type { Config } from '../config/config.types.js';
+import { DatabaseModule } from './database.module.js';
 import { pendingMigrations, revertLastMigration, runPendingMigrations } from './migration.runner.js';
 
 /**
  * `npm run migration:<command>`: run | revert | show | check | generate <Name>.
- * It boots the application context (without HTTP) so that the entities are
- * exactly those the feature modules register, against the configured database
- * (DATABASE_URL, or the embedded one under DATA_DIR).
+ * It boots only the database with every entity (`APP_ENTITIES`), against the
+ * configured database (DATABASE_URL, or the embedded one under DATA_DIR): the
+ * features, which may need their tables at start, do not run.
  *
  * - `generate <Name>` diffs the entities against the migrated database and writes
  *   `migrations/<timestamp>-<Name>.ts` (read and edit it before committing), then
@@ -21,6 +27,16 @@ import { pendingMigrations, revertLastMigration, runPendingMigrations } from './
  */
 const USAGE = 'usage: migrations (run | revert | show | check | generate <PastTenseName>)';
 const MIGRATIONS_DIR = resolve('migrations');
+
+@Module({})
+class MigrationsCliModule {
+  static forRoot(config: Config) {
+    return {
+      module: MigrationsCliModule,
+      imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, TypeOrmModule.forFeature(APP_ENTITIES)],
+    };
+  }
+}
 
 async function main(): Promise<number> {
   const [command, name] = process.argv.slice(2);
@@ -34,7 +50,7 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   config.database.migrateOnStart = false;
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+  const app = await NestFactory.createApplicationContext(MigrationsCliModule.forRoot(config), {
     logger: ['error', 'warn'],
     abortOnError: false,
   });

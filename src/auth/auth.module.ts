@@ -1,0 +1,68 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
+import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
+import { UsersModule } from '../users/users.module.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { accountTracker, ipTracker, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, LoginThrottlerGuard, StoreThrottlerStorage, ThrottlerStorageModule } from './guards/login-throttler.guard.js';
+import { SigningKey } from './keys/signing-key.entity.js';
+import { SigningKeysRepository } from './keys/signing-keys.repository.js';
+import { SigningKeysService } from './keys/signing-keys.service.js';
+import { WellKnownController } from './keys/well-known.controller.js';
+import { MeController } from './me.controller.js';
+import { RefreshCookie } from './refresh-cookie.js';
+import { RefreshToken } from './sessions/refresh-token.entity.js';
+import { RevocationStore } from './sessions/revocation.store.js';
+import { Session } from './sessions/session.entity.js';
+import { SessionsRepository } from './sessions/sessions.repository.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { AccessTokenService } from './tokens/access-token.service.js';
+import { JwtStrategy } from './tokens/jwt.strategy.js';
+
+/**
+ * Sessions, tokens and the global guard: every route needs an access token
+ * unless it is `@Public()`. Signing keys, JWKS, refresh rotation, revocation.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Session, RefreshToken, SigningKey]),
+    UsersModule,
+    AuditModule,
+    PassportModule,
+    JwtModule.register({}),
+    ThrottlerModule.forRootAsync({
+      imports: [ThrottlerStorageModule],
+      inject: [APP_CONFIG, AUTH_CONFIG, StoreThrottlerStorage],
+      useFactory: (app: AppConfig, auth: AuthConfig, storage: StoreThrottlerStorage) => ({
+        storage,
+        skipIf: () => !app.rateLimits,
+        throttlers: [
+          { name: LOGIN_PER_IP, ttl: 60_000, limit: auth.loginLimitPerIpPerMinute, getTracker: ipTracker },
+          { name: LOGIN_PER_ACCOUNT, ttl: 15 * 60_000, limit: auth.loginLimitPerAccountPer15Minutes, getTracker: accountTracker },
+        ],
+      }),
+    }),
+  ],
+  controllers: [AuthController, MeController, WellKnownController],
+  providers: [
+    AuthService,
+    SessionsService,
+    SessionsRepository,
+    RevocationStore,
+    SigningKeysRepository,
+    SigningKeysService,
+    AccessTokenService,
+    RefreshCookie,
+    JwtStrategy,
+    LoginThrottlerGuard,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [AuthService, SessionsService, SigningKeysService],
+})
+export class AuthModule {}

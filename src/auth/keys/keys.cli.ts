@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClockModule } from '../../common/clock/clock.module.js';
+import { ConfigError, loadConfig } from '../../config/config.loader.js';
+import { ConfigModule } from '../../config/config.module.js';
+import type { Config } from '../../config/config.types.js';
+import { DatabaseModule } from '../../database/database.module.js';
+import { StoreModule } from '../../store/store.module.js';
+import { SigningKey } from './signing-key.entity.js';
+import { SigningKeysRepository } from './signing-keys.repository.js';
+import { SigningKeysService } from './signing-keys.service.js';
+
+/**
+ * `npm run keys:rotate`: a new signing key signs from now on, on every
+ * instance (announced through the store; instances also poll every minute).
+ * Old public keys stay in the JWKS until their last token has expired.
+ */
+@Module({})
+class KeysCliModule {
+  static forRoot(config: Config) {
+    return {
+      module: KeysCliModule,
+      imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, StoreModule, TypeOrmModule.forFeature([SigningKey])],
+      providers: [SigningKeysRepository, SigningKeysService],
+    };
+  }
+}
+
+async function main(): Promise<number> {
+  if (process.argv[2] !== 'rotate') {
+    console.error('usage: npm run keys:rotate');
+    return 2;
+  }
+  const app = await NestFactory.createApplicationContext(KeysCliModule.forRoot(loadConfig()), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
+  try {
+    const kid = await app.get(SigningKeysService).rotate();
+    console.log(`New signing key ${kid}; the previous one stays in the JWKS until its tokens expire.`);
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `keys:rotate: ${(error as Error).message}`);
+    process.exit(1);
+  });

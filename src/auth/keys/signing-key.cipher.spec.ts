@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
+
+const PEM = '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n';
+
+describe('signing key encryption at rest', () => {
+  it('round-trips with the secret, and the stored form does not contain the key', () => {
+    const secret = randomBytes(32);
+    const sealed = sealPrivateKey(PEM, secret);
+    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).not.toContain('PRIVATE KEY');
+    expect(openPrivateKey(sealed, secret)).toBe(PEM);
+  });
+
+  it('refuses a wrong or missing secret with a clear message', () => {
+    const sealed = sealPrivateKey(PEM, randomBytes(32));
+    expect(() => openPrivateKey(sealed, randomBytes(32))).toThrow(/does not decrypt/);
+    expect(() => openPrivateKey(sealed, undefined)).toThrow(/set SIGNING_KEYS_SECRET/);
+  });
+
+  it('detects tampering', () => {
+    const secret = randomBytes(32);
+    const parts = sealPrivateKey(PEM, secret).split('.');
+    const ct = Buffer.from(parts[3]!, 'base64url');
+    ct[0] = ct[0]! ^ 1;
+    parts[3] = ct.toString('base64url');
+    expect(() => openPrivateKey(parts.join('.'), secret)).toThrow(/does not decrypt/);
+  });
+
+  it('stores the PEM as it is without a secret (development)', () => {
+    expect(sealPrivateKey(PEM, undefined)).toBe(PEM);
+    expect(openPrivateKey(PEM, undefined)).toBe(PEM);
+  });
+});

@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
+import { ForbiddenError } from './auth.errors.js';
+import type { Session } from './sessions/session.entity.js';
+
+export const REFRESH_COOKIE = 'sg_refresh';
+/** The cookie travels only to the auth routes (refresh, logout). */
+export const REFRESH_COOKIE_PATH = '/api/v1/auth';
+
+/**
+ * The web session's refresh token lives only in an HttpOnly cookie: never in a
+ * response body, never readable by scripts. Cookie-authenticated state changes
+ * must come from an allowed origin (the public URL or a CORS origin).
+ */
+@Injectable()
+export class RefreshCookie {
+  private readonly allowedOrigins: Set<string>;
+
+  constructor(
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(APP_CONFIG) app: AppConfig,
+  ) {
+    this.allowedOrigins = new Set([app.publicUrl, ...app.corsOrigins]);
+  }
+
+  set(res: Response, token: string, session: Pick<Session, 'refreshExpiresAt'>): void {
+    res.cookie(REFRESH_COOKIE, token, {
+      httpOnly: true,
+      secure: this.config.secureCookies,
+      sameSite: 'lax',
+      path: REFRESH_COOKIE_PATH,
+      expires: session.refreshExpiresAt,
+    });
+  }
+
+  clear(res: Response): void {
+    res.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: this.config.secureCookies, sameSite: 'lax', path: REFRESH_COOKIE_PATH });
+  }
+
+  read(req: Request): string | undefined {
+    const header = req.headers.cookie;
+    if (!header) return undefined;
+    for (const part of header.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim() === REFRESH_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+    return undefined;
+  }
+
+  /** Refuses a cookie-authenticated request from another site (CSRF), or without `Origin`. */
+  assertSameOrigin(req: Request): void {
+    const origin = req.get('origin');
+    if (!origin || !this.allowedOrigins.has(origin)) {
+      throw new ForbiddenError('This request must come from the sign-in page’s own origin.');
+    }
+  }
+}

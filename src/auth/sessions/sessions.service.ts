@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service.js';
+import { Clock } from '../../common/clock/clock.js';
+import { CryptoService } from '../../common/crypto/crypto.service.js';
+import { NotFoundError } from '../../common/errors/app-error.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
+import { isUniqueViolation } from '../../users/users.repository.js';
+import { RevocationStore } from './revocation.store.js';
+import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
+import { SessionsRepository } from './sessions.repository.js';
+
+const DAY_MS = 86_400_000;
+
+export interface ClientContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  platform: string;
+  publicKey?: DevicePublicJwk;
+}
+
+export interface IssuedSession {
+  session: Session;
+  refreshToken: string;
+}
+
+/**
+ * Device sessions and their refresh-token families: creation (one active
+ * session per device), rotation with reuse detection, revocation (in the
+ * database and, for the access tokens still out there, in the shared store).
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly repository: SessionsRepository,
+    private readonly revocations: RevocationStore,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  /**
+   * Starts a session. A mobile sign-in on a device that already has an active
+   * session revokes it (`replaced`) in the same transaction; the partial unique
+   * index keeps two racing sign-ins of one device from both staying active.
+   */
+  async start(
+    userId: string,
+    kind: SessionKind,
+    createdVia: string,
+    context: ClientContext,
+    device?: DeviceInfo,
+  ): Promise<IssuedSession> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.startOnce(userId, kind, createdVia, context, device);
+      } catch (error) {
+        if (attempt === 0 && isUniqueViolation(error)) continue; // lost a race with the same device: once more
+        throw error;
+      }
+    }
+  }
+
+  private async startOnce(
+    userId: string,
+    kind: SessionKind,
+    createdVia: string,
+    context: ClientContext,
+    device?: DeviceInfo,
+  ): Promise<IssuedSession> {
+    const now = this.clock.date();
+    const refreshToken = this.crypto.randomToken();
+    const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
+    return this.repository.transaction(async (em) => {
+      if (kind === 'mobile' && device) {
+        const replaced = await this.repository.revokeActiveForDevice(em, userId, device.id, now, 'replaced');
+        // Tokens of the replaced session die now, on every instance.
+        if (replaced.length > 0) await this.revocations.markRevoked(replaced);
+      }
+      const session = await this.repository.insertSession(em, {
+        userId,
+        kind,
+        createdVia,
+        deviceId: device?.id ?? null,
+        deviceName: device?.name ?? null,
+        devicePlatform: device?.platform ?? null,
+        devicePublicKey: device?.publicKey ?? null,
+        ip: context.ip,
+        userAgent: context.userAgent?.slice(0, 512) ?? null,
+        lastSeenAt: now,
+        authenticatedAt: now,
+        refreshExpiresAt: minDate(new Date(now.getTime() + this.slidingMs(kind, createdVia)), absolute),
+        absoluteExpiresAt: absolute,
+      });
+      await this.repository.insertRefreshToken(em, session.id, this.crypto.sha256(refreshToken), now);
+      return { session, refreshToken };
+    });
+  }
+
+  /**
+   * Exchanges a refresh token for the next one. The old token is marked used by
+   * a conditional update (one winner among parallel calls), all in one
+   * transaction with the new token and the slid window. A used token coming back
+   * later than the grace period revokes the whole session (`auth.refresh_reused`).
+   */
+  async rotate(refreshToken: string, kind: SessionKind, context: ClientContext): Promise<IssuedSession | 'invalid' | 'reused'> {
+    const now = this.clock.date();
+    const hash = this.crypto.sha256(refreshToken);
+    const next = this.crypto.randomToken();
+    const rotated = await this.repository.transaction(async (em) => {
+      const sessionId = await this.repository.rotateRefreshToken(em, hash, now, kind);
+      if (!sessionId) return null;
+      const session = await this.repository.touchActive(em, sessionId, now, (s) =>
+        minDate(new Date(now.getTime() + this.slidingMs(s.kind, s.createdVia)), s.absoluteExpiresAt),
+      );
+      if (!session) return 'dead' as const;
+      await this.repository.insertRefreshToken(em, session.id, this.crypto.sha256(next), now);
+      return session;
+    });
+    if (rotated === 'dead') return 'invalid';
+    if (rotated) return { session: rotated, refreshToken: next };
+
+    const used = await this.repository.findRotated(hash);
+    if (!used) return 'invalid';
+    if (now.getTime() - used.rotatedAt.getTime() <= this.config.refreshReuseGraceSeconds * 1000) {
+      // A parallel refresh lost the race: refused, but the session lives on.
+      return 'invalid';
+    }
+    const session = await this.repository.findById(used.sessionId);
+    if (await this.revoke(used.sessionId, 'refresh_reused')) {
+      await this.audit.record({
+        type: 'auth.refresh_reused',
+        userId: session?.userId,
+        sessionId: used.sessionId,
+        ...context,
+      });
+    }
+    return 'reused';
+  }
+
+  /** Revokes one session; `userId` restricts it to that user's sessions. Returns whether it was active. */
+  async revoke(sessionId: string, reason: string, userId?: string): Promise<boolean> {
+    await this.revocations.markRevoked([sessionId]);
+    return this.repository.revoke(sessionId, this.clock.date(), reason, userId);
+  }
+
+  /** Revokes a user's session or answers 404 (another user's session is "not found"). */
+  async revokeOwn(userId: string, sessionId: string, reason: string): Promise<void> {
+    const session = await this.repository.findById(sessionId);
+    if (!session || session.userId !== userId || session.revokedAt) throw new NotFoundError('No such active session.');
+    await this.revoke(sessionId, reason, userId);
+  }
+
+  /** Revokes every session of a user but `keep`; their access tokens die on the next request. */
+  async revokeAll(userId: string, reason: string, keep?: string): Promise<string[]> {
+    const active = await this.repository.activeIds(userId, keep);
+    await this.revocations.markRevoked(active);
+    const revoked = await this.repository.revokeAllForUser(userId, this.clock.date(), reason, keep);
+    // Sessions started between the two statements are caught by the second.
+    const late = revoked.filter((id) => !active.includes(id));
+    if (late.length > 0) await this.revocations.markRevoked(late);
+    return revoked;
+  }
+
+  listActive(userId: string): Promise<Session[]> {
+    return this.repository.listActive(userId, this.clock.date());
+  }
+
+  find(sessionId: string): Promise<Session | null> {
+    return this.repository.findById(sessionId);
+  }
+
+  async markAuthenticated(sessionId: string): Promise<Date> {
+    const now = this.clock.date();
+    await this.repository.setAuthenticatedAt(sessionId, now);
+    return now;
+  }
+
+  private slidingMs(kind: SessionKind, createdVia: string): number {
+    const { mobile, web, qrWeb } = this.config.refreshTtlDays;
+    return (kind === 'mobile' ? mobile : createdVia === 'qr' ? qrWeb : web) * DAY_MS;
+  }
+}
+
+function minDate(a: Date, b: Date): Date {
+  return a.getTime() <= b.getTime() ? a : b;
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, type Repository } from 'typeorm';
+import { Identity } from './identity.entity.js';
+import { User, type Role, type UserStatus } from './user.entity.js';
+
+/** Postgres unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
+}
+
+/** The users and identities tables. */
+@Injectable()
+export class UsersRepository {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Identity) private readonly identities: Repository<Identity>,
+  ) {}
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id } });
+  }
+
+  /** The user with its password hash (selected only here). */
+  findByLoginWithPassword(login: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.login = :login', { login })
+      .getOne();
+  }
+
+  findByIdWithPassword(id: string): Promise<User | null> {
+    return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
+  }
+
+  /** Inserts a user; a taken login throws a unique violation (see `isUniqueViolation`). */
+  async insert(user: {
+    login: string;
+    displayName: string;
+    passwordHash: string | null;
+    roles: Role[];
+    avatarUrl?: string | null;
+  }): Promise<User> {
+    const saved = await this.users.save(this.users.create({ ...user, status: 'active' }));
+    return (await this.findById(saved.id))!;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash });
+  }
+
+  async setStatus(id: string, status: UserStatus): Promise<void> {
+    await this.users.update({ id }, { status });
+  }
+
+  listIdentities(userId: string): Promise<Identity[]> {
+    return this.identities.find({ where: { userId }, order: { linkedAt: 'ASC' } });
+  }
+
+  /**
+   * Deletes an identity unless it is the user's last way to sign in (no
+   * password and no other identity), in one conditional statement: two parallel
+   * unlinks cannot both pass the check. Returns `deleted`, `last` or `missing`.
+   */
+  async deleteIdentityUnlessLast(userId: string, identityId: string): Promise<'deleted' | 'last' | 'missing'> {
+    return this.identities.manager.transaction(async (em) => {
+      // Serialise unlinks of one user: two parallel ones must not each count the other.
+      await em.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const deleted: unknown = await em.query(
+        `DELETE FROM identities i
+          WHERE i.id = $1 AND i.user_id = $2
+            AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.password_hash IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM identities o WHERE o.user_id = $2 AND o.id <> $1))
+          RETURNING i.id`,
+        [identityId, userId],
+      );
+      if (rows(deleted).length > 0) return 'deleted';
+      const exists = await em.getRepository(Identity).exists({ where: { id: identityId, userId } });
+      return exists ? 'last' : 'missing';
+    });
+  }
+}
+
+/** `query()` on DELETE … RETURNING gives `[rows, count]` on postgres. */
+function rows(result: unknown): unknown[] {
+  return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : (result as unknown[]);
+}

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError, ValidationError } from '../common/errors/app-error.js';
+import { IdentityLastMethodError, LoginTakenError } from './users.errors.js';
+import { LOGIN_PATTERN, normalizeLogin } from './login.js';
+import { PasswordHasher } from './password.hasher.js';
+import { passwordProblems } from './password.policy.js';
+import type { Identity } from './identity.entity.js';
+import type { Role, User, UserStatus } from './user.entity.js';
+import { isUniqueViolation, UsersRepository } from './users.repository.js';
+
+export interface CreateUserInput {
+  login: string;
+  password?: string;
+  displayName: string;
+  roles?: Role[];
+}
+
+/** Users and their identities: creation, lookup, passwords, status. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly repository: UsersRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** Creates a user; without a password it can sign in only through a provider. */
+  async create(input: CreateUserInput): Promise<User> {
+    const login = normalizeLogin(input.login);
+    const problems = LOGIN_PATTERN.test(login)
+      ? []
+      : [{ path: 'login', message: 'must be 3 to 64 letters, digits or . _ @ + -' }];
+    if (input.password !== undefined) problems.push(...passwordProblems(input.password, login));
+    if (problems.length > 0) throw new ValidationError(problems);
+    const passwordHash = input.password === undefined ? null : await this.hasher.hash(input.password);
+    try {
+      return await this.repository.insert({
+        login,
+        displayName: input.displayName.trim() || login,
+        passwordHash,
+        roles: [...new Set<Role>(input.roles?.length ? input.roles : ['user'])],
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new LoginTakenError();
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.repository.findById(id);
+    if (!user) throw new NotFoundError('No such user.');
+    return user;
+  }
+
+  find(id: string): Promise<User | null> {
+    return this.repository.findById(id);
+  }
+
+  /**
+   * The user whose password this is, or null: an unknown login and a wrong
+   * password take the same time and give the same answer.
+   */
+  async verifyCredentials(login: string, password: string): Promise<User | null> {
+    const user = await this.repository.findByLoginWithPassword(normalizeLogin(login));
+    const ok = await this.hasher.verifyOrDummy(user?.passwordHash, password);
+    return ok && user ? user : null;
+  }
+
+  /** Whether `password` is the user's current password (constant cost). */
+  async checkPassword(userId: string, password: string): Promise<boolean> {
+    const user = await this.repository.findByIdWithPassword(userId);
+    return this.hasher.verifyOrDummy(user?.passwordHash, password);
+  }
+
+  /** Sets a new password after checking the policy (`path` names the field in errors). */
+  async setPassword(user: Pick<User, 'id' | 'login'>, password: string, path = 'password'): Promise<void> {
+    const problems = passwordProblems(password, user.login, path);
+    if (problems.length > 0) throw new ValidationError(problems);
+    await this.repository.setPasswordHash(user.id, await this.hasher.hash(password));
+  }
+
+  async setStatus(id: string, status: UserStatus): Promise<void> {
+    await this.repository.setStatus(id, status);
+  }
+
+  listIdentities(userId: string): Promise<Identity[]> {
+    return this.repository.listIdentities(userId);
+  }
+
+  /** Unlinks an identity, refused when it is the last way to sign in. */
+  async unlinkIdentity(userId: string, identityId: string): Promise<void> {
+    const outcome = await this.repository.deleteIdentityUnlessLast(userId, identityId);
+    if (outcome === 'missing') throw new NotFoundError('No such identity.');
+    if (outcome === 'last') throw new IdentityLastMethodError();
+  }
+}
