@@ -7,7 +7,8 @@ import type { Principal } from './auth.principal.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import { AuthService, type SignedIn } from './auth.service.js';
 import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
-import { LoginThrottlerGuard } from './guards/login-throttler.guard.js';
+import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
+import { LOGIN_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import type { ClientContext } from './sessions/sessions.service.js';
 
@@ -24,7 +25,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @UseGuards(LoginThrottlerGuard)
+  @UseGuards(RateLimitGuard(LOGIN_RATE_LIMITS))
   @ApiOperation({
     summary: 'Sign in with login and password',
     description:
@@ -82,7 +83,7 @@ export class AuthController {
 
   @Post('reauth')
   @HttpCode(200)
-  @UseGuards(LoginThrottlerGuard)
+  @UseGuards(RateLimitGuard(LOGIN_RATE_LIMITS))
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Confirm the password again, for actions that need a recent sign-in' })
   @ApiZodBody(ReauthBody, { password: 'correct horse battery' })

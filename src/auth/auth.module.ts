@@ -2,15 +2,13 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
-import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
-import { accountTracker, ipTracker, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, LoginThrottlerGuard, StoreThrottlerStorage, ThrottlerStorageModule } from './guards/login-throttler.guard.js';
+import { loginRateLimitsProvider } from './guards/login-rate-limits.js';
 import { SigningKey } from './keys/signing-key.entity.js';
 import { SigningKeysRepository } from './keys/signing-keys.repository.js';
 import { SigningKeysService } from './keys/signing-keys.service.js';
@@ -36,18 +34,6 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     AuditModule,
     PassportModule,
     JwtModule.register({}),
-    ThrottlerModule.forRootAsync({
-      imports: [ThrottlerStorageModule],
-      inject: [APP_CONFIG, AUTH_CONFIG, StoreThrottlerStorage],
-      useFactory: (app: AppConfig, auth: AuthConfig, storage: StoreThrottlerStorage) => ({
-        storage,
-        skipIf: () => !app.rateLimits,
-        throttlers: [
-          { name: LOGIN_PER_IP, ttl: 60_000, limit: auth.loginLimitPerIpPerMinute, getTracker: ipTracker },
-          { name: LOGIN_PER_ACCOUNT, ttl: 15 * 60_000, limit: auth.loginLimitPerAccountPer15Minutes, getTracker: accountTracker },
-        ],
-      }),
-    }),
   ],
   controllers: [AuthController, MeController, WellKnownController],
   providers: [
@@ -60,7 +46,7 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     AccessTokenService,
     RefreshCookie,
     JwtStrategy,
-    LoginThrottlerGuard,
+    loginRateLimitsProvider,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
   exports: [AuthService, SessionsService, SigningKeysService],

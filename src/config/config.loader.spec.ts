@@ -63,7 +63,12 @@ describe('parseConfig', () => {
   });
 
   describe('NODE_ENV=production', () => {
-    const prod = { NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', DATABASE_URL: 'postgres://u@db/s' };
+    const prod = {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://login.example.com',
+      DATABASE_URL: 'postgres://u@db/s',
+      SIGNING_KEYS_SECRET: Buffer.alloc(32, 7).toString('base64'),
+    };
 
     it('accepts a safe setup', () => {
       const config = parseConfig(prod);
@@ -77,6 +82,10 @@ describe('parseConfig', () => {
 
     it('refuses an http:// PUBLIC_URL', () => {
       expect(problemsOf({ ...prod, PUBLIC_URL: 'http://login.example.com' })).toMatch(/PUBLIC_URL: must be an https:\/\/ origin/);
+    });
+
+    it('refuses signing keys without an encryption key', () => {
+      expect(problemsOf({ ...prod, SIGNING_KEYS_SECRET: '' })).toMatch(/SIGNING_KEYS_SECRET: required when NODE_ENV=production/);
     });
 
     it('refuses the embedded database', () => {

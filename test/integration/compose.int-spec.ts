@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,9 @@ type ComposeFile = {
   [key: string]: unknown;
 };
 
+/** The one setting a deployer must give (it has no safe default): the signing keys' encryption key. */
+const DEPLOYER_ENV = { SIGNING_KEYS_SECRET: randomBytes(32).toString('base64') };
+
 /**
  * Compose's variable substitution with an empty environment, so every `${VAR:-default}` takes
  * its default: the configuration a plain `docker compose up` gets.
@@ -57,11 +61,11 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
   });
 }
 
-function interpolateAll<T>(node: T): T {
-  if (typeof node === 'string') return interpolate(node) as T;
-  if (Array.isArray(node)) return node.map(interpolateAll) as T;
+function interpolateAll<T>(node: T, env: Record<string, string> = DEPLOYER_ENV): T {
+  if (typeof node === 'string') return interpolate(node, env) as T;
+  if (Array.isArray(node)) return node.map((n) => interpolateAll(n, env)) as T;
   if (node && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v)])) as T;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v, env)])) as T;
   }
   return node;
 }
@@ -130,6 +134,10 @@ const compose = interpolateAll(raw);
 const services = compose.services;
 
 describe('docker-compose.yml', () => {
+  it('refuses to start without SIGNING_KEYS_SECRET rather than use a default secret', () => {
+    expect(() => interpolateAll(raw, {})).toThrow(/SIGNING_KEYS_SECRET is required/);
+  });
+
   it('is a Compose Specification file with the expected services', () => {
     expect(raw).not.toHaveProperty('version');
     for (const name of ['postgres', 'redis', ...REPLICAS, 'proxy']) {
@@ -283,7 +291,13 @@ describe('docker-compose.yml', () => {
     const [cmd, prefix] = cli;
     let output = '';
     try {
-      execFileSync(cmd, [...prefix, '-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+      execFileSync(cmd, [...prefix, '-f', COMPOSE_FILE, 'config', '-q'], {
+        cwd: ROOT,
+        env: { ...process.env, ...DEPLOYER_ENV },
+        encoding: 'utf8',
+        stdio: 'pipe',
+        timeout: 20_000,
+      });
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message: string };
       output = e.stderr || e.stdout || e.message;
