@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Public } from '../auth/auth.decorators.js';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppError } from '../common/errors/app-error.js';
@@ -12,6 +13,7 @@ const CHECK_TIMEOUT_MS = 1_000;
  * instance is not shutting down; otherwise 503 with the error envelope,
  * whose details name what is down.
  */
+@Public()
 @ApiTags('operations')
 @Controller('health')
 export class HealthController implements BeforeApplicationShutdown {

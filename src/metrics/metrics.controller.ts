@@ -1,8 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { Public } from '../auth/auth.decorators.js';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MetricsService } from './metrics.service.js';
 
+@Public()
 @ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {

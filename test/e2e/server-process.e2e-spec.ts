@@ -46,9 +46,14 @@ describe('the server process', () => {
   it.each([
     [{ PORT: 'not-a-port' }, /^scangate: Invalid configuration: PORT: expected a port number from 1 to 65535\n$/],
     [{ DATABASE_URL: 'mysql://root:pw@db/x' }, /^scangate: Invalid configuration: DATABASE_URL: expected a postgres:\/\/ connection URL\n$/],
-    [{ NODE_ENV: 'production' }, /^scangate: Invalid configuration: PUBLIC_URL: required .*; DATABASE_URL: required .*\n$/],
+    [{ NODE_ENV: 'production' }, /^scangate: Invalid configuration: PUBLIC_URL: required .*; DATABASE_URL: required .*; SIGNING_KEYS_SECRET: required .*\n$/],
     [
-      { NODE_ENV: 'production', PUBLIC_URL: 'http://login.example.com', DATABASE_URL: 'postgres://u@127.0.0.1:1/x' },
+      {
+        NODE_ENV: 'production',
+        PUBLIC_URL: 'http://login.example.com',
+        DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+        SIGNING_KEYS_SECRET: Buffer.alloc(32, 1).toString('base64'),
+      },
       /^scangate: Invalid configuration: PUBLIC_URL: must be an https:\/\/ origin when NODE_ENV=production\n$/,
     ],
   ])('refuses to start on a bad setting (%o) with one readable line and a non-zero exit', async (env, message) => {
