@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { readdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
+import { APP_ENTITIES } from '../../src/app.entities.js';
 import { AppModule } from '../../src/app.module.js';
 import { MIGRATIONS_TABLE } from '../../src/database/database.options.js';
 import { freshDatabase } from '../utils/fresh-database.js';
@@ -24,7 +25,7 @@ describe('migrations/', () => {
  * migrations, as CI's `migration:check` does: after the start-up migration,
  * nothing is left to generate.
  */
-async function schemaDrift(databaseUrl?: string): Promise<{ drift: string[]; applied: number }> {
+async function schemaDrift(databaseUrl?: string): Promise<{ drift: string[]; applied: number; entities: string[] }> {
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(testConfig(databaseUrl ? { DATABASE_URL: databaseUrl } : {}))],
   }).compile();
@@ -33,22 +34,25 @@ async function schemaDrift(databaseUrl?: string): Promise<{ drift: string[]; app
     const dataSource = app.get(DataSource);
     const { upQueries } = await dataSource.driver.createSchemaBuilder().log();
     const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM ${MIGRATIONS_TABLE}`);
-    return { drift: upQueries.map((q) => q.query), applied: count as number };
+    const entities = dataSource.entityMetadatas.map((m) => m.name).sort();
+    return { drift: upQueries.map((q) => q.query), applied: count as number, entities };
   } finally {
     await app.close();
   }
 }
 
 describe('entities and migrations agree', () => {
-  it('on the embedded database', async () => {
-    expect(await schemaDrift()).toEqual({ drift: [], applied: migrations.length });
+  const entities = APP_ENTITIES.map((e) => e.name).sort();
+
+  it('on the embedded database, with APP_ENTITIES (the migration CLI’s list) naming every entity the app registers', async () => {
+    expect(await schemaDrift()).toEqual({ drift: [], applied: migrations.length, entities });
   });
 
   describeWith(TEST_DATABASE_URL ? undefined : 'TEST_DATABASE_URL is not set', 'on real Postgres', () => {
     it('after the start-up migration of a new database', async () => {
       const db = await freshDatabase(TEST_DATABASE_URL!);
       try {
-        expect(await schemaDrift(db.url)).toEqual({ drift: [], applied: migrations.length });
+        expect(await schemaDrift(db.url)).toEqual({ drift: [], applied: migrations.length, entities });
       } finally {
         await db.drop();
       }
