@@ -46,9 +46,13 @@ export const LoginBody = z.strictObject({
 });
 export type LoginBody = z.infer<typeof LoginBody>;
 
-export const RefreshBody = z.strictObject({
-  refreshToken: z.string().regex(/^[A-Za-z0-9_-]{20,200}$/, { error: 'is not a refresh token' }).optional(),
-});
+/** `{ refreshToken }` (mobile), or an empty body — even none at all — with the cookie (web). */
+export const RefreshBody = z.preprocess(
+  (body) => body ?? {},
+  z.strictObject({
+    refreshToken: z.string().regex(/^[A-Za-z0-9_-]{20,200}$/, { error: 'is not a refresh token' }).optional(),
+  }),
+);
 
 export const ReauthBody = z.strictObject({ password: z.string().min(1).max(PASSWORD_MAX_LENGTH) });
 
