@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof AppError) {
       const details = error.details?.map((d) => `${d.path} ${d.message}`).join('; ');
-      console.error(`admin:create: ${error.message}${details ? ` (${details})` : ''}`);
+      console.error(details ? `admin:create: ${details}` : `admin:create: ${error.message}`);
       return 1;
     }
     throw error;

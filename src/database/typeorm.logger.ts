@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerContract } from 'typeorm';
 
+const UNIQUE_VIOLATION = '23505';
+
 /**
  * Routes TypeORM's messages to the application log. Query parameters are never
  * logged: they can hold token hashes, codes or personal data.
@@ -12,6 +14,11 @@ export class TypeOrmLogger implements TypeOrmLoggerContract {
 
   logQueryError(error: string | Error, query: string): void {
     const message = typeof error === 'string' ? error : error.message;
+    // A unique violation is an expected answer (a taken login, a lost race), handled by its caller.
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+      this.logger.debug(`Query refused (unique violation): ${truncate(query)}`);
+      return;
+    }
     this.logger.error(`Query failed: ${message} (${truncate(query)})`);
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { CacheModuleOptions } from '@nestjs/cache-manager';
+import { createCache, type Cache } from 'cache-manager';
 import { createClient } from '@keyv/redis';
 import { KeyvCacheableMemory } from 'cacheable';
 import { Keyv } from 'keyv';
@@ -27,21 +28,35 @@ const MEMORY_CACHE_MAX_ENTRIES = 10_000;
  * application; cache-manager disconnects it when the module is destroyed.
  */
 export async function cacheModuleOptions(config: StoreConfig, logger: Logger): Promise<CacheModuleOptions> {
-  return { stores: [await cacheStore(config, logger)], ttl: DEFAULT_CACHE_TTL_MS };
+  const store = config.mode === 'redis' && config.url ? await redisCache(config, logger) : memoryCache();
+  return { stores: [store], ttl: DEFAULT_CACHE_TTL_MS };
 }
 
-async function cacheStore(config: StoreConfig, logger: Logger): Promise<Keyv> {
-  if (config.mode !== 'redis' || !config.url) {
-    // Bounded by the LRU size; expired entries go when read or evicted (no sweep
-    // timer, which Keyv could not stop at shutdown).
-    return new Keyv({ store: new KeyvCacheableMemory({ lruSize: MEMORY_CACHE_MAX_ENTRIES }) });
-  }
-  const client = createClient(cacheRedisOptions(config, config.url));
+/**
+ * The process-local read-through cache (`LOCAL_CACHE`): for data read on hot
+ * paths that every instance can rebuild cheaply, such as the public signing keys
+ * checked on every request, where a Redis round trip per read would cost more
+ * than it saves. (cache-manager does not copy a Redis hit into a memory tier,
+ * so a two-tier cache would not help.)
+ */
+export function localCache(): Cache {
+  return createCache({ stores: [memoryCache()], ttl: DEFAULT_CACHE_TTL_MS });
+}
+
+function memoryCache(): Keyv {
+  // Bounded by the LRU size; expired entries go when read or evicted (no sweep
+  // timer, which Keyv could not stop at shutdown).
+  return new Keyv({ store: new KeyvCacheableMemory({ lruSize: MEMORY_CACHE_MAX_ENTRIES }) });
+}
+
+async function redisCache(config: StoreConfig, logger: Logger): Promise<Keyv> {
+  const url = config.url!;
+  const client = createClient(cacheRedisOptions(config, url));
   const monitor = new ConnectionMonitor(
     logger,
     'Redis cache connection',
     'cache calls go straight to their loaders meanwhile',
-    urlSecrets(config.url),
+    urlSecrets(url),
   );
   client.on('error', (error: unknown) => monitor.failed(error));
   client.on('ready', () => monitor.ready());

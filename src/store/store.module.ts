@@ -3,11 +3,14 @@ import { CacheModule } from '@nestjs/cache-manager';
 import { Clock } from '../common/clock/clock.js';
 import { ClockModule } from '../common/clock/clock.module.js';
 import { STORE_CONFIG, type StoreConfig } from '../config/config.types.js';
-import { cacheModuleOptions } from './cache.options.js';
+import { cacheModuleOptions, localCache } from './cache.options.js';
 import { MemoryStore } from './memory.store.js';
 import { RedisStore } from './redis.store.js';
 import { STORE, type Store } from './store.js';
 import { StoreHealthIndicator } from './store.health.js';
+
+/** The process-local read-through cache (see `localCache()`); `CACHE_MANAGER` is the shared one. */
+export const LOCAL_CACHE = Symbol('LOCAL_CACHE');
 
 /** Redis when `REDIS_URL` is set, the in-process store otherwise (one instance only). */
 export function createStore(config: StoreConfig, clock: Clock): Store {
@@ -32,7 +35,11 @@ export function createStore(config: StoreConfig, clock: Clock): Store {
       useFactory: (config: StoreConfig) => cacheModuleOptions(config, new Logger('Store')),
     }),
   ],
-  providers: [{ provide: STORE, inject: [STORE_CONFIG, Clock], useFactory: createStore }, StoreHealthIndicator],
-  exports: [STORE, StoreHealthIndicator, CacheModule],
+  providers: [
+    { provide: STORE, inject: [STORE_CONFIG, Clock], useFactory: createStore },
+    { provide: LOCAL_CACHE, useFactory: localCache },
+    StoreHealthIndicator,
+  ],
+  exports: [STORE, LOCAL_CACHE, StoreHealthIndicator, CacheModule],
 })
 export class StoreModule {}

@@ -1,10 +1,10 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Clock } from '../../common/clock/clock.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
+import { LOCAL_CACHE } from '../../store/store.module.js';
 import { STORE, type Store } from '../../store/store.js';
 import { openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
 import type { SigningKey } from './signing-key.entity.js';
@@ -24,10 +24,16 @@ export interface PublicSigningKey {
   jwk: JWK;
 }
 
+/** A cached key: until when its tokens can be valid (null while it still signs). */
+interface CachedKey extends PublicSigningKey {
+  verifiableUntil: number | null;
+}
+
 /**
  * The access-token signing keys (ES256), shared by every instance through the
  * database. The active private key is held in memory; public keys are read
- * through the cache (`cache.wrap`). `rotate()` retires the active key and makes
+ * through the process-local cache (`cache.wrap`), dropped on every instance
+ * when the keys change (store event) or after a minute. `rotate()` retires the active key and makes
  * a new one; retired keys stay verifiable (and in the JWKS) until the longest
  * access token they could have signed has expired.
  */
@@ -42,7 +48,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly repository: SigningKeysRepository,
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    @Inject(LOCAL_CACHE) private readonly cache: Cache,
     @Inject(STORE) private readonly store: Store,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly clock: Clock,
@@ -93,17 +99,28 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     return keyObject;
   }
 
-  /** Every key whose tokens may still be valid, for the JWKS. */
+  /**
+   * Every key whose tokens may still be valid, for the JWKS and verification:
+   * read through the process-local cache (every request verifies with it), and
+   * filtered by the clock at each call, so a retired key leaves exactly when
+   * its last token expires, whatever the cache's age.
+   */
   async publicKeys(): Promise<PublicSigningKey[]> {
-    return this.cache.wrap(
+    const lifetimeMs = this.config.accessTokenTtlSeconds * 1000 + SKEW_MS;
+    const keys = await this.cache.wrap<CachedKey[]>(
       PUBLIC_KEYS_CACHE_KEY,
       async () => {
-        const since = new Date(this.clock.now() - this.config.accessTokenTtlSeconds * 1000 - SKEW_MS);
-        const keys = await this.repository.findVerifiable(since);
-        return keys.map((k) => ({ kid: k.kid, jwk: k.publicJwk as JWK }));
+        const keys = await this.repository.findVerifiable(new Date(this.clock.now() - lifetimeMs));
+        return keys.map((k) => ({
+          kid: k.kid,
+          jwk: k.publicJwk as JWK,
+          verifiableUntil: k.retiredAt ? k.retiredAt.getTime() + lifetimeMs : null,
+        }));
       },
       PUBLIC_KEYS_CACHE_TTL_MS,
     );
+    const now = this.clock.now();
+    return keys.filter((k) => k.verifiableUntil === null || k.verifiableUntil > now).map(({ kid, jwk }) => ({ kid, jwk }));
   }
 
   /** Retires the active key and makes a new one that signs from now on, on every instance. */

@@ -15,6 +15,16 @@ export class SessionsRepository {
     return this.dataSource.transaction(work);
   }
 
+  /**
+   * Whether the user is active, holding a share lock on its row until the
+   * transaction ends: an administrator's disable (an UPDATE of that row) then
+   * waits for this sign-in to commit, and its revocation sees the new session.
+   */
+  async lockActiveUser(em: EntityManager, userId: string): Promise<boolean> {
+    const rows = (await em.query('SELECT status FROM users WHERE id = $1 FOR SHARE', [userId])) as Array<{ status: string }>;
+    return rows[0]?.status === 'active';
+  }
+
   /** Revokes the active sessions of a user's device, returning their ids. */
   async revokeActiveForDevice(em: EntityManager, userId: string, deviceId: string, at: Date, reason: string): Promise<string[]> {
     return ids(

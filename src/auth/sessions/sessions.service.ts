@@ -5,6 +5,7 @@ import { CryptoService } from '../../common/crypto/crypto.service.js';
 import { NotFoundError } from '../../common/errors/app-error.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
 import { isUniqueViolation } from '../../users/users.repository.js';
+import { AccountDisabledError } from '../auth.errors.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -77,6 +78,7 @@ export class SessionsService {
     const refreshToken = this.crypto.randomToken();
     const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
     return this.repository.transaction(async (em) => {
+      if (!(await this.repository.lockActiveUser(em, userId))) throw new AccountDisabledError();
       if (kind === 'mobile' && device) {
         const replaced = await this.repository.revokeActiveForDevice(em, userId, device.id, now, 'replaced');
         // Tokens of the replaced session die now, on every instance.

@@ -7,6 +7,9 @@ import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';
 import { RevocationStore } from '../sessions/revocation.store.js';
 
+/** No access token may live longer than this (PROTOCOL.md: at most 15 minutes). */
+const MAX_ACCESS_TOKEN_TTL_SECONDS = 900;
+
 /**
  * Passport's JWT strategy: the signature (ES256 only, by `kid`), `iss`, `aud`,
  * `exp` and the `at+jwt` type are checked by jsonwebtoken; then one store
@@ -41,7 +44,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(claims: AccessTokenClaims): Promise<Principal> {
-    if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || !Array.isArray(claims.roles)) {
+    // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+    if (
+      typeof claims.sid !== 'string' ||
+      typeof claims.sub !== 'string' ||
+      !Array.isArray(claims.roles) ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number' ||
+      claims.exp - claims.iat > MAX_ACCESS_TOKEN_TTL_SECONDS
+    ) {
       throw new UnauthenticatedError();
     }
     if (await this.revocations.isRevoked(claims.sid)) throw new UnauthenticatedError();
