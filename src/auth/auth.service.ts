@@ -56,7 +56,10 @@ export class AuthService {
     context: ClientContext,
     device?: DeviceInfo,
   ): Promise<SignedIn> {
-    const { session, refreshToken } = await this.sessions.start(user.id, kind, createdVia, context, device);
+    const { session, refreshToken, replaced = [] } = await this.sessions.start(user.id, kind, createdVia, context, device);
+    for (const old of replaced) {
+      await this.audit.record({ type: 'session.revoked', actorId: user.id, userId: user.id, sessionId: old, ...context, detail: { reason: 'replaced', by: session.id } });
+    }
     await this.audit.record({
       type: 'auth.login_succeeded',
       actorId: user.id,

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
 import { ParseIdPipe } from '../common/http/parse-id.pipe.js';
+import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
 import { UsersService } from '../users/users.service.js';
 import { Client, CurrentUser } from './auth.decorators.js';
 import { UnauthenticatedError } from './auth.errors.js';
@@ -9,6 +10,7 @@ import type { Principal } from './auth.principal.js';
 import { AuthService } from './auth.service.js';
 import { identityView, sessionView, userView } from './auth.views.js';
 import { ChangePasswordBody } from './dto/auth.schemas.js';
+import { LOGIN_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { SessionsService, type ClientContext } from './sessions/sessions.service.js';
 
 @ApiTags('me')
@@ -33,10 +35,11 @@ export class MeController {
 
   @Post('password')
   @HttpCode(204)
+  @UseGuards(RateLimitGuard(LOGIN_RATE_LIMITS))
   @ApiOperation({ summary: 'Change the password; every other session is signed out' })
   @ApiZodBody(ChangePasswordBody, { currentPassword: 'old one…', newPassword: 'a new long passphrase' })
   @ApiNoContentResponse({ description: 'Changed' })
-  @ApiErrors('validation.failed', 'auth.unauthenticated')
+  @ApiErrors('validation.failed', 'auth.unauthenticated', 'rate_limited')
   async changePassword(
     @Body({ schema: ChangePasswordBody }) body: { currentPassword: string; newPassword: string },
     @CurrentUser() principal: Principal,
@@ -59,8 +62,8 @@ export class MeController {
   @ApiOperation({ summary: 'Sign out one of my sessions ("not me")' })
   @ApiNoContentResponse({ description: 'Revoked: its tokens stop working on the next request' })
   @ApiErrors('auth.unauthenticated', 'not_found')
-  async revokeSession(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal) {
-    await this.sessions.revokeOwn(principal.userId, id, 'revoked_by_user');
+  async revokeSession(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+    await this.sessions.revokeOwn(principal.userId, id, 'revoked_by_user', client);
   }
 
   @Get('identities')

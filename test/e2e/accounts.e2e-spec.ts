@@ -457,22 +457,25 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
   });
 
   describe('authentication is required everywhere but the public routes', () => {
-    const routes: Array<[string, string, object?]> = [
-      ['post', '/api/v1/auth/logout'],
+    // Always three members: with fewer, jest.each would pass its `done` callback as the body.
+    const routes: Array<[string, string, object | null]> = [
+      ['post', '/api/v1/auth/logout', null],
       ['post', '/api/v1/auth/reauth', { password: TEST_PASSWORD }],
-      ['get', '/api/v1/me'],
+      ['get', '/api/v1/me', null],
       ['post', '/api/v1/me/password', { currentPassword: TEST_PASSWORD, newPassword: 'whatever passphrase' }],
-      ['get', '/api/v1/me/sessions'],
-      ['delete', `/api/v1/me/sessions/${NOBODY}`],
-      ['delete', '/api/v1/me/sessions/malformed'],
-      ['get', '/api/v1/me/identities'],
-      ['delete', `/api/v1/me/identities/${NOBODY}`],
+      ['get', '/api/v1/me/sessions', null],
+      ['delete', `/api/v1/me/sessions/${NOBODY}`, null],
+      ['delete', '/api/v1/me/sessions/malformed', null],
+      ['get', '/api/v1/me/identities', null],
+      ['delete', `/api/v1/me/identities/${NOBODY}`, null],
       ['post', '/api/v1/admin/users', { login: 'sneaky', displayName: 'Sneaky' }],
-      ['get', `/api/v1/admin/users/${NOBODY}`],
+      ['get', `/api/v1/admin/users/${NOBODY}`, null],
       ['patch', `/api/v1/admin/users/${NOBODY}`, { status: 'disabled' }],
     ];
-    const call = (method: string, path: string, body?: object) => {
-      const req = (request(t.url) as unknown as Record<string, (p: string) => request.Test>)[method]!(path);
+    const call = (method: string, path: string, body: object | null) => {
+      const agent = request(t.url);
+      const req =
+        method === 'get' ? agent.get(path) : method === 'post' ? agent.post(path) : method === 'patch' ? agent.patch(path) : agent.delete(path);
       return body ? req.send(body) : req;
     };
 
@@ -627,6 +630,26 @@ describe('login rate limits (in-process store)', () => {
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
       expect(limited.body.accessToken).toBeUndefined();
       await loginWeb(t, bystander);
+    });
+
+    it('POST /auth/reauth counts password guesses per account too: the 4th is 429 rate_limited', async () => {
+      const { login } = await createUser(t);
+      const s = await loginMobile(t, login);
+      for (let i = 0; i < 3; i++) {
+        expectError(await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: 'guessing wrong' }), 401, 'auth.invalid_credentials');
+      }
+      expectError(await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: TEST_PASSWORD }), 429, 'rate_limited');
+    });
+
+    it('POST /me/password checks the current password: its guesses are rate limited like sign-in (the 4th is 429 rate_limited)', async () => {
+      const { login } = await createUser(t);
+      const s = await loginMobile(t, login);
+      const guess = (currentPassword: string) =>
+        request(t.url).post('/api/v1/me/password').set(bearer(s.accessToken)).send({ currentPassword, newPassword: 'a brand new passphrase' });
+      for (let i = 0; i < 3; i++) expectError(await guess(`guess number ${i}`), 400, 'validation.failed');
+      const limited = await guess('guess number 3');
+      expectError(limited, 429, 'rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     });
   });
 

@@ -25,6 +25,15 @@ export class SessionsRepository {
     return rows[0]?.status === 'active';
   }
 
+  /**
+   * Serialises sign-ins of one device of one user until the transaction ends,
+   * so that parallel ones replace each other in turn instead of colliding on
+   * the one-active-session-per-device index.
+   */
+  async lockDevice(em: EntityManager, userId: string, deviceId: string): Promise<void> {
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`device:${userId}:${deviceId}`]);
+  }
+
   /** Revokes the active sessions of a user's device, returning their ids. */
   async revokeActiveForDevice(em: EntityManager, userId: string, deviceId: string, at: Date, reason: string): Promise<string[]> {
     return ids(

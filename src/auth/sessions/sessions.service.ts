@@ -27,6 +27,8 @@ export interface DeviceInfo {
 export interface IssuedSession {
   session: Session;
   refreshToken: string;
+  /** Sessions this one replaced (the same device's previous sign-in). */
+  replaced?: string[];
 }
 
 /**
@@ -79,8 +81,10 @@ export class SessionsService {
     const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
     return this.repository.transaction(async (em) => {
       if (!(await this.repository.lockActiveUser(em, userId))) throw new AccountDisabledError();
+      let replaced: string[] = [];
       if (kind === 'mobile' && device) {
-        const replaced = await this.repository.revokeActiveForDevice(em, userId, device.id, now, 'replaced');
+        await this.repository.lockDevice(em, userId, device.id);
+        replaced = await this.repository.revokeActiveForDevice(em, userId, device.id, now, 'replaced');
         // Tokens of the replaced session die now, on every instance.
         if (replaced.length > 0) await this.revocations.markRevoked(replaced);
       }
@@ -100,7 +104,7 @@ export class SessionsService {
         absoluteExpiresAt: absolute,
       });
       await this.repository.insertRefreshToken(em, session.id, this.crypto.sha256(refreshToken), now);
-      return { session, refreshToken };
+      return { session, refreshToken, replaced };
     });
   }
 
@@ -151,11 +155,13 @@ export class SessionsService {
     return this.repository.revoke(sessionId, this.clock.date(), reason, userId);
   }
 
-  /** Revokes a user's session or answers 404 (another user's session is "not found"). */
-  async revokeOwn(userId: string, sessionId: string, reason: string): Promise<void> {
+  /** Revokes a user's session or answers 404 (another user's session is "not found"); audited. */
+  async revokeOwn(userId: string, sessionId: string, reason: string, context: ClientContext): Promise<void> {
     const session = await this.repository.findById(sessionId);
     if (!session || session.userId !== userId || session.revokedAt) throw new NotFoundError('No such active session.');
-    await this.revoke(sessionId, reason, userId);
+    if (await this.revoke(sessionId, reason, userId)) {
+      await this.audit.record({ type: 'session.revoked', actorId: userId, userId, sessionId, ...context, detail: { reason } });
+    }
   }
 
   /** Revokes every session of a user but `keep`; their access tokens die on the next request. */
