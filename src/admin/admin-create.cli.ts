@@ -7,12 +7,13 @@ import { AuditService } from '../audit/audit.service.js';
 import { ClockModule } from '../common/clock/clock.module.js';
 import { AppError } from '../common/errors/app-error.js';
 import { CryptoModule } from '../common/crypto/crypto.module.js';
-import { ConfigError, loadConfig } from '../config/config.loader.js';
+import { loadConfig } from '../config/config.loader.js';
 import { ConfigModule } from '../config/config.module.js';
 import type { Config } from '../config/config.types.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
+import { runCli } from '../common/cli/run-cli.js';
 
 /**
  * `npm run admin:create -- --login <login> --password <password> [--display-name <name>]`:
@@ -70,9 +71,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `admin:create: ${(error as Error).message}`);
-    process.exit(1);
-  });
+runCli('admin:create', main);

@@ -7,11 +7,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_ENTITIES } from '../app.entities.js';
 import { ClockModule } from '../common/clock/clock.module.js';
-import { ConfigError, loadConfig } from '../config/config.loader.js';
+import { loadConfig } from '../config/config.loader.js';
 import { ConfigModule } from '../config/config.module.js';
 import type { Config } from '../config/config.types.js';
 import { DatabaseModule } from './database.module.js';
 import { pendingMigrations, revertLastMigration, runPendingMigrations } from './migration.runner.js';
+import { runCli } from '../common/cli/run-cli.js';
 
 /**
  * `npm run migration:<command>`: run | revert | show | check | generate <Name>.
@@ -152,9 +153,4 @@ async function registerMigration(className: string, fileBase: string): Promise<v
   if (!files.includes(`${fileBase}.ts`)) throw new Error('migration file missing after write');
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `migrations: ${(error as Error).message}`);
-    process.exit(1);
-  });
+runCli('migrations', main);

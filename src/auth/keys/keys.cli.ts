@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClockModule } from '../../common/clock/clock.module.js';
-import { ConfigError, loadConfig } from '../../config/config.loader.js';
+import { loadConfig } from '../../config/config.loader.js';
 import { ConfigModule } from '../../config/config.module.js';
 import type { Config } from '../../config/config.types.js';
 import { DatabaseModule } from '../../database/database.module.js';
@@ -11,6 +11,7 @@ import { StoreModule } from '../../store/store.module.js';
 import { SigningKey } from './signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { runCli } from '../../common/cli/run-cli.js';
 
 /**
  * `npm run keys:rotate`: a new signing key signs from now on, on every
@@ -46,9 +47,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `keys:rotate: ${(error as Error).message}`);
-    process.exit(1);
-  });
+runCli('keys:rotate', main);

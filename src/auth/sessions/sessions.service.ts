@@ -59,23 +59,16 @@ export class SessionsService {
     context: ClientContext,
     device?: DeviceInfo,
   ): Promise<IssuedSession> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.startOnce(userId, kind, createdVia, context, device);
-      } catch (error) {
-        if (attempt === 0 && isUniqueViolation(error)) continue; // lost a race with the same device: once more
-        throw error;
-      }
-    }
+    const begin = () => this.startOnce(userId, kind, createdVia, context, device);
+    // Sign-ins of one device are serialised (lockDevice); a unique violation is still
+    // possible against a session inserted without that lock, so try once more.
+    return begin().catch((error: unknown) => {
+      if (isUniqueViolation(error)) return begin();
+      throw error;
+    });
   }
 
-  private async startOnce(
-    userId: string,
-    kind: SessionKind,
-    createdVia: string,
-    context: ClientContext,
-    device?: DeviceInfo,
-  ): Promise<IssuedSession> {
+  private async startOnce(...[userId, kind, createdVia, context, device]: Parameters<SessionsService['start']>): Promise<IssuedSession> {
     const now = this.clock.date();
     const refreshToken = this.crypto.randomToken();
     const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
