@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { QrLoginModule } from './qr-login/qr-login.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { StoreModule } from './store/store.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         AdminModule,
+        QrLoginModule,
         BootstrapModule,
       ],
       providers: [

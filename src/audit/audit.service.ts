@@ -13,7 +13,13 @@ export type AuditType =
   | 'auth.password_changed'
   | 'session.revoked'
   | 'user.created'
-  | 'user.updated';
+  | 'user.updated'
+  | 'qr.created'
+  | 'qr.scanned'
+  | 'qr.confirmed'
+  | 'qr.cancelled'
+  | 'qr.consumed'
+  | 'qr.expired';
 
 export interface AuditInput {
   type: AuditType;

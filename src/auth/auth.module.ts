@@ -49,6 +49,6 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     loginRateLimitsProvider,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AuthService, SessionsService, SigningKeysService],
+  exports: [AuthService, SessionsService, SigningKeysService, RefreshCookie],
 })
 export class AuthModule {}

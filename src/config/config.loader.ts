@@ -39,6 +39,9 @@ function productionProblems(env: Env): string[] {
   if (!env.DATABASE_URL) {
     problems.push('DATABASE_URL: required when NODE_ENV=production (the embedded database is for development only)');
   }
+  if (env.QR_TTL_SECONDS < 30) {
+    problems.push('QR_TTL_SECONDS: must be at least 30 when NODE_ENV=production');
+  }
   if (!env.SIGNING_KEYS_SECRET) {
     problems.push('SIGNING_KEYS_SECRET: required when NODE_ENV=production (encrypts the token signing keys at rest)');
   }
@@ -96,6 +99,15 @@ function build(env: Env): Config {
       loginLimitPerIpPerMinute: env.LOGIN_LIMIT_PER_IP,
       loginLimitPerAccountPer15Minutes: env.LOGIN_LIMIT_PER_ACCOUNT,
       demoUser: env.DEMO_USER && !isProduction && !env.DATABASE_URL,
+    },
+    qr: {
+      ttlSeconds: env.QR_TTL_SECONDS,
+      numberMatching: env.QR_NUMBER_MATCHING,
+      allowKeylessDevices: env.QR_ALLOW_KEYLESS_DEVICES ?? !isProduction,
+      createLimitPerIpPerMinute: env.QR_CREATE_LIMIT_PER_IP,
+      statusLimitPerSessionPerMinute: env.QR_STATUS_LIMIT_PER_SESSION,
+      scanLimitPerUserPerMinute: env.QR_SCAN_LIMIT_PER_USER,
+      geoip: { cityDb: env.GEOIP_CITY_DB, asnDb: env.GEOIP_ASN_DB },
     },
     log: { level: env.LOG_LEVEL },
   };

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, LOG_CONFIG, STORE_CONFIG, type Config } from './config.types.js';
+import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, LOG_CONFIG, QR_CONFIG, STORE_CONFIG, type Config } from './config.types.js';
 
 /**
  * Provides the validated configuration, one token per namespace:
@@ -16,6 +16,7 @@ export class ConfigModule {
       { provide: DATABASE_CONFIG, useValue: config.database },
       { provide: STORE_CONFIG, useValue: config.store },
       { provide: AUTH_CONFIG, useValue: config.auth },
+      { provide: QR_CONFIG, useValue: config.qr },
       { provide: LOG_CONFIG, useValue: config.log },
     ];
     return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };

@@ -56,6 +56,17 @@ export interface AuthConfig {
   demoUser: boolean;
 }
 
+export interface QrConfig {
+  ttlSeconds: number;
+  numberMatching: boolean;
+  /** Whether phones without a registered device key may scan and approve (off by default in production). */
+  allowKeylessDevices: boolean;
+  createLimitPerIpPerMinute: number;
+  statusLimitPerSessionPerMinute: number;
+  scanLimitPerUserPerMinute: number;
+  geoip: { cityDb?: string; asnDb?: string };
+}
+
 export interface LogConfig {
   level: Env['LOG_LEVEL'];
 }
@@ -65,6 +76,7 @@ export interface Config {
   database: DatabaseConfig;
   store: StoreConfig;
   auth: AuthConfig;
+  qr: QrConfig;
   log: LogConfig;
 }
 
@@ -72,4 +84,5 @@ export const APP_CONFIG = Symbol('config:app');
 export const DATABASE_CONFIG = Symbol('config:database');
 export const STORE_CONFIG = Symbol('config:store');
 export const AUTH_CONFIG = Symbol('config:auth');
+export const QR_CONFIG = Symbol('config:qr');
 export const LOG_CONFIG = Symbol('config:log');

@@ -108,6 +108,17 @@ export const EnvSchema = z.object({
   LOGIN_LIMIT_PER_ACCOUNT: int(1, 10_000, 10, 'a number of attempts per 15 minutes'),
   DEMO_USER: onOff('on'),
 
+  QR_TTL_SECONDS: int(2, 300, 120, 'a lifetime in seconds (30 to 300; tests outside production may go down to 2)'),
+  QR_NUMBER_MATCHING: onOff('on'),
+  QR_ALLOW_KEYLESS_DEVICES: optional(
+    z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).transform((v) => v === 'on'),
+  ),
+  QR_CREATE_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of QR codes per minute'),
+  QR_STATUS_LIMIT_PER_SESSION: int(1, 100_000, 300, 'a number of status requests per minute'),
+  QR_SCAN_LIMIT_PER_USER: int(1, 100_000, 30, 'a number of scans and confirms per minute'),
+  GEOIP_CITY_DB: optional(z.string().min(1)),
+  GEOIP_ASN_DB: optional(z.string().min(1)),
+
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',

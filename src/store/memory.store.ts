@@ -2,7 +2,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '../common/clock/clock.js';
 import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
-import { durationMs, optionalDurationMs } from './store.validation.js';
+import { durationMs, instantMs, optionalDurationMs, takeLimit } from './store.validation.js';
 
 interface Entry {
   value: string;
@@ -35,6 +35,8 @@ export class MemoryStore implements Store, OnApplicationShutdown {
   private readonly logger = new Logger('Store');
   private readonly entries = new Map<string, Entry>();
   private readonly channels = new Map<string, Set<Subscription>>();
+  /** Due sets: member → due time (epoch ms). Kept apart from `entries`, never expired. */
+  private readonly dueSets = new Map<string, Map<string, number>>();
   /** Expiry is lazy (on read); the sweep bounds memory for keys nobody reads again. */
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -108,6 +110,45 @@ export class MemoryStore implements Store, OnApplicationShutdown {
     return { count, ttlMs: expiresAt - now };
   }
 
+  async schedule(set: string, member: string, dueAtMs: number): Promise<void> {
+    this.assertOpen();
+    const dueAt = instantMs(dueAtMs, 'dueAtMs');
+    let members = this.dueSets.get(set);
+    if (!members) {
+      members = new Map();
+      this.dueSets.set(set, members);
+    }
+    members.set(member, dueAt);
+  }
+
+  async unschedule(set: string, member: string): Promise<void> {
+    this.assertOpen();
+    const members = this.dueSets.get(set);
+    if (!members) return;
+    members.delete(member);
+    if (members.size === 0) this.dueSets.delete(set);
+  }
+
+  /**
+   * Finds and removes the due members in one synchronous step, so concurrent
+   * callers never share a member. Order as Redis `ZRANGEBYSCORE`: by due time,
+   * equal times by member bytes.
+   */
+  async takeDue(set: string, nowMs: number, limit: number): Promise<string[]> {
+    this.assertOpen();
+    const now = instantMs(nowMs, 'nowMs');
+    const count = takeLimit(limit);
+    const members = this.dueSets.get(set);
+    if (!members) return [];
+    const due: Array<[string, number]> = [];
+    for (const [member, dueAt] of members) if (dueAt <= now) due.push([member, dueAt]);
+    due.sort(([a, aDue], [b, bDue]) => aDue - bDue || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const taken = due.slice(0, count).map(([member]) => member);
+    for (const member of taken) members.delete(member);
+    if (members.size === 0) this.dueSets.delete(set);
+    return taken;
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     this.assertOpen();
     this.deliverLater(channel, message);
@@ -139,6 +180,7 @@ export class MemoryStore implements Store, OnApplicationShutdown {
     clearInterval(this.sweeper);
     this.channels.clear();
     this.entries.clear();
+    this.dueSets.clear();
   }
 
   /** The entry if it exists and has not expired; an expired one is dropped on the way. */

@@ -67,3 +67,17 @@ if ttl < 0 then
 end
 return { count, ttl }
 `);
+
+/**
+ * KEYS[1] the due set (a sorted set scored by due time); ARGV[1] now in epoch
+ * ms; ARGV[2] the most members to take. Removes and returns the members due at
+ * or before now, earliest first: in one atomic step, so two callers never get
+ * the same member.
+ */
+export const TAKE_DUE = new RedisScript(`
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #members > 0 then
+  redis.call('ZREM', KEYS[1], unpack(members))
+end
+return members
+`);

@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import type { StoreConfig } from '../config/config.types.js';
 import { ConnectionMonitor, urlSecrets } from './connection.monitor.js';
 import { storeRedisOptions } from './redis.options.js';
-import { COMPARE_AND_SET, INCREMENT_IN_WINDOW } from './redis.scripts.js';
+import { COMPARE_AND_SET, INCREMENT_IN_WINDOW, TAKE_DUE } from './redis.scripts.js';
 import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
-import { durationMs, optionalDurationMs } from './store.validation.js';
+import { durationMs, instantMs, optionalDurationMs, takeLimit } from './store.validation.js';
 
 /** How long `QUIT` may take at shutdown before the socket is simply closed. */
 const QUIT_TIMEOUT_MS = 500;
@@ -126,6 +126,23 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
     const reply = await this.run(() => INCREMENT_IN_WINDOW.run(this.command, [this.key(key)], [window]));
     const [count, ttlMs] = reply as [number, number];
     return { count, ttlMs };
+  }
+
+  /** A sorted set scored by due time (`ZADD` adds or moves the member). */
+  async schedule(set: string, member: string, dueAtMs: number): Promise<void> {
+    const dueAt = instantMs(dueAtMs, 'dueAtMs');
+    await this.run(() => this.command.zadd(this.key(set), dueAt, member));
+  }
+
+  async unschedule(set: string, member: string): Promise<void> {
+    await this.run(() => this.command.zrem(this.key(set), member));
+  }
+
+  async takeDue(set: string, nowMs: number, limit: number): Promise<string[]> {
+    const now = instantMs(nowMs, 'nowMs');
+    const count = takeLimit(limit);
+    const reply = await this.run(() => TAKE_DUE.run(this.command, [this.key(set)], [now, count]));
+    return reply as string[];
   }
 
   async publish(channel: string, message: string): Promise<void> {

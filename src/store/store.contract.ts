@@ -355,6 +355,92 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
       });
     });
 
+    describe('due set (schedule / unschedule / takeDue)', () => {
+      /** Epoch ms far from 0, like real due times (exact as Redis scores: integers below 2^53). */
+      const T = 1_700_000_000_000;
+
+      it('takes the due members earliest first and removes them', async () => {
+        await store.schedule('due', 'c', T + 30);
+        await store.schedule('due', 'a', T + 10);
+        await store.schedule('due', 'b', T + 20);
+        expect(await store.takeDue('due', T + 30, 10)).toEqual(['a', 'b', 'c']);
+        expect(await store.takeDue('due', T + 30, 10)).toEqual([]);
+      });
+
+      it('counts a member due exactly now as due, and leaves those not yet due', async () => {
+        await store.schedule('due', 'now', T);
+        await store.schedule('due', 'soon', T + 1);
+        await store.schedule('due', 'later', T + 60_000);
+        expect(await store.takeDue('due', T - 1, 10)).toEqual([]);
+        expect(await store.takeDue('due', T, 10)).toEqual(['now']);
+        expect(await store.takeDue('due', T + 1, 10)).toEqual(['soon']);
+        expect(await store.takeDue('due', T + 60_000, 10)).toEqual(['later']);
+      });
+
+      it('returns at most `limit` members, the earliest, leaving the rest for the next call', async () => {
+        for (let i = 0; i < 5; i++) await store.schedule('due', `m${i}`, T + 5 - i);
+        expect(await store.takeDue('due', T + 10, 2)).toEqual(['m4', 'm3']);
+        expect(await store.takeDue('due', T + 10, 1)).toEqual(['m2']);
+        expect(await store.takeDue('due', T + 10, 1_000)).toEqual(['m1', 'm0']);
+      });
+
+      it('re-scheduling moves a member (later or earlier) instead of adding it twice', async () => {
+        await store.schedule('due', 'a', T + 10);
+        await store.schedule('due', 'b', T + 20);
+        await store.schedule('due', 'a', T + 30);
+        expect(await store.takeDue('due', T + 25, 10)).toEqual(['b']);
+        await store.schedule('due', 'a', T + 5);
+        expect(await store.takeDue('due', T + 25, 10)).toEqual(['a']);
+        expect(await store.takeDue('due', T + 100, 10)).toEqual([]);
+      });
+
+      it('unschedule removes only that member, and is harmless for an absent one or set', async () => {
+        await store.schedule('due', 'a', T);
+        await store.schedule('due', 'b', T);
+        await store.unschedule('due', 'a');
+        await store.unschedule('due', 'a');
+        await store.unschedule('due', 'never-there');
+        await store.unschedule('no-such-set', 'a');
+        expect(await store.takeDue('due', T, 10)).toEqual(['b']);
+        expect(await store.takeDue('no-such-set', T, 10)).toEqual([]);
+      });
+
+      it('keeps sets apart, and a set usable after it was emptied', async () => {
+        await store.schedule('one', 'x', T);
+        await store.schedule('two', 'x', T);
+        await store.schedule('two', 'y', T + 1);
+        expect(await store.takeDue('one', T + 1, 10)).toEqual(['x']);
+        expect(await store.takeDue('two', T + 1, 10)).toEqual(['x', 'y']);
+        await store.schedule('one', 'z', T + 2);
+        expect(await store.takeDue('one', T + 2, 10)).toEqual(['z']);
+      });
+
+      it('hands out each of 100 due members exactly once to 20 parallel takeDue calls', async () => {
+        const members = Array.from({ length: 100 }, (_, i) => `session-${String(i).padStart(3, '0')}`);
+        await Promise.all(members.map((m, i) => store.schedule('due', m, T + (i % 7))));
+        await store.schedule('due', 'not-yet', T + 1_000);
+        const batches = await Promise.all(Array.from({ length: 20 }, () => store.takeDue('due', T + 10, 7)));
+        const taken = batches.flat();
+        expect(new Set(taken).size).toBe(taken.length);
+        expect([...taken].sort()).toEqual(members);
+        for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(7);
+        expect(await store.takeDue('due', T + 10, 1_000)).toEqual([]);
+        expect(await store.takeDue('due', T + 1_000, 1_000)).toEqual(['not-yet']);
+      });
+
+      it('rejects non-finite times and a limit outside 1..1000 with RangeError, changing nothing', async () => {
+        await expect(store.schedule('due', 'a', Number.NaN)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.schedule('due', 'a', Number.POSITIVE_INFINITY)).rejects.toBeInstanceOf(RangeError);
+        await store.schedule('due', 'b', T);
+        await expect(store.takeDue('due', Number.NaN, 10)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.takeDue('due', Number.POSITIVE_INFINITY, 10)).rejects.toBeInstanceOf(RangeError);
+        for (const limit of [0, -1, 1_001, 1.5, Number.NaN]) {
+          await expect(store.takeDue('due', T, limit)).rejects.toBeInstanceOf(RangeError);
+        }
+        expect(await store.takeDue('due', Number.MAX_SAFE_INTEGER, 1_000)).toEqual(['b']);
+      });
+    });
+
     describe('key prefix isolation', () => {
       it('two stores with different prefixes do not see each other’s keys', async () => {
         const other = await neighbour();
@@ -365,6 +451,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         expect(await store.get('shared-name')).toBe('mine');
         expect((await other.increment('counter', 1_000)).count).toBe(1);
         expect((await store.increment('counter', 1_000)).count).toBe(1);
+      });
+
+      it('two stores with different prefixes do not see each other’s due sets', async () => {
+        const other = await neighbour();
+        await store.schedule('due', 'shared-member', 1_000);
+        await store.schedule('due', 'mine', 1_000);
+        await other.schedule('due', 'shared-member', 2_000);
+        await other.unschedule('due', 'mine');
+        expect(await other.takeDue('due', 1_500, 10)).toEqual([]);
+        expect(await other.takeDue('due', 2_000, 10)).toEqual(['shared-member']);
+        expect(await store.takeDue('due', 1_000, 10)).toEqual(['mine', 'shared-member']);
       });
 
       it('two stores with different prefixes do not see each other’s channels', async () => {
@@ -397,6 +494,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
           () => store.increment('k', 1_000),
           () => store.publish('ch', 'm'),
           () => store.subscribe('ch', () => undefined),
+          () => store.schedule('due', 'm', 1_000),
+          () => store.unschedule('due', 'm'),
+          () => store.takeDue('due', 1_000, 10),
           () => store.ping(),
         ];
         for (const call of calls) await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);

@@ -56,6 +56,25 @@ export interface Store {
    */
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
 
+  /**
+   * Adds `member` to the due set `set`, due at `dueAtMs` (epoch ms), or moves it
+   * there if it is already in the set: a member is in a set at most once. The set
+   * never expires. Its name is a key like any other (it gets the key prefix):
+   * do not use the same name with the plain-value methods.
+   */
+  schedule(set: string, member: string, dueAtMs: number): Promise<void>;
+
+  /** Removes `member` from the due set (e.g. when it finished early); absent: nothing happens. */
+  unschedule(set: string, member: string): Promise<void>;
+
+  /**
+   * Atomically removes and returns up to `limit` (1..1000) members due at or
+   * before `nowMs`, earliest first (equal due times in member order). Two callers
+   * (on any instances) never get the same member. Times are passed in, not read
+   * from a clock, so every instance can use its own.
+   */
+  takeDue(set: string, nowMs: number, limit: number): Promise<string[]>;
+
   /** Round trip to the backend, for readiness checks. Throws when unreachable. */
   ping(): Promise<void>;
 }

@@ -17,3 +17,20 @@ export function durationMs(value: number, name: string): number {
 export function optionalDurationMs(value: number | undefined, name: string): number | undefined {
   return value === undefined ? undefined : durationMs(value, name);
 }
+
+/** Most members one `takeDue` call may return. */
+export const MAX_TAKE_LIMIT = 1_000;
+
+/** A point in time in epoch milliseconds (any finite number), or a `RangeError`. */
+export function instantMs(value: number, name: string): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number of epoch milliseconds`);
+  return value;
+}
+
+/** A `takeDue` limit: an integer from 1 to `MAX_TAKE_LIMIT`, or a `RangeError`. */
+export function takeLimit(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TAKE_LIMIT) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_TAKE_LIMIT}`);
+  }
+  return value;
+}

@@ -43,7 +43,7 @@ describeWith(TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set', 'RedisSto
     };
   });
 
-  it('stores keys and publishes on channels under the configured prefix', async () => {
+  it('stores keys (due sets too, without expiry) and publishes on channels under the configured prefix', async () => {
     const config = redisConfig(url);
     const store = new RedisStore(config);
     const watcher = admin.duplicate();
@@ -60,6 +60,11 @@ describeWith(TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set', 'RedisSto
       await store.compareAndSet('k', 'v', 'w', { publish: { channel: 'ch', message: 'moved' } });
       await waitFor(() => seen.length === 2, 'both messages on the prefixed channel');
       expect(seen).toEqual([`${config.keyPrefix}ch=hello`, `${config.keyPrefix}ch=moved`]);
+
+      await store.schedule('due', 'm', 1_234);
+      expect(await admin.zscore(`${config.keyPrefix}due`, 'm')).toBe('1234');
+      expect(await admin.exists('due')).toBe(0);
+      expect(await admin.pttl(`${config.keyPrefix}due`)).toBe(-1);
     } finally {
       watcher.disconnect();
       await store.onApplicationShutdown();

@@ -45,5 +45,5 @@ export class AccessTokenService {
 /** RFC 8176 authentication method references, from how the session began. */
 function amrOf(session: Pick<Session, 'kind' | 'createdVia'>): string[] {
   const method = session.createdVia === 'password' ? 'pwd' : session.createdVia === 'qr' ? 'qr' : 'oauth';
-  return session.kind === 'mobile' ? [method, 'mob'] : method === 'qr' ? ['qr', 'mob'] : [method];
+  return session.kind === 'mobile' ? [method, 'mob'] : [method];
 }

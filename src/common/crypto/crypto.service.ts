@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** Randomness and hashing as an injectable side effect (tests can replace it). */
 @Injectable()
@@ -7,6 +7,11 @@ export class CryptoService {
   /** `bytes` random bytes from the CSPRNG, base64url (256 bits by default). */
   randomToken(bytes = 32): string {
     return randomBytes(bytes).toString('base64url');
+  }
+
+  /** A uniform random integer in [0, max). */
+  randomInt(max: number): number {
+    return randomInt(max);
   }
 
   /** SHA-256 of a secret token, for storing it without storing it. */

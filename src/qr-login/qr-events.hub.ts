@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { STORE, type Store } from '../store/store.js';
+import type { QrStatusView } from './qr-session.js';
+import { QR_EVENTS_CHANNEL } from './qr-sessions.store.js';
+
+interface Waiter {
+  afterVersion: number;
+  done: (event: QrStatusView | null) => void;
+}
+
+/**
+ * The instance's one subscription to the QR event channel, fanned out in
+ * memory to whoever waits for a given session (long polls now, sockets later).
+ * A waiting request costs a map entry and a timer: no polling, no CPU while idle.
+ */
+@Injectable()
+export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('QrEvents');
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private unsubscribe?: () => Promise<void>;
+
+  constructor(@Inject(STORE) private readonly store: Store) {}
+
+  async onModuleInit(): Promise<void> {
+    try {
+      this.unsubscribe = await this.store.subscribe(QR_EVENTS_CHANNEL, (message) => this.dispatch(message));
+    } catch {
+      // The store reconnects by itself; long polls fall back to their timeout meanwhile.
+      this.logger.warn('Could not subscribe to QR events (store unavailable); retrying in the background');
+      setTimeout(() => void this.onModuleInit(), 1_000).unref();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const set of this.waiters.values()) for (const waiter of set) waiter.done(null);
+    this.waiters.clear();
+    await this.unsubscribe?.().catch(() => undefined);
+  }
+
+  /** How many requests are waiting on this instance (the poll interval grows with it). */
+  get waiting(): number {
+    let count = 0;
+    for (const set of this.waiters.values()) count += set.size;
+    return count;
+  }
+
+  /**
+   * Resolves with the first change of session `id` newer than `afterVersion`,
+   * or null after `timeoutMs` (or when the client goes away: `signal`).
+   */
+  wait(id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<QrStatusView | null> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      const waiter: Waiter = {
+        afterVersion,
+        done: (event) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          set!.delete(waiter);
+          if (set!.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+          resolve(event);
+        },
+      };
+      const onAbort = () => waiter.done(null);
+      const timer = setTimeout(() => waiter.done(null), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      set.add(waiter);
+    });
+  }
+
+  private dispatch(message: string): void {
+    let event: QrStatusView;
+    try {
+      event = JSON.parse(message) as QrStatusView;
+    } catch {
+      return;
+    }
+    const set = this.waiters.get(event.id);
+    if (!set) return;
+    for (const waiter of [...set]) if (event.version > waiter.afterVersion) waiter.done(event);
+  }
+}

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { QR_CONFIG, type QrConfig } from '../config/config.types.js';
+import { UsersModule } from '../users/users.module.js';
+import { QrEventsHub } from './qr-events.hub.js';
+import { QrExpirySweeper } from './qr-expiry.sweeper.js';
+import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
+import { QrLoginController } from './qr-login.controller.js';
+import { QrLoginService } from './qr-login.service.js';
+import { qrRateLimitProviders } from './qr-rate-limits.js';
+import { QrRequesterService } from './qr-requester.service.js';
+import { QrSessionStore } from './qr-sessions.store.js';
+import { GeoIpReader } from './requester/geoip.reader.js';
+import { RequesterContextBuilder } from './requester/requester-context.builder.js';
+
+/** QR login with our own app (PROTOCOL.md): state machine, long poll, expiry sweeper. */
+@Module({
+  imports: [AuthModule, UsersModule, AuditModule],
+  controllers: [QrLoginController],
+  providers: [
+    QrLoginService,
+    QrSessionStore,
+    QrEventsHub,
+    QrExpirySweeper,
+    QrRequesterService,
+    RequesterContextBuilder,
+    QrImageRenderer,
+    ...qrRateLimitProviders,
+    {
+      provide: GeoIpReader,
+      inject: [QR_CONFIG],
+      useFactory: (qr: QrConfig) => GeoIpReader.open({ city: qr.geoip.cityDb, asn: qr.geoip.asnDb }),
+    },
+  ],
+  exports: [QrLoginService, QrEventsHub],
+})
+export class QrLoginModule {}

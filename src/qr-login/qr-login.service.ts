@@ -1,0 +1,314 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import type { Principal } from '../auth/auth.principal.js';
+import { AuthService, type SignedIn } from '../auth/auth.service.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ForbiddenError } from '../auth/auth.errors.js';
+import { SessionsService, type ClientContext } from '../auth/sessions/sessions.service.js';
+import { Clock } from '../common/clock/clock.js';
+import { CryptoService } from '../common/crypto/crypto.service.js';
+import { ValidationError } from '../common/errors/app-error.js';
+import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/config.types.js';
+import { UsersService } from '../users/users.service.js';
+import { QrEventsHub } from './qr-events.hub.js';
+import { QrLoginError } from './qr-login.errors.js';
+import { QrRequesterService, type Risk } from './qr-requester.service.js';
+import { statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
+import { QrSessionStore } from './qr-sessions.store.js';
+
+const POLL_INTERVAL_MS = 1_000;
+/** Above this many waiting requests on one instance, browsers are asked to poll less often. */
+const BUSY_WAITERS = 5_000;
+
+export interface CreatedQrSession {
+  id: string;
+  pollToken: string;
+  status: 'pending';
+  version: number;
+  qrContent: string;
+  qrImage: { svg: string; png: string };
+  expiresAt: string;
+  pollIntervalMs: number;
+  matchCode?: string;
+}
+
+export interface ScanAnswer {
+  id: string;
+  status: 'scanned';
+  expiresAt: string;
+  requester: Omit<Requester, 'asn' | 'country'>;
+  risk: Risk;
+  matchCodeChoices?: string[];
+}
+
+/**
+ * QR login with our own app: the browser creates a session and waits; the
+ * signed-in phone scans, sees who asks, and confirms (or declines); the
+ * browser exchanges the confirmed session for a web session. Every change is a
+ * transition of `QrSessionStore` (one compare-and-set each).
+ */
+@Injectable()
+export class QrLoginService {
+  private readonly logger = new Logger('QrLogin');
+
+  constructor(
+    private readonly sessions: QrSessionStore,
+    private readonly hub: QrEventsHub,
+    private readonly requesters: QrRequesterService,
+    private readonly crypto: CryptoService,
+    private readonly clock: Clock,
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly deviceSessions: SessionsService,
+    private readonly audit: AuditService,
+    @Inject(QR_CONFIG) private readonly config: QrConfig,
+    @Inject(APP_CONFIG) private readonly app: AppConfig,
+  ) {}
+
+  async create(returnTo: string | undefined, context: ClientContext): Promise<CreatedQrSession> {
+    const now = this.clock.now();
+    const id = this.crypto.randomToken(32);
+    const pollToken = this.crypto.randomToken(32);
+    const matchChoices = this.config.numberMatching ? this.matchChoices() : null;
+    const record: QrSessionRecord = {
+      id,
+      pollTokenHash: this.crypto.sha256(pollToken).toString('base64url'),
+      status: 'pending',
+      version: 1,
+      createdAt: now,
+      expiresAt: now + this.config.ttlSeconds * 1000,
+      updatedAt: now,
+      returnTo: this.validReturnTo(returnTo),
+      matchCode: matchChoices?.[this.crypto.randomInt(matchChoices.length)] ?? null,
+      matchChoices,
+      requester: await this.requesters.describe(context.ip, context.userAgent, new Date(now)),
+      scanner: null,
+    };
+    await this.sessions.create(record);
+    await this.sessions.scheduleExpiry(record);
+    this.record({ type: 'qr.created', ...context, detail: { qr: id.slice(0, 8) } });
+    const base = `/api/v1/qr-sessions/${id}`;
+    return {
+      id,
+      pollToken,
+      status: 'pending',
+      version: record.version,
+      qrContent: `${this.app.publicUrl}/m/qr/${id}`,
+      qrImage: { svg: `${base}/qr.svg`, png: `${base}/qr.png` },
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      pollIntervalMs: this.pollIntervalMs(),
+      ...(record.matchCode ? { matchCode: record.matchCode } : {}),
+    };
+  }
+
+  /** The content a QR image encodes: only for sessions that exist (public, no token needed). */
+  async qrContent(id: string): Promise<string> {
+    const record = await this.sessions.find(id);
+    if (!record) throw new QrLoginError('qr.not_found');
+    return `${this.app.publicUrl}/m/qr/${id}`;
+  }
+
+  /**
+   * The status for the browser holding the poll token. With `waitSeconds`, holds
+   * until the version passes `afterVersion` (woken by the store's events) or the
+   * wait ends, then answers the current status either way.
+   */
+  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number; signal?: AbortSignal }): Promise<QrStatusView> {
+    let record = await this.authorizedRecord(id, pollToken);
+    if (wait && record.version <= wait.afterVersion && !TERMINAL.has(record.status)) {
+      const untilExpiry = Math.max(0, record.expiresAt - this.clock.now());
+      const event = await this.hub.wait(id, wait.afterVersion, Math.min(wait.seconds * 1000, untilExpiry + 1_500), wait.signal);
+      if (event) return event;
+      record = (await this.sessions.read(id)) ?? record;
+    }
+    return statusView(record);
+  }
+
+  pollIntervalMs(): number {
+    return this.hub.waiting > BUSY_WAITERS ? POLL_INTERVAL_MS * 2 : POLL_INTERVAL_MS;
+  }
+
+  /** The phone scans: first scanner wins; the same device scanning again gets the same answer. */
+  async scan(principal: Principal, id: string, context: ClientContext): Promise<ScanAnswer> {
+    await this.assertApprovingDevice(principal);
+    const existing = await this.sessions.read(id);
+    if (!existing) throw new QrLoginError('qr.not_found');
+    if (existing.scanner && existing.scanner.sessionId === principal.sessionId && !TERMINAL.has(existing.status)) {
+      return this.scanAnswer(existing);
+    }
+    const scanned = await this.sessions.transition(
+      id,
+      ['pending'],
+      'scanned',
+      () => ({
+        scanner: {
+          userId: principal.userId,
+          sessionId: principal.sessionId,
+          deviceId: principal.deviceId!,
+          ip: context.ip,
+          scannedAt: new Date(this.clock.now()).toISOString(),
+        },
+      }),
+      (current) => this.refusal(current, principal, 'qr.already_scanned'),
+    );
+    this.record({ type: 'qr.scanned', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip } });
+    return this.scanAnswer(scanned);
+  }
+
+  /**
+   * The scanning user and device confirm. A device that registered a key must
+   * sign `scangate:confirm:<id>:<matchCode>`; a wrong number cancels the login.
+   */
+  async confirm(principal: Principal, id: string, matchCode: string | undefined, signature: string | undefined, context: ClientContext): Promise<void> {
+    const record = await this.sessions.read(id);
+    if (!record) throw new QrLoginError('qr.not_found');
+    this.assertScanner(record, principal);
+    await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
+    if (record.matchCode && matchCode !== record.matchCode) {
+      await this.sessions
+        .transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'))
+        .then(
+          () => this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'match_mismatch' } }),
+          () => undefined,
+        );
+      throw new QrLoginError('qr.match_mismatch');
+    }
+    await this.sessions.transition(id, ['scanned'], 'confirmed', () => ({}), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+    this.record({ type: 'qr.confirmed', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8) } });
+  }
+
+  /** The scanning user and device decline. */
+  async cancel(principal: Principal, id: string, context: ClientContext): Promise<void> {
+    const record = await this.sessions.read(id);
+    if (!record) throw new QrLoginError('qr.not_found');
+    this.assertScanner(record, principal);
+    await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'declined' }), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+    this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'declined' } });
+  }
+
+  /**
+   * The browser that created the session turns a confirmed one into a web
+   * session: `confirmed → consumed` is one compare-and-set, so of any number of
+   * parallel calls exactly one gets here; the others get `qr.consumed`.
+   */
+  async exchange(id: string, pollToken: string | undefined, context: ClientContext): Promise<SignedIn & { returnTo: string | null }> {
+    await this.authorizedRecord(id, pollToken);
+    const consumed = await this.sessions.transition(id, ['confirmed'], 'consumed', () => ({}), (current) =>
+      current.status === 'consumed' ? new QrLoginError('qr.consumed') : current.status === 'expired' ? new QrLoginError('qr.expired') : new QrLoginError('qr.wrong_state'),
+    );
+    const scanner = consumed.scanner!;
+    const user = await this.users.get(scanner.userId);
+    const signedIn = await this.auth.signIn(user, 'web', 'qr', context);
+    this.record({
+      type: 'qr.consumed',
+      actorId: scanner.userId,
+      userId: scanner.userId,
+      sessionId: signedIn.session.id,
+      ...context,
+      detail: { qr: id.slice(0, 8), approvedBy: scanner.sessionId, approverIp: scanner.ip },
+    });
+    return { ...signedIn, returnTo: consumed.returnTo };
+  }
+
+  /**
+   * Moves up to `limit` due sessions to `expired` (the sweeper calls this on
+   * any instance); returns how many ids it took, expired or already finished.
+   */
+  async expireDue(limit: number): Promise<number> {
+    const due = await this.sessions.takeDue(limit);
+    for (const id of due) {
+      const record = await this.sessions.expire(id);
+      if (record) {
+        this.record({ type: 'qr.expired', userId: record.scanner?.userId ?? null, ip: record.requester.ip, detail: { qr: id.slice(0, 8) } });
+      }
+    }
+    return due.length;
+  }
+
+  /** The record if the poll token is its own; otherwise exactly as if the id did not exist. */
+  private async authorizedRecord(id: string, pollToken: string | undefined): Promise<QrSessionRecord> {
+    const presented = this.crypto.sha256(pollToken ?? '');
+    const record = await this.sessions.read(id);
+    const stored = record ? Buffer.from(record.pollTokenHash, 'base64url') : this.crypto.sha256('\u0000');
+    if (!this.crypto.equal(presented, stored) || !record || !pollToken) throw new QrLoginError('qr.not_found');
+    return record;
+  }
+
+  private async assertApprovingDevice(principal: Principal): Promise<void> {
+    if (principal.kind !== 'mobile' || !principal.deviceId) throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+    if (this.config.allowKeylessDevices) return;
+    const session = await this.deviceSessions.find(principal.sessionId);
+    if (!session?.devicePublicKey) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+  }
+
+  private assertScanner(record: QrSessionRecord, principal: Principal): void {
+    if (principal.kind !== 'mobile') throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+    if (!record.scanner) throw new QrLoginError(record.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
+    if (record.scanner.userId !== principal.userId || record.scanner.sessionId !== principal.sessionId) throw new QrLoginError('qr.not_scanner');
+  }
+
+  /** Device-bound approval: with a registered key the signature is required and must verify. */
+  private async verifyDeviceSignature(principal: Principal, message: string, signature: string | undefined): Promise<void> {
+    const session = await this.deviceSessions.find(principal.sessionId);
+    const jwk = session?.devicePublicKey;
+    if (!jwk) {
+      if (!this.config.allowKeylessDevices) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+      return;
+    }
+    const bytes = signature && /^[A-Za-z0-9_-]{86}$/.test(signature) ? Buffer.from(signature, 'base64url') : null;
+    const valid =
+      bytes !== null &&
+      bytes.length === 64 &&
+      verifySignature('sha256', Buffer.from(message, 'utf8'), { key: createPublicKey({ key: jwk as never, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, bytes);
+    if (!valid) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
+  }
+
+  /** Why a transition from `current` is refused, for the phone. */
+  private refusal(current: QrSessionRecord, principal: Principal, otherwise: 'qr.already_scanned' | 'qr.wrong_state'): QrLoginError {
+    if (current.status === 'expired') return new QrLoginError('qr.expired');
+    if (current.status === 'consumed') return new QrLoginError('qr.consumed');
+    if (current.status === 'cancelled' || current.status === 'pending') return new QrLoginError('qr.wrong_state');
+    if (current.scanner && current.scanner.sessionId !== principal.sessionId) {
+      return new QrLoginError(otherwise === 'qr.already_scanned' ? 'qr.already_scanned' : 'qr.not_scanner');
+    }
+    return new QrLoginError(otherwise === 'qr.already_scanned' ? 'qr.wrong_state' : otherwise);
+  }
+
+  private async scanAnswer(record: QrSessionRecord): Promise<ScanAnswer> {
+    const { asn: _asn, country: _country, ...requester } = record.requester;
+    return {
+      id: record.id,
+      status: 'scanned',
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      requester,
+      risk: await this.requesters.risk(record.requester, record.scanner?.ip ?? null),
+      ...(record.matchChoices ? { matchCodeChoices: record.matchChoices } : {}),
+    };
+  }
+
+  /** Three distinct 2-digit numbers, shuffled; one of them is shown in the browser. */
+  private matchChoices(): string[] {
+    const choices = new Set<string>();
+    while (choices.size < 3) choices.add(String(this.crypto.randomInt(100)).padStart(2, '0'));
+    return [...choices];
+  }
+
+  /** A same-origin path, or a URL on an allowed origin; anything else is refused. */
+  private validReturnTo(returnTo: string | undefined): string | null {
+    if (returnTo === undefined) return null;
+    if (/^\/(?![/\\])[^\s\\]*$/.test(returnTo)) return returnTo;
+    try {
+      const url = new URL(returnTo);
+      if ([this.app.publicUrl, ...this.app.corsOrigins].includes(url.origin)) return url.toString();
+    } catch {
+      // not a URL
+    }
+    throw new ValidationError([{ path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' }]);
+  }
+
+  /** Audit without ever blocking or breaking the transition that happened. */
+  private record(input: AuditInput): void {
+    this.audit.record(input).catch((error: unknown) => this.logger.warn(`Audit event ${input.type} not written: ${(error as Error).message}`));
+  }
+}

@@ -1,0 +1,77 @@
+/** The states of a QR login (PROTOCOL.md § QR login with our own app). */
+export type QrStatus = 'pending' | 'scanned' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
+
+/**
+ * The one table of allowed transitions. Every change of a QR session is one
+ * compare-and-set in the store from a state to one of these.
+ */
+export const QR_TRANSITIONS: Readonly<Record<QrStatus, readonly QrStatus[]>> = {
+  pending: ['scanned', 'cancelled', 'expired'],
+  scanned: ['confirmed', 'cancelled', 'expired'],
+  confirmed: ['consumed', 'expired'],
+  consumed: [],
+  cancelled: [],
+  expired: [],
+};
+
+export const TERMINAL: ReadonlySet<QrStatus> = new Set(['consumed', 'cancelled', 'expired']);
+
+export function canTransition(from: QrStatus, to: QrStatus): boolean {
+  return QR_TRANSITIONS[from].includes(to);
+}
+
+/** Who asked to sign in: captured at creation, shown to the phone at scan. */
+export interface Requester {
+  ip: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: string | null;
+  createdAt: string;
+  location: string | null;
+  /** Autonomous system of the IP, when a GeoIP ASN database says so. */
+  asn?: number | null;
+  /** ISO country code, when known (risk assessment). */
+  country?: string | null;
+}
+
+/** The phone that scanned: the only one allowed to confirm or cancel. */
+export interface Scanner {
+  userId: string;
+  sessionId: string;
+  deviceId: string;
+  ip: string | null;
+  scannedAt: string;
+}
+
+/** A QR login as stored (Redis or in-process), one JSON value per session. */
+export interface QrSessionRecord {
+  id: string;
+  /** base64url SHA-256 of the poll token: the token itself is never stored. */
+  pollTokenHash: string;
+  status: QrStatus;
+  version: number;
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+  returnTo: string | null;
+  matchCode: string | null;
+  matchChoices: string[] | null;
+  requester: Requester;
+  scanner: Scanner | null;
+  /** Why it was cancelled: `declined`, `match_mismatch`. */
+  cancelReason?: string;
+  /** The web session an exchange created. */
+  webSessionId?: string;
+}
+
+/** What the browser may see before `exchange`: no personal data at all. */
+export interface QrStatusView {
+  id: string;
+  status: QrStatus;
+  version: number;
+  expiresAt: string;
+}
+
+export function statusView(record: Pick<QrSessionRecord, 'id' | 'status' | 'version' | 'expiresAt'>): QrStatusView {
+  return { id: record.id, status: record.status, version: record.version, expiresAt: new Date(record.expiresAt).toISOString() };
+}

@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock/clock.js';
+import { STORE, type Store } from '../store/store.js';
+import { QrLoginError } from './qr-login.errors.js';
+import { canTransition, statusView, TERMINAL, type QrSessionRecord, type QrStatus } from './qr-session.js';
+
+/** Every change of every QR session is published here (long polls, sockets, sweeper). */
+export const QR_EVENTS_CHANNEL = 'qr:events';
+/** Ids of live sessions by expiry time, for the sweeper. */
+export const QR_DUE_SET = 'qr:due';
+/** Terminal states, and records past their expiry, stay answerable this long. */
+export const QR_RETENTION_MS = 5 * 60_000;
+
+const key = (id: string) => `qr:session:${id}`;
+
+/** How a failed transition should be answered, from the state it found. */
+export type TransitionRefusal = (current: QrSessionRecord) => QrLoginError;
+
+/**
+ * QR sessions in the shared store, one JSON value each. A transition reads the
+ * value, checks the table of allowed transitions, and writes the next value
+ * with a compare-and-set on the exact value it read, publishing the change in
+ * the same atomic step; if anything changed meanwhile it starts over. No
+ * read-then-write can lose an update, and of racing callers exactly one wins.
+ */
+@Injectable()
+export class QrSessionStore {
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(record: QrSessionRecord): Promise<void> {
+    const written = await this.store.compareAndSet(key(record.id), null, JSON.stringify(record), {
+      ttlMs: record.expiresAt + QR_RETENTION_MS - this.clock.now(),
+      publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(statusView(record)) },
+    });
+    if (!written) throw new Error('QR session id collision'); // 256 random bits: never in practice
+  }
+
+  /** The record as stored, or null. (Past `expiresAt` it may still say `pending`: see `read`.) */
+  async find(id: string): Promise<QrSessionRecord | null> {
+    const raw = await this.store.get(key(id));
+    return raw === null ? null : (JSON.parse(raw) as QrSessionRecord);
+  }
+
+  /**
+   * The record as it stands now: a live state past its expiry reads as
+   * `expired` (and is moved there, publishing the change, if nobody has yet).
+   */
+  async read(id: string): Promise<QrSessionRecord | null> {
+    const record = await this.find(id);
+    if (!record || TERMINAL.has(record.status) || this.clock.now() < record.expiresAt) return record;
+    return (await this.expire(id)) ?? { ...record, status: 'expired' };
+  }
+
+  /**
+   * Moves a session from one of `from` to `to`, applying `patch` to the record.
+   * `refuse` decides the error when the current state does not allow it.
+   */
+  async transition(
+    id: string,
+    from: readonly QrStatus[],
+    to: QrStatus,
+    patch: (current: QrSessionRecord) => Partial<QrSessionRecord>,
+    refuse: TransitionRefusal,
+  ): Promise<QrSessionRecord> {
+    for (;;) {
+      const raw = await this.store.get(key(id));
+      if (raw === null) throw new QrLoginError('qr.not_found');
+      const current = JSON.parse(raw) as QrSessionRecord;
+      const now = this.clock.now();
+      if (to !== 'expired' && !TERMINAL.has(current.status) && now >= current.expiresAt) {
+        await this.expire(id);
+        throw new QrLoginError('qr.expired');
+      }
+      if (!from.includes(current.status) || !canTransition(current.status, to)) throw refuse(current);
+      const next: QrSessionRecord = { ...current, ...patch(current), status: to, version: current.version + 1, updatedAt: now };
+      const ttlMs = TERMINAL.has(to) ? QR_RETENTION_MS : Math.max(1, current.expiresAt + QR_RETENTION_MS - now);
+      const written = await this.store.compareAndSet(key(id), raw, JSON.stringify(next), {
+        ttlMs,
+        publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(statusView(next)) },
+      });
+      if (written) {
+        if (TERMINAL.has(to)) await this.store.unschedule(QR_DUE_SET, id).catch(() => undefined);
+        return next;
+      }
+      // Someone else changed it between our read and our write: look again.
+    }
+  }
+
+  /** Moves a live session past its expiry to `expired`; null when it is gone or already terminal. */
+  async expire(id: string): Promise<QrSessionRecord | null> {
+    try {
+      return await this.transition(id, ['pending', 'scanned', 'confirmed'], 'expired', () => ({}), () => new QrLoginError('qr.wrong_state'));
+    } catch (error) {
+      if (error instanceof QrLoginError) return null;
+      throw error;
+    }
+  }
+
+  async scheduleExpiry(record: QrSessionRecord): Promise<void> {
+    await this.store.schedule(QR_DUE_SET, record.id, record.expiresAt);
+  }
+
+  /** Ids due for expiry, each handed to exactly one caller (any instance). */
+  takeDue(limit: number): Promise<string[]> {
+    return this.store.takeDue(QR_DUE_SET, this.clock.now(), limit);
+  }
+}
