@@ -5,19 +5,30 @@ import { Client, CurrentUser, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { RefreshCookie } from '../auth/refresh-cookie.js';
 import type { ClientContext } from '../auth/sessions/sessions.service.js';
+import { ValidationError } from '../common/errors/app-error.js';
 import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
 import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
 import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } from './dto/qr-login.schemas.js';
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrLoginService } from './qr-login.service.js';
-import { QR_CREATE_LIMITS, QR_SCAN_LIMITS, QR_STATUS_LIMITS } from './qr-rate-limits.js';
+import { QR_CREATE_LIMITS, QR_IMAGE_LIMITS, QR_SCAN_LIMITS, QR_STATUS_LIMITS } from './qr-rate-limits.js';
 
 /** A QR id in the path: anything that cannot be one is simply not found. */
 class QrIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
     if (!QR_ID.test(value)) throw new QrLoginError('qr.not_found');
     return value;
+  }
+}
+
+/** A size the renderer cannot honour (e.g. too small for the content) is the client's error. */
+async function imageOfSize<T>(render: () => Promise<T>): Promise<T> {
+  try {
+    return await render();
+  } catch (error) {
+    if (error instanceof RangeError) throw new ValidationError([{ path: 'size', message: error.message }]);
+    throw error;
   }
 }
 
@@ -82,23 +93,27 @@ export class QrLoginController {
 
   @Public()
   @Get(':id/qr.svg')
+  @UseGuards(RateLimitGuard(QR_IMAGE_LIMITS))
   @ApiOperation({ summary: 'The QR image (SVG) of qrContent' })
   @ApiProduces('image/svg+xml')
   @ApiOkResponse({ description: 'SVG' })
-  @ApiErrors('qr.not_found', 'validation.failed')
+  @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
   async svg(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
-    const svg = await this.images.svg(await this.qr.qrContent(id), query.size);
+    const content = await this.qr.qrContent(id);
+    const svg = await imageOfSize(() => this.images.svg(content, query.size));
     res.type('image/svg+xml').send(svg);
   }
 
   @Public()
   @Get(':id/qr.png')
+  @UseGuards(RateLimitGuard(QR_IMAGE_LIMITS))
   @ApiOperation({ summary: 'The QR image (PNG) of qrContent' })
   @ApiProduces('image/png')
   @ApiOkResponse({ description: 'PNG' })
-  @ApiErrors('qr.not_found', 'validation.failed')
+  @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
   async png(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
-    const png = await this.images.png(await this.qr.qrContent(id), query.size);
+    const content = await this.qr.qrContent(id);
+    const png = await imageOfSize(() => this.images.png(content, query.size));
     res.type('image/png').send(png);
   }
 
