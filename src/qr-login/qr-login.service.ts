@@ -134,24 +134,30 @@ export class QrLoginService {
     await this.assertApprovingDevice(principal);
     const existing = await this.sessions.read(id);
     if (!existing) throw new QrLoginError('qr.not_found');
-    if (existing.scanner && existing.scanner.sessionId === principal.sessionId && !TERMINAL.has(existing.status)) {
-      return this.scanAnswer(existing);
+    if (this.scannedBy(existing, principal)) return this.scanAnswer(existing);
+    let scanned: QrSessionRecord;
+    try {
+      scanned = await this.sessions.transition(
+        id,
+        ['pending'],
+        'scanned',
+        () => ({
+          scanner: {
+            userId: principal.userId,
+            sessionId: principal.sessionId,
+            deviceId: principal.deviceId!,
+            ip: context.ip,
+            scannedAt: new Date(this.clock.now()).toISOString(),
+          },
+        }),
+        (current) => this.refusal(current, principal, 'qr.already_scanned'),
+      );
+    } catch (error) {
+      // The same phone scanning twice at once: the loser gets the winner's answer.
+      const again = error instanceof QrLoginError ? await this.sessions.read(id) : null;
+      if (again && this.scannedBy(again, principal)) return this.scanAnswer(again);
+      throw error;
     }
-    const scanned = await this.sessions.transition(
-      id,
-      ['pending'],
-      'scanned',
-      () => ({
-        scanner: {
-          userId: principal.userId,
-          sessionId: principal.sessionId,
-          deviceId: principal.deviceId!,
-          ip: context.ip,
-          scannedAt: new Date(this.clock.now()).toISOString(),
-        },
-      }),
-      (current) => this.refusal(current, principal, 'qr.already_scanned'),
-    );
     this.record({ type: 'qr.scanned', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip } });
     return this.scanAnswer(scanned);
   }
@@ -242,6 +248,11 @@ export class QrLoginService {
     if (!session?.devicePublicKey) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
   }
 
+  /** Whether this phone (session) is the live session's scanner. */
+  private scannedBy(record: QrSessionRecord, principal: Principal): boolean {
+    return record.scanner?.sessionId === principal.sessionId && !TERMINAL.has(record.status);
+  }
+
   private assertScanner(record: QrSessionRecord, principal: Principal): void {
     if (principal.kind !== 'mobile') throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
     if (!record.scanner) throw new QrLoginError(record.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
@@ -264,15 +275,18 @@ export class QrLoginService {
     if (!valid) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
   }
 
-  /** Why a transition from `current` is refused, for the phone. */
-  private refusal(current: QrSessionRecord, principal: Principal, otherwise: 'qr.already_scanned' | 'qr.wrong_state'): QrLoginError {
+  /**
+   * Why a transition from `current` is refused, for the phone: `otherScanner`
+   * is the code when another phone holds the session (`qr.already_scanned` at
+   * scan; confirm and cancel check the scanner before and so get `wrong_state`).
+   */
+  private refusal(current: QrSessionRecord, principal: Principal, otherScanner: 'qr.already_scanned' | 'qr.wrong_state'): QrLoginError {
     if (current.status === 'expired') return new QrLoginError('qr.expired');
     if (current.status === 'consumed') return new QrLoginError('qr.consumed');
-    if (current.status === 'cancelled' || current.status === 'pending') return new QrLoginError('qr.wrong_state');
-    if (current.scanner && current.scanner.sessionId !== principal.sessionId) {
-      return new QrLoginError(otherwise === 'qr.already_scanned' ? 'qr.already_scanned' : 'qr.not_scanner');
+    if (current.scanner && current.scanner.sessionId !== principal.sessionId && current.status !== 'cancelled') {
+      return new QrLoginError(otherScanner);
     }
-    return new QrLoginError(otherwise === 'qr.already_scanned' ? 'qr.wrong_state' : otherwise);
+    return new QrLoginError('qr.wrong_state');
   }
 
   private async scanAnswer(record: QrSessionRecord): Promise<ScanAnswer> {
