@@ -64,7 +64,11 @@ export class QrLoginService {
     private readonly audit: AuditService,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
     @Inject(APP_CONFIG) private readonly app: AppConfig,
-  ) {}
+  ) {
+    this.sessions.onExpired((record) =>
+      this.record({ type: 'qr.expired', userId: record.scanner?.userId ?? null, ip: record.requester.ip, detail: { qr: record.id.slice(0, 8), scanned: record.scanner !== null } }),
+    );
+  }
 
   async create(returnTo: string | undefined, context: ClientContext): Promise<CreatedQrSession> {
     const now = this.clock.now();
@@ -223,12 +227,7 @@ export class QrLoginService {
    */
   async expireDue(limit: number): Promise<number> {
     const due = await this.sessions.takeDue(limit);
-    for (const id of due) {
-      const record = await this.sessions.expire(id);
-      if (record) {
-        this.record({ type: 'qr.expired', userId: record.scanner?.userId ?? null, ip: record.requester.ip, detail: { qr: id.slice(0, 8) } });
-      }
-    }
+    for (const id of due) await this.sessions.expire(id);
     return due.length;
   }
 

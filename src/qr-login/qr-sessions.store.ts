@@ -25,6 +25,8 @@ export type TransitionRefusal = (current: QrSessionRecord) => QrLoginError;
  */
 @Injectable()
 export class QrSessionStore {
+  private expiredListener?: (record: QrSessionRecord) => void;
+
   constructor(
     @Inject(STORE) private readonly store: Store,
     private readonly clock: Clock,
@@ -89,14 +91,22 @@ export class QrSessionStore {
     }
   }
 
+  /** Called once for each session this store moved to `expired`, whichever path did it (audit). */
+  onExpired(listener: (record: QrSessionRecord) => void): void {
+    this.expiredListener = listener;
+  }
+
   /** Moves a live session past its expiry to `expired`; null when it is gone or already terminal. */
   async expire(id: string): Promise<QrSessionRecord | null> {
+    let expired: QrSessionRecord;
     try {
-      return await this.transition(id, ['pending', 'scanned', 'confirmed'], 'expired', () => ({}), () => new QrLoginError('qr.wrong_state'));
+      expired = await this.transition(id, ['pending', 'scanned', 'confirmed'], 'expired', () => ({}), () => new QrLoginError('qr.wrong_state'));
     } catch (error) {
       if (error instanceof QrLoginError) return null;
       throw error;
     }
+    this.expiredListener?.(expired);
+    return expired;
   }
 
   async scheduleExpiry(record: QrSessionRecord): Promise<void> {
