@@ -49,6 +49,7 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
    * or null after `timeoutMs` (or when the client goes away: `signal`).
    */
   wait(id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<QrStatusView | null> {
+    if (signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
       let set = this.waiters.get(id);
       if (!set) this.waiters.set(id, (set = new Set()));

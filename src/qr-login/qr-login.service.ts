@@ -90,7 +90,7 @@ export class QrLoginService {
       scanner: null,
     };
     await this.sessions.create(record);
-    await this.sessions.scheduleExpiry(record);
+    await this.sessions.scheduleAt(record.id, record.expiresAt);
     this.record({ type: 'qr.created', ...context, detail: { qr: id.slice(0, 8) } });
     const base = `/api/v1/qr-sessions/${id}`;
     return {
@@ -176,12 +176,8 @@ export class QrLoginService {
     this.assertScanner(record, principal);
     await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
     if (record.matchCode && matchCode !== record.matchCode) {
-      await this.sessions
-        .transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'))
-        .then(
-          () => this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'match_mismatch' } }),
-          () => undefined,
-        );
+      await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+      this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'match_mismatch' } });
       throw new QrLoginError('qr.match_mismatch');
     }
     await this.sessions.transition(id, ['scanned'], 'confirmed', () => ({}), (current) => this.refusal(current, principal, 'qr.wrong_state'));
@@ -227,7 +223,15 @@ export class QrLoginService {
    */
   async expireDue(limit: number): Promise<number> {
     const due = await this.sessions.takeDue(limit);
-    for (const id of due) await this.sessions.expire(id);
+    for (const [i, id] of due.entries()) {
+      try {
+        await this.sessions.expire(id);
+      } catch (error) {
+        // Not expired yet: put this one and the rest back, due now, for the next pass.
+        await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(() => undefined);
+        throw error;
+      }
+    }
     return due.length;
   }
 

@@ -53,7 +53,7 @@ export class QrSessionStore {
   async read(id: string): Promise<QrSessionRecord | null> {
     const record = await this.find(id);
     if (!record || TERMINAL.has(record.status) || this.clock.now() < record.expiresAt) return record;
-    return (await this.expire(id)) ?? { ...record, status: 'expired' };
+    return (await this.expire(id)) ?? (await this.find(id));
   }
 
   /**
@@ -109,8 +109,9 @@ export class QrSessionStore {
     return expired;
   }
 
-  async scheduleExpiry(record: QrSessionRecord): Promise<void> {
-    await this.store.schedule(QR_DUE_SET, record.id, record.expiresAt);
+  /** Puts a session in the due set for the sweeper (at its expiry, or again after a failed sweep). */
+  async scheduleAt(id: string, dueAtMs: number): Promise<void> {
+    await this.store.schedule(QR_DUE_SET, id, dueAtMs);
   }
 
   /** Ids due for expiry, each handed to exactly one caller (any instance). */

@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FakeClock } from '../../test/utils/fake-clock.js';
+import { MemoryStore } from '../store/memory.store.js';
+import { QrEventsHub } from './qr-events.hub.js';
+import type { QrStatus, QrStatusView } from './qr-session.js';
+import { QR_EVENTS_CHANNEL } from './qr-sessions.store.js';
+
+const ID = 'a'.repeat(43);
+const OTHER = 'b'.repeat(43);
+const EXPIRES = '2026-01-01T00:02:00.000Z';
+
+const view = (id: string, version: number, status: QrStatus = 'scanned'): QrStatusView => ({ id, status, version, expiresAt: EXPIRES });
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Resolves to 'pending' if `promise` has not settled after the store's deliveries ran. */
+async function stateOf<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, settle().then(() => 'pending' as const)]);
+}
+
+describe('QrEventsHub (MemoryStore)', () => {
+  let store: MemoryStore;
+  let hub: QrEventsHub;
+  const publish = (event: QrStatusView | string) => store.publish(QR_EVENTS_CHANNEL, typeof event === 'string' ? event : JSON.stringify(event));
+
+  beforeEach(async () => {
+    store = new MemoryStore(new FakeClock());
+    hub = new QrEventsHub(store);
+    await hub.onModuleInit();
+  });
+
+  afterEach(async () => {
+    await hub.onApplicationShutdown();
+    store.onApplicationShutdown();
+  });
+
+  it('resolves a waiter with the first event newer than its version, for its own id', async () => {
+    const waiting = hub.wait(ID, 1, 5_000);
+    await publish(view(ID, 2));
+    await expect(waiting).resolves.toEqual(view(ID, 2));
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('ignores older and equal versions and other ids', async () => {
+    const waiting = hub.wait(ID, 3, 5_000);
+    await publish(view(ID, 2));
+    await publish(view(ID, 3));
+    await publish(view(OTHER, 9));
+    await publish('not json');
+    await publish(JSON.stringify({ nothing: 'here' }));
+    expect(await stateOf(waiting)).toBe('pending');
+    expect(hub.waiting).toBe(1);
+    await publish(view(ID, 4, 'confirmed'));
+    await expect(waiting).resolves.toEqual(view(ID, 4, 'confirmed'));
+  });
+
+  it('wakes every waiter whose version the event passes, and only those', async () => {
+    const early = hub.wait(ID, 1, 5_000);
+    const alsoEarly = hub.wait(ID, 1, 5_000);
+    const late = hub.wait(ID, 2, 5_000);
+    const other = hub.wait(OTHER, 1, 5_000);
+    expect(hub.waiting).toBe(4);
+    await publish(view(ID, 2));
+    await expect(early).resolves.toEqual(view(ID, 2));
+    await expect(alsoEarly).resolves.toEqual(view(ID, 2));
+    expect(await stateOf(late)).toBe('pending');
+    expect(await stateOf(other)).toBe('pending');
+    expect(hub.waiting).toBe(2);
+    await publish(view(ID, 3));
+    await expect(late).resolves.toEqual(view(ID, 3));
+    expect(await stateOf(other)).toBe('pending');
+    expect(hub.waiting).toBe(1);
+  });
+
+  it('times out with null', async () => {
+    const started = performance.now();
+    await expect(hub.wait(ID, 1, 40)).resolves.toBeNull();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('gives up with null when the signal aborts, and drops the waiter', async () => {
+    const abort = new AbortController();
+    const waiting = hub.wait(ID, 1, 5_000, abort.signal);
+    const stays = hub.wait(ID, 1, 5_000);
+    expect(hub.waiting).toBe(2);
+    abort.abort();
+    await expect(waiting).resolves.toBeNull();
+    expect(hub.waiting).toBe(1);
+    // A late event does not resurrect it, and the other waiter still gets it.
+    await publish(view(ID, 2));
+    await expect(stays).resolves.toEqual(view(ID, 2));
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('does not hold a waiter whose signal was already aborted (the client left before the wait began)', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const started = performance.now();
+    const waiting = hub.wait(ID, 1, 2_000, abort.signal);
+    // An aborted signal never fires 'abort' again: the hub must look at `signal.aborted` itself.
+    await expect(Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))])).resolves.toBeNull();
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('counts waiters across ids and drops each one however it ends', async () => {
+    expect(hub.waiting).toBe(0);
+    const abort = new AbortController();
+    const byEvent = hub.wait(ID, 1, 5_000);
+    const byTimeout = hub.wait(OTHER, 1, 20);
+    const byAbort = hub.wait(OTHER, 1, 5_000, abort.signal);
+    expect(hub.waiting).toBe(3);
+    await publish(view(ID, 2));
+    await byEvent;
+    expect(hub.waiting).toBe(2);
+    await byTimeout;
+    expect(hub.waiting).toBe(1);
+    abort.abort();
+    await byAbort;
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('lets a waiter register again on an id whose last waiter just left', async () => {
+    await hub.wait(ID, 1, 10);
+    const again = hub.wait(ID, 1, 5_000);
+    await publish(view(ID, 2));
+    await expect(again).resolves.toEqual(view(ID, 2));
+  });
+
+  it('releases every waiter with null at shutdown and stops listening', async () => {
+    const a = hub.wait(ID, 1, 5_000);
+    const b = hub.wait(OTHER, 1, 5_000);
+    await hub.onApplicationShutdown();
+    await expect(a).resolves.toBeNull();
+    await expect(b).resolves.toBeNull();
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('holds 10,000 waiters and wakes only the one whose session changed', async () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `${String(i).padStart(43, 'x')}`);
+    const waits = ids.map((id) => hub.wait(id, 1, 10_000));
+    expect(hub.waiting).toBe(10_000);
+    await publish(view(ids[1234]!, 2));
+    await expect(waits[1234]).resolves.toEqual(view(ids[1234]!, 2));
+    expect(hub.waiting).toBe(9_999);
+    await hub.onApplicationShutdown();
+    expect((await Promise.all(waits)).filter((e) => e !== null)).toHaveLength(1);
+  });
+});
