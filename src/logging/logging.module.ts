@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_CONFIG, type LogConfig } from '../config/config.types.js';
@@ -27,6 +27,11 @@ class LogDestinationModule {}
     LoggerModule.forRootAsync({
       inject: [LOG_CONFIG, LOG_DESTINATION],
       useFactory: (config: LogConfig, destination: NodeJS.WritableStream) => ({
+        // The QR status poll is the hottest route (every waiting browser, every second or
+        // long-held): building a per-request logger there cost a quarter of its CPU and
+        // ~2 KB per waiting request. Its errors are still logged, with the request id, by the
+        // exception filter; successful polls are not access-logged.
+        exclude: [{ path: 'api/v1/qr-sessions/:id', method: RequestMethod.GET }],
         pinoHttp: [
           {
             level: config.level,

@@ -17,6 +17,7 @@ interface Waiter {
 export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('QrEvents');
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private count = 0;
   private unsubscribe?: () => Promise<void>;
 
   constructor(@Inject(STORE) private readonly store: Store) {}
@@ -32,16 +33,15 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const set of this.waiters.values()) for (const waiter of set) waiter.done(null);
+    for (const set of [...this.waiters.values()]) for (const waiter of [...set]) waiter.done(null);
     this.waiters.clear();
+    this.count = 0;
     await this.unsubscribe?.().catch(() => undefined);
   }
 
   /** How many requests are waiting on this instance (the poll interval grows with it). */
   get waiting(): number {
-    let count = 0;
-    for (const set of this.waiters.values()) count += set.size;
-    return count;
+    return this.count;
   }
 
   /**
@@ -56,6 +56,8 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
       const waiter: Waiter = {
         afterVersion,
         done: (event) => {
+          if (!set!.has(waiter)) return;
+          this.count--;
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           set!.delete(waiter);
@@ -67,6 +69,7 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
       const timer = setTimeout(() => waiter.done(null), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       set.add(waiter);
+      this.count++;
     });
   }
 
