@@ -34,8 +34,6 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     for (const set of [...this.waiters.values()]) for (const waiter of [...set]) waiter.done(null);
-    this.waiters.clear();
-    this.count = 0;
     await this.unsubscribe?.().catch(() => undefined);
   }
 
@@ -45,31 +43,42 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Resolves with the first change of session `id` newer than `afterVersion`,
-   * or null after `timeoutMs` (or when the client goes away: `signal`).
+   * Calls `onDone` once: with the first change of session `id` newer than
+   * `afterVersion`, or with null after `timeoutMs`. The returned function
+   * cancels (onDone is then never called). Callback-based so that a waiting
+   * request holds only this entry and a timer, not a chain of promises.
    */
+  listen(id: string, afterVersion: number, timeoutMs: number, onDone: (event: QrStatusView | null) => void): () => void {
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    const waiters = set;
+    const finish = (event: QrStatusView | null, notify: boolean) => {
+      if (!waiters.delete(waiter)) return;
+      this.count--;
+      clearTimeout(timer);
+      if (waiters.size === 0 && this.waiters.get(id) === waiters) this.waiters.delete(id);
+      if (notify) onDone(event);
+    };
+    const waiter: Waiter = { afterVersion, done: (event) => finish(event, true) };
+    const timer = setTimeout(() => finish(null, true), timeoutMs);
+    waiters.add(waiter);
+    this.count++;
+    return () => finish(null, false);
+  }
+
+  /** `listen` as a promise: null on timeout or when `signal` aborts. */
   wait(id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<QrStatusView | null> {
     if (signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      const waiter: Waiter = {
-        afterVersion,
-        done: (event) => {
-          if (!set!.has(waiter)) return;
-          this.count--;
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          set!.delete(waiter);
-          if (set!.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
-          resolve(event);
-        },
+      const onAbort = () => {
+        cancel();
+        resolve(null);
       };
-      const onAbort = () => waiter.done(null);
-      const timer = setTimeout(() => waiter.done(null), timeoutMs);
+      const cancel = this.listen(id, afterVersion, timeoutMs, (event) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(event);
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
-      set.add(waiter);
-      this.count++;
     });
   }
 

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/auth.principal.js';
 import { RefreshCookie } from '../auth/refresh-cookie.js';
 import type { ClientContext } from '../auth/sessions/sessions.service.js';
 import { ValidationError } from '../common/errors/app-error.js';
+import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
 import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
 import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } from './dto/qr-login.schemas.js';
@@ -41,6 +42,7 @@ export class QrLoginController {
     private readonly qr: QrLoginService,
     private readonly images: QrImageRenderer,
     private readonly cookie: RefreshCookie,
+    private readonly errors: AllExceptionsFilter,
   ) {}
 
   @Public()
@@ -84,11 +86,20 @@ export class QrLoginController {
     @Query({ schema: StatusQuery }) query: StatusQuery,
     @Headers('x-poll-token') pollToken: string | undefined,
     @Req() req: Request,
-  ) {
-    if (!query.waitSeconds) return this.qr.status(id, pollToken);
-    const abort = new AbortController();
-    req.once('close', () => abort.abort());
-    return this.qr.status(id, pollToken, { seconds: query.waitSeconds, afterVersion: query.afterVersion ?? 0, signal: abort.signal });
+    @Res() res: Response,
+  ): Promise<void> {
+    if (!query.waitSeconds) {
+      res.json(await this.qr.status(id, pollToken));
+      return;
+    }
+    // Answered from a callback, after this handler has returned: a waiting request
+    // holds no Nest call chain (PROTOCOL: thousands of them must cost little).
+    const cancel = await this.qr.listen(id, pollToken, query.afterVersion ?? 0, query.waitSeconds, (outcome) => {
+      if (res.headersSent || res.destroyed) return;
+      if (outcome instanceof Error) this.errors.respond(outcome, req, res);
+      else res.json(outcome);
+    });
+    res.once('close', cancel);
   }
 
   @Public()

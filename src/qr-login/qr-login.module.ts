@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { QR_CONFIG, type QrConfig } from '../config/config.types.js';
+import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { UsersModule } from '../users/users.module.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
@@ -26,6 +27,7 @@ import { RequesterContextBuilder } from './requester/requester-context.builder.j
     QrRequesterService,
     RequesterContextBuilder,
     QrImageRenderer,
+    AllExceptionsFilter,
     ...qrRateLimitProviders,
     {
       provide: GeoIpReader,

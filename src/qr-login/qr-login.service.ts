@@ -114,19 +114,42 @@ export class QrLoginService {
   }
 
   /**
-   * The status for the browser holding the poll token. With `waitSeconds`, holds
-   * until the version passes `afterVersion` (woken by the store's events) or the
-   * wait ends, then answers the current status either way.
+   * The status for the browser holding the poll token. With `wait`, the long
+   * poll as a promise (see `listen`, which the controller uses).
    */
-  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number; signal?: AbortSignal }): Promise<QrStatusView> {
-    let record = await this.authorizedRecord(id, pollToken);
-    if (wait && record.version <= wait.afterVersion && !TERMINAL.has(record.status)) {
-      const untilExpiry = Math.max(0, record.expiresAt - this.clock.now());
-      const event = await this.hub.wait(id, wait.afterVersion, Math.min(wait.seconds * 1000, untilExpiry + 1_500), wait.signal);
-      if (event) return event;
-      record = (await this.sessions.read(id)) ?? record;
+  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number }): Promise<QrStatusView> {
+    if (!wait) return statusView(await this.authorizedRecord(id, pollToken));
+    return new Promise((resolve, reject) => {
+      this.listen(id, pollToken, wait.afterVersion, wait.seconds, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))).catch(reject);
+    });
+  }
+
+  /**
+   * The long poll, callback style (see QrEventsHub.listen): checks the token
+   * (throwing as `status` does), then calls `onDone` once with the status —
+   * at once if the version is already past `afterVersion`, else at the next
+   * change or when the wait ends — or with an error. Returns a cancel function.
+   */
+  async listen(
+    id: string,
+    pollToken: string | undefined,
+    afterVersion: number,
+    seconds: number,
+    onDone: (outcome: QrStatusView | Error) => void,
+  ): Promise<() => void> {
+    const record = await this.authorizedRecord(id, pollToken);
+    if (record.version > afterVersion || TERMINAL.has(record.status)) {
+      onDone(statusView(record));
+      return () => undefined;
     }
-    return statusView(record);
+    const untilExpiry = Math.max(0, record.expiresAt - this.clock.now());
+    return this.hub.listen(id, afterVersion, Math.min(seconds * 1000, untilExpiry + 1_500), (event) => {
+      if (event) return onDone(event);
+      this.sessions.read(id).then(
+        (now) => onDone(statusView(now ?? record)),
+        (error: unknown) => onDone(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
   }
 
   pollIntervalMs(): number {

@@ -47,8 +47,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    this.respond(exception, http.getRequest<Request>(), http.getResponse<Response>());
+  }
+
+  /**
+   * Answers `exception` with the envelope. Also for handlers that answer later
+   * on their own (the long poll), outside Nest's call chain.
+   */
+  respond(exception: unknown, req: Request, res: Response): void {
     const requestId = requestIdOf(req);
     const { status, envelope, headers } = this.toEnvelope(exception, requestId);
 
