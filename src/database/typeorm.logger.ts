@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerContract } from 'typeorm';
-
-const UNIQUE_VIOLATION = '23505';
+import { UNIQUE_VIOLATION } from './query-results.js';
 
 /**
  * Routes TypeORM's messages to the application log. Query parameters are never

@@ -23,16 +23,6 @@ class QrIdPipe implements PipeTransform<string, string> {
   }
 }
 
-/** A size the renderer cannot honour (e.g. too small for the content) is the client's error. */
-async function imageOfSize<T>(render: () => Promise<T>): Promise<T> {
-  try {
-    return await render();
-  } catch (error) {
-    if (error instanceof RangeError) throw new ValidationError([{ path: 'size', message: error.message }]);
-    throw error;
-  }
-}
-
 const STATUS_EXAMPLE = { id: 'Vq3…', status: 'pending', version: 1, expiresAt: '2026-11-26T21:02:00.000Z' };
 
 @ApiTags('qr-login')
@@ -110,9 +100,7 @@ export class QrLoginController {
   @ApiOkResponse({ description: 'SVG' })
   @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
   async svg(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
-    const content = await this.qr.qrContent(id);
-    const svg = await imageOfSize(() => this.images.svg(content, query.size));
-    res.type('image/svg+xml').send(svg);
+    await this.sendImage(id, 'svg', query.size, res);
   }
 
   @Public()
@@ -123,9 +111,7 @@ export class QrLoginController {
   @ApiOkResponse({ description: 'PNG' })
   @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
   async png(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
-    const content = await this.qr.qrContent(id);
-    const png = await imageOfSize(() => this.images.png(content, query.size));
-    res.type('image/png').send(png);
+    await this.sendImage(id, 'png', query.size, res);
   }
 
   @Post(':id/scan')
@@ -207,5 +193,17 @@ export class QrLoginController {
       expiresIn: signedIn.expiresIn,
       ...(signedIn.returnTo ? { returnTo: signedIn.returnTo } : {}),
     };
+  }
+
+  /** A size the renderer cannot honour (e.g. too small for the content) is the client's error. */
+  private async sendImage(id: string, format: 'svg' | 'png', size: number | undefined, res: Response): Promise<void> {
+    const content = await this.qr.qrContent(id);
+    try {
+      const image = format === 'svg' ? await this.images.svg(content, size) : await this.images.png(content, size);
+      res.type(format === 'svg' ? 'image/svg+xml' : 'image/png').send(image);
+    } catch (error) {
+      if (error instanceof RangeError) throw new ValidationError([{ path: 'size', message: error.message }]);
+      throw error;
+    }
   }
 }

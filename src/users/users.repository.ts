@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import { returnedRows } from '../database/query-results.js';
 import { Identity } from './identity.entity.js';
 import { User, type Role, type UserStatus } from './user.entity.js';
-
-/** Postgres unique_violation. */
-const UNIQUE_VIOLATION = '23505';
-
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
-}
 
 /** The users and identities tables. */
 @Injectable()
@@ -77,14 +71,9 @@ export class UsersRepository {
           RETURNING i.id`,
         [identityId, userId],
       );
-      if (rows(deleted).length > 0) return 'deleted';
+      if (returnedRows(deleted).length > 0) return 'deleted';
       const exists = await em.getRepository(Identity).exists({ where: { id: identityId, userId } });
       return exists ? 'last' : 'missing';
     });
   }
-}
-
-/** `query()` on DELETE … RETURNING gives `[rows, count]` on postgres. */
-function rows(result: unknown): unknown[] {
-  return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : (result as unknown[]);
 }

@@ -6,7 +6,8 @@ import { PasswordHasher } from './password.hasher.js';
 import { passwordProblems } from './password.policy.js';
 import type { Identity } from './identity.entity.js';
 import type { Role, User, UserStatus } from './user.entity.js';
-import { isUniqueViolation, UsersRepository } from './users.repository.js';
+import { isUniqueViolation } from '../database/query-results.js';
+import { UsersRepository } from './users.repository.js';
 
 export interface CreateUserInput {
   login: string;

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { benchServices } from './bench-services.js';
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
-import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import request from 'supertest';
 import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { deleteKeys } from '../utils/redis-server.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { testConfig } from '../utils/test-config.js';
 import { GuardProbeController, PRINCIPAL_ROUTE, PUBLIC_ROUTE } from '../utils/tokens.js';
 
 /**
@@ -94,19 +92,9 @@ let cleanup: () => Promise<void> = async () => undefined;
 let mode: string;
 
 beforeAll(async () => {
-  const real = Boolean(TEST_DATABASE_URL && TEST_REDIS_URL);
-  let env: Record<string, string> = {};
-  if (real) {
-    const db = await freshDatabase(TEST_DATABASE_URL!);
-    const prefix = `sgbench-${randomBytes(4).toString('hex')}:`;
-    env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: prefix };
-    cleanup = async () => {
-      await db.drop();
-      const redis = new Redis(TEST_REDIS_URL!);
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    };
-  }
+  const services = await benchServices();
+  const { real, env } = services;
+  cleanup = services.cleanup;
   mode = real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store';
   t = await createTestApp({
     config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...env }),

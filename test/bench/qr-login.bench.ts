@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { benchServices } from './bench-services.js';
 import express from 'express';
-import { Redis } from 'ioredis';
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -10,10 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { QrEventsHub } from '../../src/qr-login/qr-events.hub.js';
 import { createUser } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
 import { createQr, signInPhone, status } from '../utils/qr.js';
-import { deleteKeys } from '../utils/redis-server.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { testConfig } from '../utils/test-config.js';
 
 /**
  * `npm run bench` (not part of `npm test`): the QR login's performance targets
@@ -128,19 +125,10 @@ let real = false;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  real = Boolean(TEST_DATABASE_URL && TEST_REDIS_URL);
-  let services: Record<string, string> = {};
-  if (real) {
-    const db = await freshDatabase(TEST_DATABASE_URL!);
-    const prefix = `sgbench-${randomBytes(4).toString('hex')}:`;
-    services = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: prefix };
-    cleanup = async () => {
-      await db.drop();
-      const redis = new Redis(TEST_REDIS_URL!);
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    };
-  }
+  const backing = await benchServices();
+  real = backing.real;
+  const services = backing.env;
+  cleanup = backing.cleanup;
   mode = real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)';
   t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...services }) });
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { RefreshToken } from './refresh-token.entity.js';
+import { returnedRows } from '../../database/query-results.js';
 import { Session, type SessionKind } from './session.entity.js';
 
 export type NewSession = Omit<Session, 'id' | 'createdAt' | 'user' | 'revokedAt' | 'revokeReason'>;
@@ -68,7 +69,7 @@ export class SessionsRepository {
         RETURNING rt.session_id`,
       [tokenHash, at, kind],
     );
-    return (first(rows) as { session_id: string } | undefined)?.session_id ?? null;
+    return returnedRows<{ session_id: string }>(rows)[0]?.session_id ?? null;
   }
 
   /** A token that exists but was already rotated: when, and whose. */
@@ -138,13 +139,6 @@ export class SessionsRepository {
   }
 }
 
-/** `query()` on UPDATE … RETURNING gives `[rows, count]` on postgres. */
-function first(result: unknown): unknown {
-  const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
-  return Array.isArray(rows) ? rows[0] : undefined;
-}
-
 function ids(result: unknown): string[] {
-  const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Array<{ id: string }>;
-  return rows.map((r) => r.id);
+  return returnedRows<{ id: string }>(result).map((r) => r.id);
 }

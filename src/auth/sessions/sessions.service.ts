@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock/clock.js';
 import { CryptoService } from '../../common/crypto/crypto.service.js';
 import { NotFoundError } from '../../common/errors/app-error.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import { isUniqueViolation } from '../../users/users.repository.js';
+import { isUniqueViolation } from '../../database/query-results.js';
 import { AccountDisabledError } from '../auth.errors.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
