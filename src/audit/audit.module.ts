@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditEvent } from './audit-event.entity.js';
+import { AuditEventsRepository } from './audit-events.repository.js';
 import { AuditService } from './audit.service.js';
 
-/** The audit trail (table `audit_events`). */
+/** The audit trail (table `audit_events`, entity AuditEvent). */
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEvent])],
-  providers: [AuditService],
+  providers: [AuditService, AuditEventsRepository],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -47,7 +47,7 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     clock,
     strict<AuthService>('AuthService'),
     strict<UsersService>('UsersService'),
-    { find: async (id: string) => ({ id, devicePublicKey: null }) } as unknown as SessionsService,
+    { devicePublicKey: async () => null } as unknown as SessionsService,
     { record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService,
     CONFIG.qr,
     CONFIG.app,

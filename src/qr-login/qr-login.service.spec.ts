@@ -55,12 +55,7 @@ function build(qr: Partial<QrConfig> = {}) {
       },
     } as unknown as AuthService,
     { get: async (id: string) => ({ id, displayName: `Name of ${id}`, avatarUrl: null }) } as unknown as UsersService,
-    {
-      find: async (id: string) => {
-        const key = deviceKeys.get(id);
-        return { id, devicePublicKey: key ? key.export({ format: 'jwk' }) : null };
-      },
-    } as unknown as SessionsService,
+    { devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null } as unknown as SessionsService,
     {
       record: async (input: AuditInput) => {
         audit.push(input);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { verify as verifySignature } from 'node:crypto';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { AuthService, type SignedIn } from '../auth/auth.service.js';
@@ -89,8 +89,8 @@ export class QrLoginService {
       requester: await this.requesters.describe(context.ip, context.userAgent, new Date(now)),
       scanner: null,
     };
-    await this.sessions.create(record);
-    await this.sessions.scheduleAt(record.id, record.expiresAt);
+    // Both commands leave in one write to the store (auto-pipelined).
+    await Promise.all([this.sessions.create(record), this.sessions.scheduleAt(record.id, record.expiresAt)]);
     this.record({ type: 'qr.created', ...context, detail: { qr: id.slice(0, 8) } });
     const base = `/api/v1/qr-sessions/${id}`;
     return {
@@ -178,6 +178,7 @@ export class QrLoginService {
           },
         }),
         (current) => this.refusal(current, principal, 'qr.already_scanned'),
+        existing,
       );
     } catch (error) {
       // The same phone scanning twice at once: the loser gets the winner's answer.
@@ -199,11 +200,11 @@ export class QrLoginService {
     this.assertScanner(record, principal);
     await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
     if (record.matchCode && matchCode !== record.matchCode) {
-      await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+      await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
       this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'match_mismatch' } });
       throw new QrLoginError('qr.match_mismatch');
     }
-    await this.sessions.transition(id, ['scanned'], 'confirmed', () => ({}), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+    await this.sessions.transition(id, ['scanned'], 'confirmed', () => ({}), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
     this.record({ type: 'qr.confirmed', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8) } });
   }
 
@@ -212,7 +213,7 @@ export class QrLoginService {
     const record = await this.sessions.read(id);
     if (!record) throw new QrLoginError('qr.not_found');
     this.assertScanner(record, principal);
-    await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'declined' }), (current) => this.refusal(current, principal, 'qr.wrong_state'));
+    await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'declined' }), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
     this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'declined' } });
   }
 
@@ -222,9 +223,14 @@ export class QrLoginService {
    * parallel calls exactly one gets here; the others get `qr.consumed`.
    */
   async exchange(id: string, pollToken: string | undefined, context: ClientContext): Promise<SignedIn & { returnTo: string | null }> {
-    await this.authorizedRecord(id, pollToken);
-    const consumed = await this.sessions.transition(id, ['confirmed'], 'consumed', () => ({}), (current) =>
-      current.status === 'consumed' ? new QrLoginError('qr.consumed') : current.status === 'expired' ? new QrLoginError('qr.expired') : new QrLoginError('qr.wrong_state'),
+    const record = await this.authorizedRecord(id, pollToken);
+    const consumed = await this.sessions.transition(
+      id,
+      ['confirmed'],
+      'consumed',
+      () => ({}),
+      (current) => (current.status === 'consumed' ? new QrLoginError('qr.consumed') : current.status === 'expired' ? new QrLoginError('qr.expired') : new QrLoginError('qr.wrong_state')),
+      record,
     );
     const scanner = consumed.scanner!;
     const user = await this.users.get(scanner.userId);
@@ -270,8 +276,7 @@ export class QrLoginService {
   private async assertApprovingDevice(principal: Principal): Promise<void> {
     if (principal.kind !== 'mobile' || !principal.deviceId) throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
     if (this.config.allowKeylessDevices) return;
-    const session = await this.deviceSessions.find(principal.sessionId);
-    if (!session?.devicePublicKey) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+    if (!(await this.deviceSessions.devicePublicKey(principal.sessionId))) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
   }
 
   /** Whether this phone (session) is the live session's scanner. */
@@ -287,9 +292,8 @@ export class QrLoginService {
 
   /** Device-bound approval: with a registered key the signature is required and must verify. */
   private async verifyDeviceSignature(principal: Principal, message: string, signature: string | undefined): Promise<void> {
-    const session = await this.deviceSessions.find(principal.sessionId);
-    const jwk = session?.devicePublicKey;
-    if (!jwk) {
+    const key = await this.deviceSessions.devicePublicKey(principal.sessionId);
+    if (!key) {
       if (!this.config.allowKeylessDevices) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
       return;
     }
@@ -297,7 +301,7 @@ export class QrLoginService {
     const valid =
       bytes !== null &&
       bytes.length === 64 &&
-      verifySignature('sha256', Buffer.from(message, 'utf8'), { key: createPublicKey({ key: jwk as never, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, bytes);
+      verifySignature('sha256', Buffer.from(message, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, bytes);
     if (!valid) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
   }
 

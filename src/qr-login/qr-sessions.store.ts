@@ -26,6 +26,8 @@ export type TransitionRefusal = (current: QrSessionRecord) => QrLoginError;
 @Injectable()
 export class QrSessionStore {
   private expiredListener?: (record: QrSessionRecord) => void;
+  /** The stored text each record read here was parsed from: a transition can start from it without reading again. */
+  private readonly rawOf = new WeakMap<QrSessionRecord, string>();
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -43,7 +45,7 @@ export class QrSessionStore {
   /** The record as stored, or null. (Past `expiresAt` it may still say `pending`: see `read`.) */
   async find(id: string): Promise<QrSessionRecord | null> {
     const raw = await this.store.get(key(id));
-    return raw === null ? null : (JSON.parse(raw) as QrSessionRecord);
+    return raw === null ? null : this.parse(raw);
   }
 
   /**
@@ -59,6 +61,9 @@ export class QrSessionStore {
   /**
    * Moves a session from one of `from` to `to`, applying `patch` to the record.
    * `refuse` decides the error when the current state does not allow it.
+   * `seen`, a record the caller just read from this store, saves the first
+   * read: the compare-and-set is then made against it, and if the session
+   * changed since, the transition reads it afresh and decides again.
    */
   async transition(
     id: string,
@@ -66,11 +71,14 @@ export class QrSessionStore {
     to: QrStatus,
     patch: (current: QrSessionRecord) => Partial<QrSessionRecord>,
     refuse: TransitionRefusal,
+    seen?: QrSessionRecord,
   ): Promise<QrSessionRecord> {
+    let known = seen && seen.id === id ? this.rawOf.get(seen) : undefined;
     for (;;) {
-      const raw = await this.store.get(key(id));
+      const raw = known ?? (await this.store.get(key(id)));
+      known = undefined;
       if (raw === null) throw new QrLoginError('qr.not_found');
-      const current = JSON.parse(raw) as QrSessionRecord;
+      const current = this.parse(raw);
       const now = this.clock.now();
       if (to !== 'expired' && !TERMINAL.has(current.status) && now >= current.expiresAt) {
         await this.expire(id);
@@ -79,12 +87,15 @@ export class QrSessionStore {
       if (!from.includes(current.status) || !canTransition(current.status, to)) throw refuse(current);
       const next: QrSessionRecord = { ...current, ...patch(current), status: to, version: current.version + 1, updatedAt: now };
       const ttlMs = TERMINAL.has(to) ? QR_RETENTION_MS : Math.max(1, current.expiresAt + QR_RETENTION_MS - now);
-      const written = await this.store.compareAndSet(key(id), raw, JSON.stringify(next), {
+      const text = JSON.stringify(next);
+      const written = await this.store.compareAndSet(key(id), raw, text, {
         ttlMs,
         publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(statusView(next)) },
       });
       if (written) {
-        if (TERMINAL.has(to)) await this.store.unschedule(QR_DUE_SET, id).catch(() => undefined);
+        // The sweeper skips finished sessions anyway: nobody waits for this.
+        if (TERMINAL.has(to)) this.store.unschedule(QR_DUE_SET, id).catch(() => undefined);
+        this.rawOf.set(next, text);
         return next;
       }
       // Someone else changed it between our read and our write: look again.
@@ -112,6 +123,12 @@ export class QrSessionStore {
   /** Puts a session in the due set for the sweeper (at its expiry, or again after a failed sweep). */
   async scheduleAt(id: string, dueAtMs: number): Promise<void> {
     await this.store.schedule(QR_DUE_SET, id, dueAtMs);
+  }
+
+  private parse(raw: string): QrSessionRecord {
+    const record = JSON.parse(raw) as QrSessionRecord;
+    this.rawOf.set(record, raw);
+    return record;
   }
 
   /** Ids due for expiry, each handed to exactly one caller (any instance). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { returnedRows } from '../database/query-results.js';
+import { entityFromRow, returnedRows, selectedColumns } from '../database/query-results.js';
 import { Identity } from './identity.entity.js';
 import { User, type Role, type UserStatus } from './user.entity.js';
 
@@ -13,8 +13,10 @@ export class UsersRepository {
     @InjectRepository(Identity) private readonly identities: Repository<Identity>,
   ) {}
 
-  findById(id: string): Promise<User | null> {
-    return this.users.findOne({ where: { id } });
+  /** One user by id (a hot path: every QR exchange and refresh), in plain SQL. */
+  async findById(id: string): Promise<User | null> {
+    const rows = (await this.users.query(`SELECT ${selectedColumns(this.users.metadata)} FROM users WHERE id = $1`, [id])) as Array<Record<string, unknown>>;
+    return rows[0] ? entityFromRow<User>(this.users.metadata, rows[0]) : null;
   }
 
   /** The user with its password hash (selected only here). */

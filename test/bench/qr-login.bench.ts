@@ -2,14 +2,19 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { benchServices } from './bench-services.js';
 import express from 'express';
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { QrEventsHub } from '../../src/qr-login/qr-events.hub.js';
-import { createUser } from '../utils/accounts.js';
+import { createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { createQr, signInPhone, status } from '../utils/qr.js';
+import { createQr, status } from '../utils/qr.js';
+import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
 import { testConfig } from '../utils/test-config.js';
 
 /**
@@ -17,12 +22,13 @@ import { testConfig } from '../utils/test-config.js';
  * of issue 4, each printed as a ratio to a baseline measured in the same run.
  *
  * 1. Status poll throughput (plain GET with X-Poll-Token on a pending session)
- *    ÷ a bare Express 5 JSON route served by the same process on another port
- *    (target ≥ 0.5). POLL_CONCURRENCY keep-alive connections, ROUNDS × ROUND_MS
+ *    of the built server (`node dist/src/main.js`, as users run it) ÷ a bare
+ *    Express 5 JSON route in a process of its own (bare-express.mjs) (target
+ *    ≥ 0.5). POLL_CONCURRENCY keep-alive connections, ROUNDS × ROUND_MS
  *    per route, interleaved A,B,B,A… so drift hits both.
- * 2. Complete logins (create → scan → confirm → exchange): LOGIN_CONCURRENCY
- *    flows, each with its own user and phone (device key, signed in
- *    beforehand), interleaved with the bare route at the same concurrency;
+ * 2. Complete logins (create → scan → confirm → exchange) on the built server:
+ *    LOGIN_CONCURRENCY flows, each with its own user and phone (device key,
+ *    signed in beforehand; with the embedded database, phones of the demo user), interleaved with the bare route at the same concurrency;
  *    logins/s, requests/s (4 per login) ÷ the bare route's (target ≥ 0.25),
  *    p50/p99 of each step.
  * 3. Memory per waiting long poll: LONG_POLLS concurrent
@@ -31,6 +37,7 @@ import { testConfig } from '../utils/test-config.js';
  *    neither its sockets' memory nor their file descriptors count against the
  *    server process); heapUsed + external of the server's isolate after a
  *    forced GC, before and once `QrEventsHub.waiting` says all of them wait
+ *    (this one on an app in the bench's own process, to read its heap)
  *    (target ≤ 16 KB each). For scale, the same for a bare Express route that
  *    holds its requests open. Then the clients hang up, and every waiter must
  *    be released.
@@ -116,15 +123,23 @@ function openFileLimit(): number {
 }
 
 let t: TestApp;
-let bare: Server;
-let bareUrl: string;
+/** Section 3's floor: a bare Express route in this process that holds requests open. */
+let held: Server;
+let heldUrl: string;
 const bareHeld = new Set<express.Response>();
+/** Sections 1 and 2: the built server and the bare Express baseline, each a process of its own. */
+let server: ServerProcess | undefined;
+let serverUrl: string;
+let bare: ChildProcess | undefined;
+let bareUrl: string;
+let dataDir: string | undefined;
 let cleanup: () => Promise<void> = async () => undefined;
 let mode: string;
 let real = false;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
+  assertBuilt();
   const backing = await benchServices();
   real = backing.real;
   const services = backing.env;
@@ -132,45 +147,86 @@ beforeAll(async () => {
   mode = real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)';
   t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...services }) });
 
-  // The baseline: a bare Express 5 app with one JSON route, in this same process.
-  const app = express();
-  app.get('/x', (_req, res) => {
-    res.json({ ok: true });
-  });
+  // The server as users run it (`node dist/src/main.js`), on the same database
+  // and store as `t` when they are real; on its own data folder (and demo user) when embedded.
+  const port = String(await freePort());
+  dataDir = real ? undefined : mkdtempSync(join(tmpdir(), 'scangate-bench-'));
+  server = startServer(
+    {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: port,
+      LOG_LEVEL: 'warn',
+      RATE_LIMITS: 'off',
+      ...(dataDir ? { DATA_DIR: dataDir, DEMO_USER: 'on' } : services),
+    },
+    process.cwd(),
+    // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+    process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  );
+  serverUrl = `http://127.0.0.1:${port}`;
+  await waitForOk(`${serverUrl}/health/ready`, 30_000, server.exited);
+
+  // The baseline: a bare Express 5 app with one JSON route, in a process of its own.
+  const baseline = fork(new URL('./bare-express.mjs', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  bare = baseline;
+  bareUrl = await new Promise<string>((listening) => baseline.once('message', (m: { port: number }) => listening(`http://127.0.0.1:${m.port}`)));
+
   // The floor for section 3: a request held open, answered only when the client goes away.
+  const app = express();
   app.get('/wait', (_req, res) => {
     bareHeld.add(res);
     res.once('close', () => bareHeld.delete(res));
   });
-  bare = await new Promise<Server>((listening) => {
-    const server = app.listen(0, '127.0.0.1', () => listening(server));
+  held = await new Promise<Server>((listening) => {
+    const listener = app.listen(0, '127.0.0.1', () => listening(listener));
   });
-  bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
+  heldUrl = `http://127.0.0.1:${(held.address() as { port: number }).port}`;
 }, 60_000);
 
 afterAll(async () => {
   child?.kill();
-  await new Promise((done) => (bare ? bare.close(done) : done(undefined)));
+  bare?.kill();
+  if (server) {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+  await new Promise((done) => (held ? held.close(done) : done(undefined)));
   await t?.close();
   await cleanup();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** Phones (device key, mobile session) of distinct users on the spawned server; with the embedded database, devices of its demo user. */
+async function phonesOnServer(count: number): Promise<Array<{ accessToken: string; privateKeyPem: string | Buffer }>> {
+  const demo = dataDir ? (JSON.parse(readFileSync(join(dataDir, 'demo-user.json'), 'utf8')) as { login: string; password: string }) : undefined;
+  const phones = [];
+  for (let i = 0; i < count; i++) {
+    const { login, password } = demo ?? { login: (await createUser(t)).login, password: TEST_PASSWORD };
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const phone = await loginMobile({ url: serverUrl } as TestApp, login, password, { publicKey: publicKey.export({ format: 'jwk' }) });
+    phones.push({ accessToken: phone.accessToken, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) });
+  }
+  return phones;
+}
 
 it('QR login: status poll throughput, complete logins, memory per waiting long poll', async () => {
   print(`\nScanGate QR login bench: ${mode}`);
 
   // ── 1. Status poll throughput ÷ bare Express ───────────────────────────────
-  const qr = await createQr(t);
-  await status(t, qr.id, qr.pollToken).expect(200);
+  const onServer = { url: serverUrl } as TestApp;
+  const qr = await createQr(onServer);
+  await status(onServer, qr.id, qr.pollToken).expect(200);
   const statusPath = `/api/v1/qr-sessions/${qr.id}`;
   const pollHeaders = { 'X-Poll-Token': qr.pollToken };
   await getLoad(bareUrl, '/x', {}, POLL_CONCURRENCY, 1_000); // warm-up, not counted
-  await getLoad(t.url, statusPath, pollHeaders, POLL_CONCURRENCY, 1_000);
+  await getLoad(serverUrl, statusPath, pollHeaders, POLL_CONCURRENCY, 1_000);
 
   const pollRates: { status: number[]; bare: number[] } = { status: [], bare: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['status', 'bare'] as const) : (['bare', 'status'] as const);
     for (const which of order) {
-      const result = which === 'bare' ? await getLoad(bareUrl, '/x', {}, POLL_CONCURRENCY, ROUND_MS) : await getLoad(t.url, statusPath, pollHeaders, POLL_CONCURRENCY, ROUND_MS);
+      const result = which === 'bare' ? await getLoad(bareUrl, '/x', {}, POLL_CONCURRENCY, ROUND_MS) : await getLoad(serverUrl, statusPath, pollHeaders, POLL_CONCURRENCY, ROUND_MS);
       // A refused poll (404) answers fast: failures would flatter the figure.
       expect({ which, failed: result.failed, firstFailure: result.firstFailure }).toEqual({ which, failed: 0, firstFailure: undefined });
       pollRates[which].push((result.ok * 1000) / result.elapsedMs);
@@ -187,13 +243,8 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
 
   // ── 2. Complete logins ─────────────────────────────────────────────────────
   // One user and one phone per flow: no per-user limit or device lock is shared.
-  const phones: Array<{ accessToken: string; privateKeyPem: string | Buffer }> = [];
-  for (let i = 0; i < LOGIN_CONCURRENCY; i++) {
-    const { login } = await createUser(t);
-    const phone = await signInPhone(t, login);
-    phones.push({ accessToken: phone.accessToken, privateKeyPem: phone.privateKey.export({ format: 'pem', type: 'pkcs8' }) });
-  }
-  const loginLoad = (durationMs: number) => runWorker<LoginResult>({ mode: 'login', url: t.url, phones, durationMs });
+  const phones = await phonesOnServer(LOGIN_CONCURRENCY);
+  const loginLoad = (durationMs: number) => runWorker<LoginResult>({ mode: 'login', url: serverUrl, phones, durationMs });
   const warm = await loginLoad(1_000); // warm-up, not counted
   expect({ failed: warm.failed, firstFailure: warm.firstFailure }).toEqual({ failed: 0, firstFailure: undefined });
 
@@ -310,9 +361,9 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
   const bareWaiting = () => bareHeld.size;
   const qrWaiting = () => hub.waiting;
   // Warm-up: both paths compiled and their lazy state created, not counted.
-  await holdAll(bareUrl, barePolls(500), bareWaiting, false);
+  await holdAll(heldUrl, barePolls(500), bareWaiting, false);
   await holdAll(t.url, qrPolls(500), qrWaiting, false);
-  const floor = await holdAll(bareUrl, barePolls(polls), bareWaiting, true);
+  const floor = await holdAll(heldUrl, barePolls(polls), bareWaiting, true);
   const qrHeld = await holdAll(t.url, qrPolls(polls), qrWaiting, true);
   client.send({ type: 'exit' });
   child = undefined;

@@ -28,9 +28,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/src/main.js` with exactly `env` (plus PATH), in `cwd`. */
-export function startServer(env: Record<string, string>, cwd = process.cwd()): ServerProcess {
-  const child = spawn(process.execPath, [MAIN], {
+/** Starts `node [nodeArgs] dist/src/main.js` with exactly `env` (plus PATH), in `cwd`. */
+export function startServer(env: Record<string, string>, cwd = process.cwd(), nodeArgs: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { RefreshToken } from './refresh-token.entity.js';
-import { returnedRows } from '../../database/query-results.js';
+import { entityFromRow, returnedRows } from '../../database/query-results.js';
 import { Session, type SessionKind } from './session.entity.js';
 
 export type NewSession = Omit<Session, 'id' | 'createdAt' | 'user' | 'revokedAt' | 'revokeReason'>;
@@ -44,6 +44,35 @@ export class SessionsRepository {
         [userId, deviceId, at, reason],
       ),
     );
+  }
+
+  /**
+   * A session without a device (a browser's) and its first refresh token, in
+   * one statement: it holds a share lock on the user's row as `lockActiveUser`
+   * does, and inserts nothing (null) unless the user is active.
+   */
+  async insertWebSession(session: NewSession, tokenHash: Buffer, at: Date): Promise<Session | null> {
+    const rows = (await this.dataSource.query(
+      `WITH u AS (SELECT id FROM users WHERE id = $1 AND status = 'active' FOR SHARE),
+            s AS (INSERT INTO sessions (user_id, kind, created_via, ip, user_agent, last_seen_at, authenticated_at, refresh_expires_at, absolute_expires_at)
+                  SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING *),
+            r AS (INSERT INTO refresh_tokens (session_id, token_hash, created_at) SELECT s.id, $10, $11 FROM s)
+       SELECT * FROM s`,
+      [
+        session.userId,
+        session.kind,
+        session.createdVia,
+        session.ip,
+        session.userAgent,
+        session.lastSeenAt,
+        session.authenticatedAt,
+        session.refreshExpiresAt,
+        session.absoluteExpiresAt,
+        tokenHash,
+        at,
+      ],
+    )) as Array<Record<string, unknown>>;
+    return rows[0] ? entityFromRow<Session>(this.dataSource.getMetadata(Session), rows[0]) : null;
   }
 
   async insertSession(em: EntityManager, session: NewSession): Promise<Session> {

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AuditService } from '../../audit/audit.service.js';
 import { Clock } from '../../common/clock/clock.js';
 import { CryptoService } from '../../common/crypto/crypto.service.js';
@@ -11,6 +13,8 @@ import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js'
 import { SessionsRepository } from './sessions.repository.js';
 
 const DAY_MS = 86_400_000;
+/** Device keys kept in memory per instance (a key object is a few hundred bytes). */
+const DEVICE_KEYS_CACHED = 10_000;
 
 export interface ClientContext {
   ip: string | null;
@@ -38,6 +42,9 @@ export interface IssuedSession {
  */
 @Injectable()
 export class SessionsService {
+  /** Session id → its device key (or none): fixed at sign-in, so safe to keep. */
+  private readonly deviceKeys = new LRUCache<string, { key: KeyObject | null }>({ max: DEVICE_KEYS_CACHED });
+
   constructor(
     private readonly repository: SessionsRepository,
     private readonly revocations: RevocationStore,
@@ -72,30 +79,37 @@ export class SessionsService {
     const now = this.clock.date();
     const refreshToken = this.crypto.randomToken();
     const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
+    const fields = {
+      userId,
+      kind,
+      createdVia,
+      deviceId: device?.id ?? null,
+      deviceName: device?.name ?? null,
+      devicePlatform: device?.platform ?? null,
+      devicePublicKey: device?.publicKey ?? null,
+      ip: context.ip,
+      userAgent: context.userAgent?.slice(0, 512) ?? null,
+      lastSeenAt: now,
+      authenticatedAt: now,
+      refreshExpiresAt: minDate(new Date(now.getTime() + this.slidingMs(kind, createdVia)), absolute),
+      absoluteExpiresAt: absolute,
+    };
+    if (!device) {
+      // Nothing to replace: one statement (one round trip, one commit).
+      const session = await this.repository.insertWebSession(fields, this.crypto.sha256(refreshToken), now);
+      if (!session) throw new AccountDisabledError();
+      return { session, refreshToken };
+    }
     return this.repository.transaction(async (em) => {
       if (!(await this.repository.lockActiveUser(em, userId))) throw new AccountDisabledError();
       let replaced: string[] = [];
-      if (kind === 'mobile' && device) {
+      if (kind === 'mobile') {
         await this.repository.lockDevice(em, userId, device.id);
         replaced = await this.repository.revokeActiveForDevice(em, userId, device.id, now, 'replaced');
         // Tokens of the replaced session die now, on every instance.
         if (replaced.length > 0) await this.revocations.markRevoked(replaced);
       }
-      const session = await this.repository.insertSession(em, {
-        userId,
-        kind,
-        createdVia,
-        deviceId: device?.id ?? null,
-        deviceName: device?.name ?? null,
-        devicePlatform: device?.platform ?? null,
-        devicePublicKey: device?.publicKey ?? null,
-        ip: context.ip,
-        userAgent: context.userAgent?.slice(0, 512) ?? null,
-        lastSeenAt: now,
-        authenticatedAt: now,
-        refreshExpiresAt: minDate(new Date(now.getTime() + this.slidingMs(kind, createdVia)), absolute),
-        absoluteExpiresAt: absolute,
-      });
+      const session = await this.repository.insertSession(em, fields);
       await this.repository.insertRefreshToken(em, session.id, this.crypto.sha256(refreshToken), now);
       return { session, refreshToken, replaced };
     });
@@ -174,6 +188,22 @@ export class SessionsService {
 
   find(sessionId: string): Promise<Session | null> {
     return this.repository.findById(sessionId);
+  }
+
+  /**
+   * The public key a session's device registered at sign-in, or null when it
+   * registered none (or the session does not exist). A session's key never
+   * changes, so it is read from the database once per instance; whether the
+   * session is still valid is not this method's question (the access token
+   * guard asks the revocation store).
+   */
+  async devicePublicKey(sessionId: string): Promise<KeyObject | null> {
+    const cached = this.deviceKeys.get(sessionId);
+    if (cached) return cached.key;
+    const jwk = (await this.repository.findById(sessionId))?.devicePublicKey ?? null;
+    const key = jwk ? createPublicKey({ key: jwk as never, format: 'jwk' }) : null;
+    this.deviceKeys.set(sessionId, { key });
+    return key;
   }
 
   async markAuthenticated(sessionId: string): Promise<Date> {
