@@ -162,6 +162,29 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       await settle();
       expect(events).toHaveLength(1);
     });
+
+    it('starts from a record the caller read, and decides again on the fresh one when it went stale', async () => {
+      const record = await created();
+      const seen = (await sessions.read(record.id))!;
+      // Another caller moves the session on after `seen` was read.
+      await sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner('phone-a') }), refusal);
+      // From the stale record `pending → scanned` looks allowed; the compare-and-set fails, the fresh read refuses.
+      await expect(
+        sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner('phone-b') }), () => new QrLoginError('qr.already_scanned'), seen),
+      ).rejects.toMatchObject({ code: 'qr.already_scanned' });
+      expect((await sessions.find(record.id))!.scanner!.sessionId).toBe('phone-a');
+      await settle();
+      expect(events.map((e) => [e.status, e.version])).toEqual([['scanned', 2]]);
+
+      // A fresh `seen` is used as it is; the result can be passed on to the next step.
+      const scanned = (await sessions.read(record.id))!;
+      const confirmed = await sessions.transition(record.id, ['scanned'], 'confirmed', () => ({}), refusal, scanned);
+      const consumed = await sessions.transition(record.id, ['confirmed'], 'consumed', () => ({}), refusal, confirmed);
+      expect(consumed).toMatchObject({ status: 'consumed', version: 4 });
+      // A record of another session is never used as this one's.
+      const other = await created();
+      await expect(sessions.transition(other.id, ['pending'], 'cancelled', () => ({}), refusal, consumed)).resolves.toMatchObject({ id: other.id, status: 'cancelled', version: 2 });
+    });
   });
 
   describe('expiry by the clock', () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
+import { UsersService } from '../../src/users/users.service.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { freshDatabase } from '../utils/fresh-database.js';
@@ -224,6 +226,16 @@ describe.each(backends)('QR login on %s', (_name, need, backend) => {
       it('refuses exchange before confirmation with qr.wrong_state', async () => {
         const qr = await createQr(t);
         expect((await exchange(t, qr.id, qr.pollToken).expect(409)).body.code).toBe('qr.wrong_state');
+      });
+
+      it('starts no web session for a user disabled between confirm and exchange (403 auth.account_disabled)', async () => {
+        const { user, login: other } = await createUser(t);
+        const otherPhone = await signInPhone(t, other);
+        const qr = await confirmedQr(t, otherPhone);
+        await t.app.get(UsersService).setStatus(user.id, 'disabled');
+        expect((await exchange(t, qr.id, qr.pollToken).expect(403)).body.code).toBe('auth.account_disabled');
+        const sessions = (await t.app.get(DataSource).query(`SELECT kind FROM sessions WHERE user_id = $1`, [user.id])) as Array<{ kind: string }>;
+        expect(sessions.map((s) => s.kind)).toEqual(['mobile']);
       });
     });
 
