@@ -254,7 +254,8 @@ export class QrLoginService {
     const due = await this.sessions.takeDue(limit);
     for (const [i, id] of due.entries()) {
       try {
-        await this.sessions.expire(id);
+        // Expired here: the transition took it off the due set. Already finished or gone: take it off.
+        if (!(await this.sessions.expire(id))) await this.sessions.unschedule(id);
       } catch (error) {
         // Not expired yet: put this one and the rest back, due now, for the next pass.
         await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(() => undefined);

@@ -4,7 +4,7 @@ import { FakeClock } from '../../test/utils/fake-clock.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { QrLoginError } from './qr-login.errors.js';
 import type { QrSessionRecord, QrStatus, QrStatusView } from './qr-session.js';
-import { QR_EVENTS_CHANNEL, QR_RETENTION_MS, QrSessionStore } from './qr-sessions.store.js';
+import { QR_EVENTS_CHANNEL, QR_RETENTION_MS, QR_SWEEP_LEASE_MS, QrSessionStore } from './qr-sessions.store.js';
 
 const TTL_MS = 120_000;
 
@@ -271,6 +271,24 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
   });
 
   describe('due sessions and two sweepers', () => {
+    it('lets another instance expire what a sweeper took before it died, once the lease ends (one event each)', async () => {
+      const other = new QrSessionStore(store, clock);
+      const records = [await created(), await created()];
+      clock.advance(TTL_MS);
+      // The first instance takes both and dies before expiring them.
+      expect((await sessions.takeDue(10)).sort()).toEqual(records.map((r) => r.id).sort());
+      expect(await other.takeDue(10)).toEqual([]);
+      clock.advance(QR_SWEEP_LEASE_MS);
+      const taken = await other.takeDue(10);
+      expect(taken.sort()).toEqual(records.map((r) => r.id).sort());
+      for (const id of taken) expect(await other.expire(id)).toMatchObject({ status: 'expired' });
+      await settle();
+      expect(events.map((e) => e.status)).toEqual(['expired', 'expired']);
+      // Expired sessions left the due set: no third sweep finds them.
+      clock.advance(QR_SWEEP_LEASE_MS);
+      expect(await other.takeDue(10)).toEqual([]);
+    });
+
     it('hands each due session to exactly one of two stores, which expire each exactly once (one event each)', async () => {
       const other = new QrSessionStore(store, clock); // a second instance on the same shared store
       const due = [];

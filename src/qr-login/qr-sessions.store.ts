@@ -8,6 +8,8 @@ import { canTransition, statusView, TERMINAL, type QrSessionRecord, type QrStatu
 export const QR_EVENTS_CHANNEL = 'qr:events';
 /** Ids of live sessions by expiry time, for the sweeper. */
 export const QR_DUE_SET = 'qr:due';
+/** How long a sweeper holds the due sessions it took before another may take them. */
+export const QR_SWEEP_LEASE_MS = 30_000;
 /** Terminal states, and records past their expiry, stay answerable this long. */
 export const QR_RETENTION_MS = 5 * 60_000;
 
@@ -131,8 +133,18 @@ export class QrSessionStore {
     return record;
   }
 
-  /** Ids due for expiry, each handed to exactly one caller (any instance). */
+  /**
+   * Ids due for expiry, each handed to exactly one caller (any instance) and
+   * leased to it: they stay in the due set, due again after the lease, until
+   * the session finishes (a terminal transition takes it off) or `unschedule`.
+   * A sweeper that dies mid-pass thus delays their expiry event, never loses it.
+   */
   takeDue(limit: number): Promise<string[]> {
-    return this.store.takeDue(QR_DUE_SET, this.clock.now(), limit);
+    return this.store.takeDue(QR_DUE_SET, this.clock.now(), limit, QR_SWEEP_LEASE_MS);
+  }
+
+  /** Takes a session off the due set (it finished, or is gone). */
+  async unschedule(id: string): Promise<void> {
+    await this.store.unschedule(QR_DUE_SET, id);
   }
 }

@@ -2,7 +2,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '../common/clock/clock.js';
 import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
-import { durationMs, instantMs, optionalDurationMs, takeLimit } from './store.validation.js';
+import { durationMs, instantMs, leaseMs, optionalDurationMs, takeLimit } from './store.validation.js';
 
 interface Entry {
   value: string;
@@ -130,21 +130,25 @@ export class MemoryStore implements Store, OnApplicationShutdown {
   }
 
   /**
-   * Finds and removes the due members in one synchronous step, so concurrent
-   * callers never share a member. Order as Redis `ZRANGEBYSCORE`: by due time,
-   * equal times by member bytes.
+   * Finds and removes (or leases) the due members in one synchronous step, so
+   * concurrent callers never share a member. Order as Redis `ZRANGEBYSCORE`:
+   * by due time, equal times by member bytes.
    */
-  async takeDue(set: string, nowMs: number, limit: number): Promise<string[]> {
+  async takeDue(set: string, nowMs: number, limit: number, lease?: number): Promise<string[]> {
     this.assertOpen();
     const now = instantMs(nowMs, 'nowMs');
     const count = takeLimit(limit);
+    const until = lease === undefined ? undefined : now + leaseMs(lease);
     const members = this.dueSets.get(set);
     if (!members) return [];
     const due: Array<[string, number]> = [];
     for (const [member, dueAt] of members) if (dueAt <= now) due.push([member, dueAt]);
     due.sort(([a, aDue], [b, bDue]) => aDue - bDue || Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const taken = due.slice(0, count).map(([member]) => member);
-    for (const member of taken) members.delete(member);
+    for (const member of taken) {
+      if (until === undefined) members.delete(member);
+      else members.set(member, until);
+    }
     if (members.size === 0) this.dueSets.delete(set);
     return taken;
   }

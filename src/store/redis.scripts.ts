@@ -77,7 +77,14 @@ return { count, ttl }
 export const TAKE_DUE = new RedisScript(`
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #members > 0 then
-  redis.call('ZREM', KEYS[1], unpack(members))
+  if ARGV[3] == '' then
+    redis.call('ZREM', KEYS[1], unpack(members))
+  else
+    local leasedUntil = tonumber(ARGV[3])
+    for _, member in ipairs(members) do
+      redis.call('ZADD', KEYS[1], leasedUntil, member)
+    end
+  end
 end
 return members
 `);

@@ -6,7 +6,7 @@ import { storeRedisOptions } from './redis.options.js';
 import { COMPARE_AND_SET, INCREMENT_IN_WINDOW, TAKE_DUE } from './redis.scripts.js';
 import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
-import { durationMs, instantMs, optionalDurationMs, takeLimit } from './store.validation.js';
+import { durationMs, instantMs, leaseMs, optionalDurationMs, takeLimit } from './store.validation.js';
 
 /** How long `QUIT` may take at shutdown before the socket is simply closed. */
 const QUIT_TIMEOUT_MS = 500;
@@ -138,10 +138,11 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
     await this.run(() => this.command.zrem(this.key(set), member));
   }
 
-  async takeDue(set: string, nowMs: number, limit: number): Promise<string[]> {
+  async takeDue(set: string, nowMs: number, limit: number, lease?: number): Promise<string[]> {
     const now = instantMs(nowMs, 'nowMs');
     const count = takeLimit(limit);
-    const reply = await this.run(() => TAKE_DUE.run(this.command, [this.key(set)], [now, count]));
+    const until = lease === undefined ? '' : now + leaseMs(lease);
+    const reply = await this.run(() => TAKE_DUE.run(this.command, [this.key(set)], [now, count, until]));
     return reply as string[];
   }
 

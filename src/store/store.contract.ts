@@ -394,6 +394,27 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         expect(await store.takeDue('due', T + 100, 10)).toEqual([]);
       });
 
+      it('with a lease, keeps what it hands out, due again when the lease ends, until unscheduled', async () => {
+        await store.schedule('due', 'a', T);
+        await store.schedule('due', 'b', T);
+        await store.schedule('due', 'later', T + 60_000);
+        expect(await store.takeDue('due', T, 10, 30_000)).toEqual(['a', 'b']);
+        // Held by the first taker for the lease: nobody else gets them meanwhile.
+        expect(await store.takeDue('due', T + 29_999, 10, 30_000)).toEqual([]);
+        // The taker finished `a` (unschedule) and died holding `b`: `b` comes back, leased anew.
+        await store.unschedule('due', 'a');
+        expect(await store.takeDue('due', T + 30_000, 10, 30_000)).toEqual(['b']);
+        expect(await store.takeDue('due', T + 59_999, 10, 30_000)).toEqual([]);
+        expect(await store.takeDue('due', T + 60_000, 10)).toEqual(['b', 'later']);
+        expect(await store.takeDue('due', T + 1_000_000, 10)).toEqual([]);
+      });
+
+      it('refuses a lease that is not a positive whole number of milliseconds', async () => {
+        for (const lease of [0, -1, 1.5, Number.NaN]) {
+          await expect(store.takeDue('due', T, 10, lease)).rejects.toThrow(RangeError);
+        }
+      });
+
       it('unschedule removes only that member, and is harmless for an absent one or set', async () => {
         await store.schedule('due', 'a', T);
         await store.schedule('due', 'b', T);
@@ -415,11 +436,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         expect(await store.takeDue('one', T + 2, 10)).toEqual(['z']);
       });
 
-      it('hands out each of 100 due members exactly once to 20 parallel takeDue calls', async () => {
+      it.each([
+        ['removed', undefined],
+        ['leased', 60_000],
+      ])('hands out each of 100 due members exactly once to 20 parallel takeDue calls (%s)', async (_how, lease) => {
         const members = Array.from({ length: 100 }, (_, i) => `session-${String(i).padStart(3, '0')}`);
         await Promise.all(members.map((m, i) => store.schedule('due', m, T + (i % 7))));
         await store.schedule('due', 'not-yet', T + 1_000);
-        const batches = await Promise.all(Array.from({ length: 20 }, () => store.takeDue('due', T + 10, 7)));
+        const batches = await Promise.all(Array.from({ length: 20 }, () => store.takeDue('due', T + 10, 7, lease)));
         const taken = batches.flat();
         expect(new Set(taken).size).toBe(taken.length);
         expect([...taken].sort()).toEqual(members);

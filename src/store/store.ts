@@ -68,12 +68,15 @@ export interface Store {
   unschedule(set: string, member: string): Promise<void>;
 
   /**
-   * Atomically removes and returns up to `limit` (1..1000) members due at or
-   * before `nowMs`, earliest first (equal due times in member order). Two callers
-   * (on any instances) never get the same member. Times are passed in, not read
-   * from a clock, so every instance can use its own.
+   * Atomically takes up to `limit` (1..1000) members due at or before `nowMs`,
+   * earliest first (equal due times in member order). Two callers (on any
+   * instances) never get the same member. Without `leaseMs` the members are
+   * removed; with it they stay, due again at `nowMs + leaseMs`: a taker that
+   * dies before finishing (and `unschedule`-ing) them hands them on to the next
+   * caller after the lease instead of losing them. Times are passed in, not
+   * read from a clock, so every instance can use its own.
    */
-  takeDue(set: string, nowMs: number, limit: number): Promise<string[]>;
+  takeDue(set: string, nowMs: number, limit: number, leaseMs?: number): Promise<string[]>;
 
   /** Round trip to the backend, for readiness checks. Throws when unreachable. */
   ping(): Promise<void>;

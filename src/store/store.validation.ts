@@ -27,6 +27,12 @@ export function instantMs(value: number, name: string): number {
   return value;
 }
 
+/** A `takeDue` lease: a positive integer number of milliseconds, or a `RangeError`. */
+export function leaseMs(value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError('leaseMs must be a positive integer number of milliseconds');
+  return value;
+}
+
 /** A `takeDue` limit: an integer from 1 to `MAX_TAKE_LIMIT`, or a `RangeError`. */
 export function takeLimit(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > MAX_TAKE_LIMIT) {
