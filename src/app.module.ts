@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { QrLoginModule } from './qr-login/qr-login.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { StoreModule } from './store/store.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         QrLoginModule,
+        RealtimeModule,
         BootstrapModule,
       ],
       providers: [

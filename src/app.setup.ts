@@ -1,11 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { noStoreMiddleware } from './common/http/http.middleware.js';
-import { APP_CONFIG, type AppConfig } from './config/config.types.js';
+import { APP_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type AppConfig, type RealtimeConfig, type StoreConfig } from './config/config.types.js';
 import { AppLogger } from './logging/app.logger.js';
 import { requestIdMiddleware } from './logging/request-id.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.setup.js';
+import { RealtimeIoAdapter } from './realtime/realtime.io-adapter.js';
 
 /**
  * The HTTP conventions of PROTOCOL.md, in one place and in order, shared by
@@ -43,5 +44,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   if (config.apiDocs) setupOpenApi(app, config.publicUrl);
+  app.useWebSocketAdapter(
+    new RealtimeIoAdapter(app, { app: config, realtime: app.get<RealtimeConfig>(REALTIME_CONFIG), store: app.get<StoreConfig>(STORE_CONFIG) }),
+  );
   return app;
 }

@@ -4,6 +4,8 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
+import { RequesterModule } from '../requester/requester.module.js';
+import { AccountEvents } from './account-events.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -32,12 +34,14 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     TypeOrmModule.forFeature([Session, RefreshToken, SigningKey]),
     UsersModule,
     AuditModule,
+    RequesterModule,
     PassportModule,
     JwtModule.register({}),
   ],
   controllers: [AuthController, MeController, WellKnownController],
   providers: [
     AuthService,
+    AccountEvents,
     SessionsService,
     SessionsRepository,
     RevocationStore,
@@ -49,6 +53,6 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     loginRateLimitsProvider,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AuthService, SessionsService, SigningKeysService, RefreshCookie],
+  exports: [AuthService, SessionsService, SigningKeysService, AccessTokenService, AccountEvents, RefreshCookie],
 })
 export class AuthModule {}

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { RequesterContextBuilder } from '../requester/requester-context.builder.js';
+import { AccountEvents } from './account-events.js';
 import { ValidationError } from '../common/errors/app-error.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -25,6 +27,8 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly tokens: AccessTokenService,
     private readonly audit: AuditService,
+    private readonly events: AccountEvents,
+    private readonly requesters: RequesterContextBuilder,
   ) {}
 
   /**
@@ -68,6 +72,11 @@ export class AuthService {
       ...context,
       detail: { method: createdVia, kind },
     });
+    if (kind === 'web') {
+      // The user's phones are told of every new browser session (not awaited: a courtesy, never a delay).
+      const { context: seen } = this.requesters.capture({ ip: context.ip, userAgent: context.userAgent, createdAt: session.createdAt });
+      void this.events.publish({ type: 'login.new', userId: user.id, login: { ...seen, sessionId: session.id, createdVia } });
+    }
     return { user, session, refreshToken, accessToken: this.tokens.sign(session, user.roles), expiresIn: this.tokens.expiresIn };
   }
 

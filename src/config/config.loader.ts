@@ -109,6 +109,12 @@ function build(env: Env): Config {
       scanLimitPerUserPerMinute: env.QR_SCAN_LIMIT_PER_USER,
       geoip: { cityDb: env.GEOIP_CITY_DB, asnDb: env.GEOIP_ASN_DB },
     },
+    realtime: {
+      pingIntervalMs: env.SOCKET_PING_INTERVAL_MS,
+      pingTimeoutMs: env.SOCKET_PING_TIMEOUT_MS,
+      connectLimitPerIpPerMinute: env.SOCKET_CONNECT_LIMIT_PER_IP,
+      maxSocketsPerQr: env.SOCKET_MAX_PER_QR,
+    },
     log: { level: env.LOG_LEVEL },
   };
 }

@@ -67,6 +67,15 @@ export interface QrConfig {
   geoip: { cityDb?: string; asnDb?: string };
 }
 
+export interface RealtimeConfig {
+  /** Socket.IO heartbeat: a ping every `pingIntervalMs`, a peer silent for `pingTimeoutMs` more is gone. */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  connectLimitPerIpPerMinute: number;
+  /** Sockets on `/qr` per QR session, over all instances. */
+  maxSocketsPerQr: number;
+}
+
 export interface LogConfig {
   level: Env['LOG_LEVEL'];
 }
@@ -77,6 +86,7 @@ export interface Config {
   store: StoreConfig;
   auth: AuthConfig;
   qr: QrConfig;
+  realtime: RealtimeConfig;
   log: LogConfig;
 }
 
@@ -85,4 +95,5 @@ export const DATABASE_CONFIG = Symbol('config:database');
 export const STORE_CONFIG = Symbol('config:store');
 export const AUTH_CONFIG = Symbol('config:auth');
 export const QR_CONFIG = Symbol('config:qr');
+export const REALTIME_CONFIG = Symbol('config:realtime');
 export const LOG_CONFIG = Symbol('config:log');

@@ -116,6 +116,10 @@ export const EnvSchema = z.object({
   QR_CREATE_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of QR codes per minute'),
   QR_STATUS_LIMIT_PER_SESSION: int(1, 100_000, 300, 'a number of status requests per minute'),
   QR_SCAN_LIMIT_PER_USER: int(1, 100_000, 30, 'a number of scans and confirms per minute'),
+  SOCKET_PING_INTERVAL_MS: int(1_000, 300_000, 20_000, 'milliseconds between Socket.IO pings'),
+  SOCKET_PING_TIMEOUT_MS: int(1_000, 300_000, 10_000, 'milliseconds to wait for a pong'),
+  SOCKET_CONNECT_LIMIT_PER_IP: int(1, 100_000, 60, 'a number of socket connections per minute'),
+  SOCKET_MAX_PER_QR: int(1, 100, 5, 'a number of sockets per QR session'),
   GEOIP_CITY_DB: optional(z.string().min(1)),
   GEOIP_ASN_DB: optional(z.string().min(1)),
 

@@ -40,6 +40,28 @@ describe('QrEventsHub (MemoryStore)', () => {
     expect(hub.waiting).toBe(0);
   });
 
+  it('hands waiters the status view only: the scanner session id used for routing stays inside', async () => {
+    const waiting = hub.wait(ID, 1, 5_000);
+    await publish(JSON.stringify({ ...view(ID, 2), scannerSessionId: 'phone-session-1' }));
+    expect(await waiting).toEqual(view(ID, 2));
+  });
+
+  it('gives watchers every event of every session, in order, until they stop watching', async () => {
+    const seen: string[] = [];
+    const stop = hub.watch((event) => seen.push(`${event.id[0]}${event.version}:${event.scannerSessionId}`));
+    const failing = hub.watch(() => {
+      throw new Error('a broken watcher');
+    });
+    await publish(JSON.stringify({ ...view(ID, 2), scannerSessionId: 'p1' }));
+    await publish(JSON.stringify({ ...view(OTHER, 5), scannerSessionId: null }));
+    await settle();
+    stop();
+    failing();
+    await publish(JSON.stringify({ ...view(ID, 3), scannerSessionId: 'p1' }));
+    await settle();
+    expect(seen).toEqual(['a2:p1', 'b5:null']);
+  });
+
   it('ignores older and equal versions and other ids', async () => {
     const waiting = hub.wait(ID, 3, 5_000);
     await publish(view(ID, 2));

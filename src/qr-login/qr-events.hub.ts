@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { STORE, type Store } from '../store/store.js';
-import type { QrStatusView } from './qr-session.js';
+import { viewOfEvent, type QrEvent, type QrStatusView } from './qr-session.js';
 import { QR_EVENTS_CHANNEL } from './qr-sessions.store.js';
 
 interface Waiter {
@@ -10,13 +10,15 @@ interface Waiter {
 
 /**
  * The instance's one subscription to the QR event channel, fanned out in
- * memory to whoever waits for a given session (long polls now, sockets later).
- * A waiting request costs a map entry and a timer: no polling, no CPU while idle.
+ * memory: to whoever waits for a given session (long polls), and to watchers
+ * of every event (the socket gateway). A waiting request costs a map entry and
+ * a timer: no polling, no CPU while idle.
  */
 @Injectable()
 export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('QrEvents');
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly watchers = new Set<(event: QrEvent) => void>();
   private count = 0;
   private unsubscribe?: () => Promise<void>;
 
@@ -66,6 +68,17 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
     return () => finish(null, false);
   }
 
+  /**
+   * Calls `onEvent` with every event of every session, in the order the store
+   * delivers them (the order of the transitions), until the returned function
+   * is called. Events carry the scanner's session id: strip it (`viewOfEvent`)
+   * before anything leaves the server.
+   */
+  watch(onEvent: (event: QrEvent) => void): () => void {
+    this.watchers.add(onEvent);
+    return () => this.watchers.delete(onEvent);
+  }
+
   /** `listen` as a promise: null on timeout or when `signal` aborts. */
   wait(id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<QrStatusView | null> {
     if (signal?.aborted) return Promise.resolve(null);
@@ -83,14 +96,22 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   private dispatch(message: string): void {
-    let event: QrStatusView;
+    let event: QrEvent;
     try {
-      event = JSON.parse(message) as QrStatusView;
+      event = JSON.parse(message) as QrEvent;
     } catch {
       return;
     }
+    for (const watcher of this.watchers) {
+      try {
+        watcher(event);
+      } catch (error) {
+        this.logger.error(`A QR event watcher failed: ${(error as Error).message}`);
+      }
+    }
     const set = this.waiters.get(event.id);
     if (!set) return;
-    for (const waiter of [...set]) if (event.version > waiter.afterVersion) waiter.done(event);
+    const view = viewOfEvent(event);
+    for (const waiter of [...set]) if (event.version > waiter.afterVersion) waiter.done(view);
   }
 }

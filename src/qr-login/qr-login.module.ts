@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
-import { QR_CONFIG, type QrConfig } from '../config/config.types.js';
 import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { UsersModule } from '../users/users.module.js';
 import { QrEventsHub } from './qr-events.hub.js';
@@ -12,12 +11,11 @@ import { QrLoginService } from './qr-login.service.js';
 import { qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import { QrSessionStore } from './qr-sessions.store.js';
-import { GeoIpReader } from './requester/geoip.reader.js';
-import { RequesterContextBuilder } from './requester/requester-context.builder.js';
+import { RequesterModule } from '../requester/requester.module.js';
 
 /** QR login with our own app (PROTOCOL.md): state machine, long poll, expiry sweeper. */
 @Module({
-  imports: [AuthModule, UsersModule, AuditModule],
+  imports: [AuthModule, UsersModule, AuditModule, RequesterModule],
   controllers: [QrLoginController],
   providers: [
     QrLoginService,
@@ -25,15 +23,9 @@ import { RequesterContextBuilder } from './requester/requester-context.builder.j
     QrEventsHub,
     QrExpirySweeper,
     QrRequesterService,
-    RequesterContextBuilder,
     QrImageRenderer,
     AllExceptionsFilter,
     ...qrRateLimitProviders,
-    {
-      provide: GeoIpReader,
-      inject: [QR_CONFIG],
-      useFactory: (qr: QrConfig) => GeoIpReader.open({ city: qr.geoip.cityDb, asn: qr.geoip.asnDb }),
-    },
   ],
   exports: [QrLoginService, QrEventsHub],
 })

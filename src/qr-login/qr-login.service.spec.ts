@@ -15,8 +15,8 @@ import { QrLoginService, type CreatedQrSession } from './qr-login.service.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import type { QrStatusView } from './qr-session.js';
 import { QR_EVENTS_CHANNEL, QrSessionStore } from './qr-sessions.store.js';
-import { GeoIpReader } from './requester/geoip.reader.js';
-import { RequesterContextBuilder } from './requester/requester-context.builder.js';
+import { GeoIpReader } from '../requester/geoip.reader.js';
+import { RequesterContextBuilder } from '../requester/requester-context.builder.js';
 
 const CONFIG = testConfig();
 const TTL_MS = CONFIG.qr.ttlSeconds * 1000;

@@ -75,3 +75,21 @@ export interface QrStatusView {
 export function statusView(record: Pick<QrSessionRecord, 'id' | 'status' | 'version' | 'expiresAt'>): QrStatusView {
   return { id: record.id, status: record.status, version: record.version, expiresAt: new Date(record.expiresAt).toISOString() };
 }
+
+/**
+ * What the store publishes on every change: the status view, plus (for
+ * routing inside the servers only) the device session of the phone that
+ * scanned, so its own socket hears of the session too. Never sent as is:
+ * browsers get `viewOfEvent`.
+ */
+export interface QrEvent extends QrStatusView {
+  scannerSessionId: string | null;
+}
+
+export function qrEvent(record: QrSessionRecord): QrEvent {
+  return { ...statusView(record), scannerSessionId: record.scanner?.sessionId ?? null };
+}
+
+export function viewOfEvent(event: QrStatusView): QrStatusView {
+  return { id: event.id, status: event.status, version: event.version, expiresAt: event.expiresAt };
+}

@@ -66,7 +66,7 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(await sessions.find(record.id)).toEqual(record);
       expect(await sessions.read(record.id)).toEqual(record);
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'pending', version: 1, expiresAt: new Date(record.expiresAt).toISOString() }]);
+      expect(events).toEqual([{ id: record.id, status: 'pending', version: 1, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: null }]);
     });
 
     it('answers null for an unknown id', async () => {
@@ -89,7 +89,7 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(next).toMatchObject({ status: 'scanned', version: 2, updatedAt: clock.now(), scanner: scanner() });
       expect(await sessions.find(record.id)).toEqual(next);
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'scanned', version: 2, expiresAt: new Date(record.expiresAt).toISOString() }]);
+      expect(events).toEqual([{ id: record.id, status: 'scanned', version: 2, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: 'phone-session' }]);
     });
 
     it('walks pending → scanned → confirmed → consumed, one version and one event per step', async () => {
@@ -204,7 +204,7 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(await sessions.find(record.id)).toMatchObject({ status: 'expired', version: 2 });
       expect(await sessions.read(record.id)).toMatchObject({ status: 'expired', version: 2 }); // no second move
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'expired', version: 2, expiresAt: new Date(record.expiresAt).toISOString() }]);
+      expect(events).toEqual([{ id: record.id, status: 'expired', version: 2, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: null }]);
     });
 
     it('refuses a later transition of a live state with qr.expired, and expires it (one event)', async () => {

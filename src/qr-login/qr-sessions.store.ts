@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { STORE, type Store } from '../store/store.js';
 import { QrLoginError } from './qr-login.errors.js';
-import { canTransition, statusView, TERMINAL, type QrSessionRecord, type QrStatus } from './qr-session.js';
+import { canTransition, qrEvent, TERMINAL, type QrSessionRecord, type QrStatus } from './qr-session.js';
 
 /** Every change of every QR session is published here (long polls, sockets, sweeper). */
 export const QR_EVENTS_CHANNEL = 'qr:events';
@@ -39,7 +39,7 @@ export class QrSessionStore {
   async create(record: QrSessionRecord): Promise<void> {
     const written = await this.store.compareAndSet(key(record.id), null, JSON.stringify(record), {
       ttlMs: record.expiresAt + QR_RETENTION_MS - this.clock.now(),
-      publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(statusView(record)) },
+      publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(qrEvent(record)) },
     });
     if (!written) throw new Error('QR session id collision'); // 256 random bits: never in practice
   }
@@ -92,7 +92,7 @@ export class QrSessionStore {
       const text = JSON.stringify(next);
       const written = await this.store.compareAndSet(key(id), raw, text, {
         ttlMs,
-        publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(statusView(next)) },
+        publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(qrEvent(next)) },
       });
       if (written) {
         // The sweeper skips finished sessions anyway: nobody waits for this.

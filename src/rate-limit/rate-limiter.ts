@@ -29,9 +29,14 @@ export class RateLimiter {
   ) {}
 
   async check(rules: RateLimitRule[], req: Request): Promise<void> {
+    await this.consume(rules.map((rule) => ({ ...rule, key: rule.key(req) })));
+  }
+
+  /** The same for callers that are not HTTP requests (a socket handshake): each rule with its key. */
+  async consume(rules: Array<Omit<RateLimitRule, 'key'> & { key: string }>): Promise<void> {
     if (!this.app.rateLimits) return;
     // Every rule counts, whether or not another one already refuses.
-    const counts = await Promise.all(rules.map((rule) => this.store.increment(`ratelimit:${rule.name}:${rule.key(req)}`, rule.windowMs)));
+    const counts = await Promise.all(rules.map((rule) => this.store.increment(`ratelimit:${rule.name}:${rule.key}`, rule.windowMs)));
     let retryAfterMs = 0;
     rules.forEach((rule, i) => {
       const { count, ttlMs } = counts[i]!;

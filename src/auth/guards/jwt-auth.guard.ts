@@ -9,7 +9,9 @@ import type { Principal } from '../auth.principal.js';
 
 /**
  * The global guard: every route needs a valid access token unless it is
- * `@Public()`; `@Roles(...)` then requires one of the roles.
+ * `@Public()`; `@Roles(...)` then requires one of the roles. HTTP only: a
+ * socket proves itself once, at its handshake (see the realtime gateways), so
+ * its messages come from an authenticated socket already.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -18,6 +20,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     await super.canActivate(context);

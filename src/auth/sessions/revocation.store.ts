@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
 import { STORE, type Store } from '../../store/store.js';
+import { AccountEvents } from '../account-events.js';
 
 /** Longer than any access token can live, with clock skew. */
 const SKEW_MS = 60_000;
@@ -15,11 +16,15 @@ export class RevocationStore {
   constructor(
     @Inject(STORE) private readonly store: Store,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly events: AccountEvents,
   ) {}
 
+  /** Refuses the sessions' access tokens from now on, and tells every instance (their sockets close). */
   async markRevoked(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
     const ttl = this.config.accessTokenTtlSeconds * 1000 + SKEW_MS;
     await Promise.all(sessionIds.map((id) => this.store.set(key(id), '1', ttl)));
+    await this.events.publish({ type: 'session.revoked', sessionIds });
   }
 
   async isRevoked(sessionId: string): Promise<boolean> {

@@ -2,17 +2,58 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
 import type { Role } from '../../users/user.entity.js';
+import { UnauthenticatedError } from '../auth.errors.js';
+import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';
+import { RevocationStore } from '../sessions/revocation.store.js';
 import type { Session } from '../sessions/session.entity.js';
+import { decodeHeader, isAccessTokenHeader, principalOf } from './access-token.claims.js';
 
-/** Signs access tokens: ES256 JWTs with `kid`, ≤ 15 minutes. */
+/**
+ * Signs access tokens (ES256 JWTs with `kid`, ≤ 15 minutes), and verifies
+ * them outside HTTP (the sockets), with the same checks as the JWT strategy.
+ */
 @Injectable()
 export class AccessTokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly keys: SigningKeysService,
+    private readonly revocations: RevocationStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
+
+  /**
+   * The principal of a valid access token and when it expires (epoch ms).
+   * Throws `auth.unauthenticated` for anything else: bad signature, unknown
+   * key, wrong issuer or audience, expired, malformed claims, revoked session.
+   */
+  async verify(token: unknown): Promise<{ principal: Principal; expiresAtMs: number }> {
+    if (typeof token !== 'string' || token.length > 4096) throw new UnauthenticatedError();
+    const header = decodeHeader(token);
+    if (!isAccessTokenHeader(header)) throw new UnauthenticatedError();
+    const key = await this.keys.publicKey(header.kid);
+    if (!key) throw new UnauthenticatedError();
+    let claims: AccessTokenClaims;
+    try {
+      claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, {
+        publicKey: key as never,
+        algorithms: ['ES256'],
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+      });
+    } catch {
+      throw new UnauthenticatedError();
+    }
+    const principal = principalOf(claims);
+    if (!principal) throw new UnauthenticatedError();
+    await this.assertNotRevoked(principal.sessionId);
+    return { principal, expiresAtMs: claims.exp * 1000 };
+  }
+
+  /** `auth.unauthenticated` once the session is revoked (a token verified earlier is worth nothing then). */
+  async assertNotRevoked(sessionId: string): Promise<void> {
+    if (await this.revocations.isRevoked(sessionId)) throw new UnauthenticatedError();
+  }
 
   get expiresIn(): number {
     return this.config.accessTokenTtlSeconds;

@@ -6,9 +6,7 @@ import { UnauthenticatedError } from '../auth.errors.js';
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';
 import { RevocationStore } from '../sessions/revocation.store.js';
-
-/** No access token may live longer than this (PROTOCOL.md: at most 15 minutes). */
-const MAX_ACCESS_TOKEN_TTL_SECONDS = 900;
+import { decodeHeader, isAccessTokenHeader, principalOf } from './access-token.claims.js';
 
 /**
  * Passport's JWT strategy: the signature (ES256 only, by `kid`), `iss`, `aud`,
@@ -31,7 +29,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       // jsonwebtoken takes a KeyObject, though passport-jwt's types say string | Buffer.
       secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (err: unknown, key?: string | Buffer) => void) => {
         const header = decodeHeader(rawJwt);
-        if (!header || header.alg !== 'ES256' || header.typ !== 'at+jwt' || typeof header.kid !== 'string') {
+        if (!isAccessTokenHeader(header)) {
           done(new UnauthenticatedError());
           return;
         }
@@ -44,36 +42,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(claims: AccessTokenClaims): Promise<Principal> {
-    // jsonwebtoken checks `exp` only when present: a token without one would never expire.
-    if (
-      typeof claims.sid !== 'string' ||
-      typeof claims.sub !== 'string' ||
-      !Array.isArray(claims.roles) ||
-      typeof claims.exp !== 'number' ||
-      typeof claims.iat !== 'number' ||
-      claims.exp - claims.iat > MAX_ACCESS_TOKEN_TTL_SECONDS
-    ) {
-      throw new UnauthenticatedError();
-    }
-    if (await this.revocations.isRevoked(claims.sid)) throw new UnauthenticatedError();
-    return {
-      userId: claims.sub,
-      sessionId: claims.sid,
-      kind: claims.knd,
-      deviceId: claims.did ?? null,
-      roles: claims.roles,
-      amr: claims.amr ?? [],
-    };
-  }
-}
-
-function decodeHeader(token: string): Record<string, unknown> | null {
-  const [encoded] = token.split('.');
-  if (!encoded) return null;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-    return header && typeof header === 'object' ? (header as Record<string, unknown>) : null;
-  } catch {
-    return null;
+    const principal = principalOf(claims);
+    if (!principal || (await this.revocations.isRevoked(principal.sessionId))) throw new UnauthenticatedError();
+    return principal;
   }
 }

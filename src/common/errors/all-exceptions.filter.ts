@@ -56,7 +56,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
    */
   respond(exception: unknown, req: Request, res: Response): void {
     const requestId = requestIdOf(req);
-    const { status, envelope, headers } = this.toEnvelope(exception, requestId);
+    const { status, envelope, headers } = errorEnvelope(exception, requestId);
 
     if (status >= 500 && envelope.code === 'internal') {
       const error = exception instanceof Error ? exception : new Error(String(exception));
@@ -70,23 +70,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).json(envelope);
   }
+}
 
-  private toEnvelope(
-    exception: unknown,
-    requestId: string,
-  ): { status: number; envelope: ErrorEnvelope; headers?: Record<string, string> } {
-    if (exception instanceof AppError) {
-      const envelope: ErrorEnvelope = { code: exception.code, message: exception.message, requestId };
-      if (exception.details) envelope.details = exception.details;
-      return { status: exception.status, envelope, headers: exception.headers };
-    }
-    const status = statusOf(exception);
-    const code = status === undefined ? 'internal' : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation.failed'));
-    return {
-      status: ERROR_STATUS[code],
-      envelope: { code, message: messageOf(exception, code), requestId },
-    };
+/**
+ * The envelope (and HTTP status, headers) of any thrown error: the one mapping
+ * for HTTP answers and socket errors alike. An `internal` one says nothing of
+ * the error itself: log it with the request id.
+ */
+export function errorEnvelope(exception: unknown, requestId: string): { status: number; envelope: ErrorEnvelope; headers?: Record<string, string> } {
+  if (exception instanceof AppError) {
+    const envelope: ErrorEnvelope = { code: exception.code, message: exception.message, requestId };
+    if (exception.details) envelope.details = exception.details;
+    return { status: exception.status, envelope, headers: exception.headers };
   }
+  const status = statusOf(exception);
+  const code = status === undefined ? 'internal' : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation.failed'));
+  return {
+    status: ERROR_STATUS[code],
+    envelope: { code, message: messageOf(exception, code), requestId },
+  };
 }
 
 function statusOf(exception: unknown): number | undefined {

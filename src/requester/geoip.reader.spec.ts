@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFixtures, FIXTURE_DIR } from '../../../test/fixtures/geoip/fixtures.mjs';
+import { buildFixtures, FIXTURE_DIR } from '../../test/fixtures/geoip/fixtures.mjs';
 import { GeoIpReader } from './geoip.reader.js';
 import { RequesterContextBuilder } from './requester-context.builder.js';
 import { assessRisk } from './risk.js';

@@ -1,0 +1,7 @@
+import type { RealtimeConfig } from '../config/config.types.js';
+import type { RateLimitRule } from '../rate-limit/rate-limiter.js';
+
+/** Socket connections per client IP per minute, both namespaces together, over every instance. */
+export function socketConnectLimit(config: RealtimeConfig, ip: string): Omit<RateLimitRule, 'key'> & { key: string } {
+  return { name: 'socket-connect', windowMs: 60_000, limit: config.connectLimitPerIpPerMinute, key: ip };
+}
