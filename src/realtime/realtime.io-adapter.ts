@@ -25,8 +25,9 @@ export type HandshakeRequest = IncomingMessage & { clientIp?: string };
  * - messages of at most 8 KB; no client bundle served;
  * - CORS for the configured origins only, and, since CORS does not cover
  *   WebSocket upgrades, a handshake with an `Origin` header that is neither the
- *   public URL nor a configured origin is refused (clients without one, such as
- *   phone apps, are let in: the handshake's own credentials decide);
+ *   public URL, nor a configured origin, nor the page's own host (a phone on the
+ *   LAN opening http://192.168.…) is refused; clients without one, such as phone
+ *   apps, are let in: the handshake's own credentials decide;
  * - the client's IP resolved with the app's `trust proxy` setting, once;
  * - with `REDIS_URL`, the Redis adapter (its own two connections, under the
  *   store's key prefix), so that room queries (how many sockets a QR session
@@ -57,7 +58,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       cors: { origin: [...origins], credentials: false },
       allowRequest: (req: HandshakeRequest, callback: (err: string | null | undefined, success: boolean) => void) => {
         const origin = req.headers.origin;
-        if (origin !== undefined && !origins.has(origin)) return callback('origin not allowed', false);
+        if (origin !== undefined && !origins.has(origin) && !sameOrigin(origin, req.headers.host)) return callback('origin not allowed', false);
         req.clientIp = proxyaddr(req, trust);
         callback(null, true);
       },
@@ -100,4 +101,14 @@ export class RealtimeIoAdapter extends IoAdapter {
 /** The client's address of a socket's handshake (see `allowRequest`). */
 export function clientIpOf(request: IncomingMessage): string {
   return (request as HandshakeRequest).clientIp ?? request.socket.remoteAddress ?? 'unknown';
+}
+
+/** Whether `origin` is the host the request was sent to (a same-origin page). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }

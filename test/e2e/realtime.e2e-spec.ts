@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { NewLogin } from '../../src/auth/account-events.js';
-import { AUTH_CONFIG, type AuthConfig } from '../../src/config/config.types.js';
+import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../../src/config/config.types.js';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
@@ -45,7 +45,7 @@ describe.each(backends)('Socket.IO on %s', (_name, need, backend) => {
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'info', SOCKET_MAX_PER_QR: '3', ...b.env }) });
+      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'info', SOCKET_MAX_PER_QR: '4', ...b.env }) });
       const created = await createUser(t);
       ({ login } = created);
       userId = created.user.id;
@@ -126,15 +126,28 @@ describe.each(backends)('Socket.IO on %s', (_name, need, backend) => {
         }
       });
 
-      it('caps the sockets of one QR session (SOCKET_MAX_PER_QR) and admits again once one closes', async () => {
+      it('caps the sockets of one QR session (SOCKET_MAX_PER_QR, 4 here) and admits again once one closes', async () => {
         const qr = await createQr(t);
         const auth = { id: qr.id, pollToken: qr.pollToken };
         const sockets = [];
-        for (let i = 0; i < 3; i++) sockets.push(track(await connectSocket(t.url, '/qr', auth)));
+        for (let i = 0; i < 4; i++) sockets.push(track(await connectSocket(t.url, '/qr', auth)));
         const error = await refusedHandshake(t.url, '/qr', auth);
         expect(error.data).toMatchObject({ code: 'rate_limited' });
         sockets[0]!.close();
         await new Promise((r) => setTimeout(r, 100));
+        track(await connectSocket(t.url, '/qr', auth));
+      });
+
+      it('refuses a handshake from a foreign Origin, on either transport, and admits its own origin and none', async () => {
+        const qr = await createQr(t);
+        const auth = { id: qr.id, pollToken: qr.pollToken };
+        for (const transports of [['websocket'], ['polling']] as const) {
+          await expect(connectSocket(t.url, '/qr', auth, { transports: [...transports], extraHeaders: { Origin: 'https://evil.example' } })).rejects.toThrow();
+        }
+        const own = t.app.get<AppConfig>(APP_CONFIG).publicUrl;
+        track(await connectSocket(t.url, '/qr', auth, { transports: ['polling'], extraHeaders: { Origin: own } }));
+        // A page served by this host (e.g. a phone on the LAN at http://192.168.…:3000) is same-origin.
+        track(await connectSocket(t.url, '/qr', auth, { extraHeaders: { Origin: t.url } }));
         track(await connectSocket(t.url, '/qr', auth));
       });
 
