@@ -24,7 +24,7 @@ import { viewOfEvent, type QrEvent, type QrStatusView } from '../qr-login/qr-ses
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { clientIpOf } from './realtime.io-adapter.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
-import { ERROR_EVENT, envelopeOf, handshakeError } from './socket-errors.js';
+import { admitHandshakes, ERROR_EVENT, envelopeOf } from './socket-errors.js';
 import { SocketExceptionsFilter } from './socket-exceptions.filter.js';
 import { socketConnectLimit } from './socket-limits.js';
 
@@ -87,16 +87,7 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
   }
 
   afterInit(nsp: Namespace): void {
-    nsp.use((socket, next) => {
-      this.admit(socket as MeSocket).then(
-        () => next(),
-        (error: unknown) => {
-          const refusal = handshakeError(error, socket.request, this.logger);
-          this.metrics.refusedHandshake('/me', refusal.message);
-          next(refusal);
-        },
-      );
-    });
+    admitHandshakes(nsp, (socket) => this.admit(socket as MeSocket), (code) => this.metrics.refusedHandshake('/me', code), this.logger);
     this.unwatch = this.hub.watch((event) => this.forwardQr(event));
   }
 

@@ -11,7 +11,7 @@ import { TERMINAL, viewOfEvent, type QrEvent, type QrStatusView } from '../qr-lo
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { clientIpOf } from './realtime.io-adapter.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
-import { ERROR_EVENT, envelopeOf, handshakeError } from './socket-errors.js';
+import { admitHandshakes, ERROR_EVENT, envelopeOf } from './socket-errors.js';
 import { SocketExceptionsFilter } from './socket-exceptions.filter.js';
 import { socketConnectLimit } from './socket-limits.js';
 
@@ -57,16 +57,7 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   ) {}
 
   afterInit(nsp: Namespace): void {
-    nsp.use((socket, next) => {
-      this.admit(socket as QrSocket).then(
-        () => next(),
-        (error: unknown) => {
-          const refusal = handshakeError(error, socket.request, this.logger);
-          this.metrics.refusedHandshake('/qr', refusal.message);
-          next(refusal);
-        },
-      );
-    });
+    admitHandshakes(nsp, (socket) => this.admit(socket as QrSocket), (code) => this.metrics.refusedHandshake('/qr', code), this.logger);
     this.unwatch = this.hub.watch((event) => this.forward(event));
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { Namespace, Socket } from 'socket.io';
 import { errorEnvelope } from '../common/errors/all-exceptions.filter.js';
 import type { ErrorEnvelope } from '../common/errors/error-codes.js';
 import { requestIdOf } from '../logging/request-id.js';
@@ -26,4 +27,21 @@ export function envelopeOf(exception: unknown, request: IncomingMessage, logger:
     logger.error({ err: exception instanceof Error ? exception : new Error(String(exception)), requestId }, 'Unexpected error on a socket');
   }
   return envelope;
+}
+
+/**
+ * Runs `admit` for every handshake of `nsp` before its connection: a throw
+ * refuses the socket with `handshakeError` (and `refused` hears the code).
+ */
+export function admitHandshakes(nsp: Namespace, admit: (socket: Socket) => Promise<void>, refused: (code: string) => void, logger: Logger): void {
+  nsp.use((socket, next) => {
+    admit(socket).then(
+      () => next(),
+      (error: unknown) => {
+        const refusal = handshakeError(error, socket.request, logger);
+        refused(refusal.message);
+        next(refusal);
+      },
+    );
+  });
 }

@@ -8,6 +8,7 @@ import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { testConfig } from '../utils/test-config.js';
 import { GuardProbeController, PRINCIPAL_ROUTE, PUBLIC_ROUTE } from '../utils/tokens.js';
+import { fmt, median, print, quantile } from './bench-report.js';
 
 /**
  * `npm run bench` (not part of `npm test`): what the global guard costs per
@@ -76,16 +77,6 @@ function load(url: string, path: string, headers: Record<string, string>, durati
   });
 }
 
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const print = (line: string) => process.stdout.write(`${line}\n`);
 
 let t: TestApp;
 let cleanup: () => Promise<void> = async () => undefined;

@@ -1,4 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
+import type { TestApp } from '../utils/create-test-app.js';
 import { Redis } from 'ioredis';
 import { freshDatabase } from '../utils/fresh-database.js';
 import { deleteKeys } from '../utils/redis-server.js';
@@ -22,4 +26,17 @@ export async function benchServices(): Promise<{ real: boolean; env: Record<stri
       redis.disconnect();
     },
   };
+}
+
+/**
+ * A phone signed in on the server at `serverUrl` as a mobile session with a
+ * device key: a new user made through `seed` (an app on the same database),
+ * or, when the server runs on its own embedded `dataDir`, the demo user it made.
+ */
+export async function benchPhone(seed: TestApp, serverUrl: string, dataDir: string | undefined): Promise<{ accessToken: string; privateKey: KeyObject }> {
+  const demo = dataDir ? (JSON.parse(readFileSync(join(dataDir, 'demo-user.json'), 'utf8')) as { login: string; password: string }) : undefined;
+  const { login, password } = demo ?? { login: (await createUser(seed)).login, password: TEST_PASSWORD };
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const phone = await loginMobile({ url: serverUrl } as TestApp, login, password, { publicKey: publicKey.export({ format: 'jwk' }) });
+  return { accessToken: phone.accessToken, privateKey };
 }

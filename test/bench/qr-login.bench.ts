@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { benchServices } from './bench-services.js';
+import { benchPhone, benchServices } from './bench-services.js';
 import express from 'express';
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { QrEventsHub } from '../../src/qr-login/qr-events.hub.js';
-import { createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createQr, status } from '../utils/qr.js';
 import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
 import { testConfig } from '../utils/test-config.js';
+import { fmt, gcFunction, median, print, quantile, sleep, verdict } from './bench-report.js';
 
 /**
  * `npm run bench` (not part of `npm test`): the QR login's performance targets
@@ -87,30 +84,7 @@ function runWorker<T>(workerData: object): Promise<T> {
 const getLoad = (url: string, path: string, headers: Record<string, string>, concurrency: number, durationMs: number) =>
   runWorker<GetResult>({ mode: 'get', url, path, headers, concurrency, durationMs });
 
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const print = (line: string) => process.stdout.write(`${line}\n`);
-const verdict = (met: boolean) => (met ? 'target met' : 'TARGET MISSED');
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** A forced full GC: `global.gc` under --expose-gc, else the flag set at run time (new contexts then get `gc`). */
-function gcFunction(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The soft limit on open files of this process (a child inherits it). */
 function openFileLimit(): number {
@@ -199,13 +173,10 @@ afterAll(async () => {
 
 /** Phones (device key, mobile session) of distinct users on the spawned server; with the embedded database, devices of its demo user. */
 async function phonesOnServer(count: number): Promise<Array<{ accessToken: string; privateKeyPem: string | Buffer }>> {
-  const demo = dataDir ? (JSON.parse(readFileSync(join(dataDir, 'demo-user.json'), 'utf8')) as { login: string; password: string }) : undefined;
   const phones = [];
   for (let i = 0; i < count; i++) {
-    const { login, password } = demo ?? { login: (await createUser(t)).login, password: TEST_PASSWORD };
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const phone = await loginMobile({ url: serverUrl } as TestApp, login, password, { publicKey: publicKey.export({ format: 'jwk' }) });
-    phones.push({ accessToken: phone.accessToken, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) });
+    const { accessToken, privateKey } = await benchPhone(t, serverUrl, dataDir);
+    phones.push({ accessToken, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) });
   }
   return phones;
 }

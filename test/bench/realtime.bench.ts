@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { fork, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Server as IoServer } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
-import { createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
 import { testConfig } from '../utils/test-config.js';
-import { benchServices } from './bench-services.js';
+import { benchPhone, benchServices } from './bench-services.js';
+import { fmt, gcFunction, print, quantile, sleep, verdict } from './bench-report.js';
 
 /**
  * `npm run bench`: the real-time targets of issue 5, each a ratio to a
@@ -48,30 +46,9 @@ const CLIENTS = new URL('./realtime.clients.mjs', import.meta.url);
 const BARE = new URL('./bare-socket-io.mjs', import.meta.url);
 const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 
-const print = (line: string) => process.stdout.write(`${line}\n`);
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const verdict = (met: boolean) => (met ? 'target met' : 'TARGET MISSED');
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-function quantile(xs: number[], q: number): number {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 const summary = (xs: number[]) => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), p99: quantile(xs, 0.99) });
 const line = (s: { p50: number; p90: number; p99: number }) => `p50 ${fmt(s.p50, 2).padStart(6)} ms   p90 ${fmt(s.p90, 2).padStart(6)} ms   p99 ${fmt(s.p99, 2).padStart(6)} ms`;
 
-function gcFunction(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-}
 
 async function post(url: string, path: string, headers: Record<string, string>, body: object): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -147,19 +124,10 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A phone (mobile session with a device key) on the server at `url`. */
-async function phoneOn(url: string): Promise<{ token: string; key: KeyObject }> {
-  const demo = dataDir ? (JSON.parse(readFileSync(join(dataDir, 'demo-user.json'), 'utf8')) as { login: string; password: string }) : undefined;
-  const { login, password } = demo ?? { login: (await createUser(t)).login, password: TEST_PASSWORD };
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const phone = await loginMobile({ url } as TestApp, login, password, { publicKey: publicKey.export({ format: 'jwk' }) });
-  return { token: phone.accessToken, key: privateKey };
-}
-
 /** LOGINS times: browser socket on `browserUrl`, phone on `phoneUrl`; the confirm → `confirmed` latency of each. */
 async function confirmLatencies(browserUrl: string, phoneUrl: string, count: number): Promise<number[]> {
-  const phone = await phoneOn(phoneUrl);
-  const bearer = { Authorization: `Bearer ${phone.token}` };
+  const phone = await benchPhone(t, phoneUrl, dataDir);
+  const bearer = { Authorization: `Bearer ${phone.accessToken}` };
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const created = await post(browserUrl, '/api/v1/qr-sessions', { 'User-Agent': BROWSER_UA }, {});
@@ -170,7 +138,7 @@ async function confirmLatencies(browserUrl: string, phoneUrl: string, count: num
       const scanned = await post(phoneUrl, `/api/v1/qr-sessions/${qr.id}/scan`, bearer, {});
       if (scanned.status !== 200) throw new Error(`scan: ${scanned.status} ${scanned.text}`);
       await browser.next('scanned');
-      const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), { key: phone.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), { key: phone.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
       const t0 = performance.now();
       const arrived = browser.next('confirmed');
       const confirmed = await post(phoneUrl, `/api/v1/qr-sessions/${qr.id}/confirm`, { ...bearer, 'X-Device-Signature': signature }, qr.matchCode ? { matchCode: qr.matchCode } : {});

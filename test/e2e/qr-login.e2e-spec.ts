@@ -5,29 +5,17 @@ import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
 import { UsersService } from '../../src/users/users.service.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
 import { confirm, confirmedQr, confirmSignature, createQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { backends, describeWith } from '../utils/services.js';
+import { testConfig } from '../utils/test-config.js';
 
 /**
  * QR login end to end, on the embedded defaults and (when configured) on
  * real Postgres and Redis: the flow, its races, the long poll, and each flaw of
  * SECURITY.md (F1–F6) as the attacker would try it.
  */
-const backends: Array<[string, string | undefined, () => Promise<{ env: Record<string, string>; dispose(): Promise<void> }>]> = [
-  ['embedded', undefined, async () => ({ env: {}, dispose: async () => undefined })],
-  [
-    'real Postgres and Redis',
-    TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set',
-    async () => {
-      const db = await freshDatabase(TEST_DATABASE_URL!);
-      return { env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: `qr${Date.now()}:` }, dispose: () => db.drop() };
-    },
-  ],
-];
 
-describe.each(backends)('QR login on %s', (_name, need, backend) => {
+describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
   describeWith(need, 'flow and flaws', () => {
     let t: TestApp;
     let dispose: () => Promise<void>;

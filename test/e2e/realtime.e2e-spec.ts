@@ -5,11 +5,10 @@ import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../../
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
 import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
-import { describeWith } from '../utils/services.js';
+import { backends, describeWith } from '../utils/services.js';
 import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { testConfig } from '../utils/test-config.js';
 import { mintToken, nowSeconds, validClaims } from '../utils/tokens.js';
 
 /**
@@ -17,22 +16,11 @@ import { mintToken, nowSeconds, validClaims } from '../utils/tokens.js';
  * configured) on real Postgres and Redis: `/qr` for the browser, `/me` for the
  * phone, their handshakes, pushes, limits and hang-ups.
  */
-const backends: Array<[string, string | undefined, () => Promise<{ env: Record<string, string>; dispose(): Promise<void> }>]> = [
-  ['embedded', undefined, async () => ({ env: {}, dispose: async () => undefined })],
-  [
-    'real Postgres and Redis',
-    TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set',
-    async () => {
-      const db = await freshDatabase(TEST_DATABASE_URL!);
-      return { env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: `rt${Date.now()}:` }, dispose: () => db.drop() };
-    },
-  ],
-];
 
 const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 const statuses = (s: RecordingSocket) => s.all<QrStatusView>('qr.status').map((v) => [v.status, v.version]);
 
-describe.each(backends)('Socket.IO on %s', (_name, need, backend) => {
+describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
   describeWith(need, 'one instance', () => {
     let t: TestApp;
     let dispose: () => Promise<void>;

@@ -1,5 +1,6 @@
 import { describe, test } from '@jest/globals';
-import { IN_CI } from './test-config.js';
+import { freshDatabase } from './fresh-database.js';
+import { IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-config.js';
 
 /**
  * `describe` for a suite that needs something the machine may lack (a real
@@ -25,3 +26,26 @@ export function describeWith(need: string | undefined, name: string, body: () =>
   describe.skip(name, body);
 }
 
+
+/** A backend a suite runs on: its environment, and how to drop what it made. */
+export type Backend = () => Promise<{ env: Record<string, string>; dispose(): Promise<void> }>;
+
+/**
+ * The backends of suites that run on both: the embedded defaults, and real
+ * Postgres (a fresh database) and Redis (a fresh key prefix) when configured.
+ * Each entry: name, why it cannot run here (undefined: it can), the backend.
+ * For `describe.each(backends('qr'))(…, (name, need, backend) => describeWith(need, …))`.
+ */
+export function backends(prefix: string): Array<[string, string | undefined, Backend]> {
+  return [
+    ['embedded', undefined, async () => ({ env: {}, dispose: async () => undefined })],
+    [
+      'real Postgres and Redis',
+      TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set',
+      async () => {
+        const db = await freshDatabase(TEST_DATABASE_URL!);
+        return { env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: `${prefix}${Date.now()}:` }, dispose: () => db.drop() };
+      },
+    ],
+  ];
+}
