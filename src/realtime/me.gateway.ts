@@ -144,7 +144,7 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
     socket.data.timer = setTimeout(() => {
       socket.emit(ERROR_EVENT, envelopeOf(new UnauthenticatedError('The access token expired; send auth.refresh with a new one, or reconnect.'), socket.request, this.logger));
       this.metrics.emitted('/me', ERROR_EVENT);
-      socket.disconnect(true);
+      socket.disconnect();
     }, ms);
     socket.data.timer.unref();
   }
@@ -182,7 +182,7 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
   private revoked(socket: MeSocket): void {
     socket.emit('session.revoked', { sessionId: socket.data.principal.sessionId });
     this.metrics.emitted('/me', 'session.revoked');
-    socket.disconnect(true);
+    socket.disconnect();
   }
 
   /** This instance's sockets in a room. */

@@ -75,7 +75,7 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
       this.send(socket, await this.qr.status(id, pollToken));
     } catch (error) {
       socket.emit(ERROR_EVENT, envelopeOf(error, socket.request, this.logger));
-      socket.disconnect(true);
+      socket.disconnect();
     }
   }
 
@@ -114,6 +114,6 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
     socket.data.version = view.version;
     socket.emit('qr.status', view);
     this.metrics.emitted('/qr', 'qr.status');
-    if (TERMINAL.has(view.status)) socket.disconnect(true);
+    if (TERMINAL.has(view.status)) socket.disconnect();
   }
 }

@@ -241,6 +241,20 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
       }, 15_000);
     });
 
+    it('hangs up only the namespace it is done with when /qr and /me share one connection', async () => {
+      const qr = await createQr(t);
+      const me = track(await connectSocket(t.url, '/me', { token: phone.accessToken }, { multiplex: true }));
+      const browser = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { multiplex: true }));
+      expect(browser.socket.io).toBe(me.socket.io);
+      await scan(t, phone, qr.id).expect(200);
+      await confirm(t, phone, qr.id, qr.matchCode).expect(200);
+      await exchange(t, qr.id, qr.pollToken).set('User-Agent', CHROME_ON_WINDOWS).expect(200);
+      await browser.disconnected;
+      // The phone's channel stays up and still hears of the new web session.
+      expect(await me.nth<NewLogin>('login.new', 0)).toMatchObject({ createdVia: 'qr' });
+      expect(me.socket.connected).toBe(true);
+    });
+
     it('reports sockets, events and refusals on /metrics', async () => {
       const qr = await createQr(t);
       const s = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }));

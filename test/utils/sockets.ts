@@ -26,7 +26,7 @@ export async function connectSocket(
   url: string,
   namespace: '/qr' | '/me',
   auth: Record<string, unknown>,
-  options: { transports?: Array<'websocket' | 'polling'>; reconnection?: boolean; extraHeaders?: Record<string, string> } = {},
+  options: { transports?: Array<'websocket' | 'polling'>; reconnection?: boolean; extraHeaders?: Record<string, string>; multiplex?: boolean } = {},
 ): Promise<RecordingSocket> {
   const socket = io(`${url}${namespace}`, {
     path: '/socket.io',
@@ -35,7 +35,8 @@ export async function connectSocket(
     reconnection: options.reconnection ?? false,
     reconnectionDelay: 100,
     reconnectionDelayMax: 500,
-    forceNew: true,
+    // One connection per socket, unless `multiplex`: then namespaces of one origin share it, as in a browser page.
+    forceNew: !options.multiplex,
     extraHeaders: options.extraHeaders,
     timeout: 5_000,
   });
