@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, parseConfig } from './config.loader.js';
 
 const problemsOf = (env: Record<string, string>): string => {
@@ -103,5 +104,65 @@ describe('parseConfig', () => {
     const config = parseConfig({ PUBLIC_URL: 'https://login.example.com/', CORS_ORIGINS: 'https://a.example.com, https://b.example.com' });
     expect(config.app.publicUrl).toBe('https://login.example.com');
     expect(config.app.corsOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+  });
+});
+
+describe('parseConfig: third-party providers', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const bare = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const privatePkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const privatePkcs1 = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const publicSpki = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  it('enables no provider without credentials; sandboxes on in development, never in production', () => {
+    const config = parseConfig({});
+    expect(config.oauth).toEqual({ timeoutMs: 5_000, sandboxes: true });
+    expect(parseConfig({ SANDBOXES: 'off' }).oauth.sandboxes).toBe(false);
+    const production = parseConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', DATABASE_URL: 'postgres://u:p@db/x', SIGNING_KEYS_SECRET: Buffer.alloc(32, 1).toString('base64') });
+    expect(production.oauth.sandboxes).toBe(false);
+  });
+
+  it('takes each provider with its base URLs (defaults: the real platforms)', () => {
+    const config = parseConfig({
+      WECHAT_APP_ID: 'wx1234567890abcdef',
+      WECHAT_APP_SECRET: 'secret',
+      DINGTALK_CLIENT_ID: 'dingabc',
+      DINGTALK_CLIENT_SECRET: 'secret2',
+      DINGTALK_CORP_ID: 'ding-corp',
+      DINGTALK_API_BASE: 'http://127.0.0.1:9999/dingtalk/',
+    });
+    expect(config.oauth.wechat).toEqual({ appId: 'wx1234567890abcdef', appSecret: 'secret', openBase: 'https://open.weixin.qq.com', apiBase: 'https://api.weixin.qq.com' });
+    expect(config.oauth.dingtalk).toEqual({ clientId: 'dingabc', clientSecret: 'secret2', corpId: 'ding-corp', loginBase: 'https://login.dingtalk.com', apiBase: 'http://127.0.0.1:9999/dingtalk' });
+    expect(config.oauth.alipay).toBeUndefined();
+  });
+
+  it.each([
+    [{ WECHAT_APP_ID: 'wx1' }, /WECHAT_APP_SECRET: required with WECHAT_APP_ID/],
+    [{ WECHAT_APP_SECRET: 's' }, /WECHAT_APP_ID: required with WECHAT_APP_SECRET/],
+    [{ ALIPAY_APP_ID: '2021000000000000' }, /ALIPAY_PRIVATE_KEY: required with ALIPAY_APP_ID.*ALIPAY_PUBLIC_KEY: required with ALIPAY_APP_ID/],
+    [{ DINGTALK_CORP_ID: 'corp' }, /DINGTALK_CLIENT_ID: required with DINGTALK_CORP_ID.*DINGTALK_CLIENT_SECRET: required/],
+  ])('stops start-up on partial credentials %o, naming what is missing', (env, message) => {
+    expect(problemsOf(env)).toMatch(message);
+  });
+
+  it('reads Alipay keys as PEM or as the bare base64 of the console (PKCS#8, PKCS#1, SPKI)', () => {
+    for (const privateKey of [privatePkcs8, bare(privatePkcs8), bare(privatePkcs1)]) {
+      const config = parseConfig({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privateKey, ALIPAY_PUBLIC_KEY: bare(publicSpki) });
+      expect(config.oauth.alipay).toMatchObject({ appId: '2021000000000000', privateKeyPem: privatePkcs8, alipayPublicKeyPem: publicSpki });
+    }
+  });
+
+  it('refuses an empty, malformed or non-RSA Alipay public key (responses could not be verified)', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    for (const publicKey of ['not a key', bare(publicSpki).slice(0, 40), ec]) {
+      expect(problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privatePkcs8, ALIPAY_PUBLIC_KEY: publicKey })).toMatch(/ALIPAY_PUBLIC_KEY: expected Alipay's RSA public key/);
+    }
+    // Empty is unset: then the other two are a partial set.
+    expect(problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privatePkcs8, ALIPAY_PUBLIC_KEY: '' })).toMatch(/ALIPAY_PUBLIC_KEY: required/);
+  });
+
+  it('never echoes a secret in a refusal', () => {
+    const message = problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: 'TOPSECRETKEYMATERIAL', ALIPAY_PUBLIC_KEY: bare(publicSpki) });
+    expect(message).not.toContain('TOPSECRETKEYMATERIAL');
   });
 });

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EnvSchema, type Env } from './env.schema.js';
@@ -22,9 +23,59 @@ export function parseConfig(source: EnvSource): Config {
     );
   }
   const env = parsed.data;
-  const problems = productionProblems(env);
+  const problems = [...productionProblems(env), ...providerProblems(env)];
   if (problems.length > 0) throw new ConfigError(problems);
   return build(env);
+}
+
+/** Each provider's credentials come complete or not at all; Alipay's keys must be real keys. */
+function providerProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const groups: Array<{ required: Array<keyof Env>; optional?: Array<keyof Env> }> = [
+    { required: ['WECHAT_APP_ID', 'WECHAT_APP_SECRET'] },
+    { required: ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY'] },
+    { required: ['DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET'], optional: ['DINGTALK_CORP_ID'] },
+  ];
+  for (const { required, optional = [] } of groups) {
+    const set = [...required, ...optional].filter((name) => env[name] !== undefined);
+    if (set.length === 0) continue;
+    for (const name of required) {
+      if (env[name] === undefined) problems.push(`${name}: required with ${set.join(', ')} (a provider's credentials come together)`);
+    }
+  }
+  if (env.ALIPAY_PRIVATE_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PRIVATE_KEY, 'private')) {
+    problems.push('ALIPAY_PRIVATE_KEY: expected the app\'s RSA private key (PEM, or bare base64 PKCS#8/PKCS#1)');
+  }
+  if (env.ALIPAY_PUBLIC_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PUBLIC_KEY, 'public')) {
+    problems.push('ALIPAY_PUBLIC_KEY: expected Alipay\'s RSA public key (PEM, or bare base64 SPKI); responses are verified with it');
+  }
+  return problems;
+}
+
+/**
+ * An RSA key as PEM, from PEM or from the bare base64 Alipay's console gives
+ * (PKCS#8 or PKCS#1 for a private key, SPKI for a public one); null when it is
+ * not one.
+ */
+export function rsaKeyPem(text: string, kind: 'private' | 'public'): string | null {
+  const trimmed = text.trim();
+  const candidates = trimmed.includes('-----BEGIN')
+    ? [trimmed]
+    : (kind === 'private' ? ['PRIVATE KEY', 'RSA PRIVATE KEY'] : ['PUBLIC KEY']).map((label) => pem(label, trimmed.replace(/\s+/g, '')));
+  for (const candidate of candidates) {
+    try {
+      const key = kind === 'private' ? createPrivateKey(candidate) : createPublicKey(candidate);
+      if (key.asymmetricKeyType !== 'rsa') return null;
+      return key.export({ type: kind === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
+    } catch {
+      // not this encoding
+    }
+  }
+  return null;
+}
+
+function pem(label: string, base64: string): string {
+  return `-----BEGIN ${label}-----\n${base64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;
 }
 
 /** NODE_ENV=production refuses settings that are only safe on a laptop. */
@@ -115,6 +166,35 @@ function build(env: Env): Config {
       connectLimitPerIpPerMinute: env.SOCKET_CONNECT_LIMIT_PER_IP,
       maxSocketsPerQr: env.SOCKET_MAX_PER_QR,
     },
+    oauth: {
+      timeoutMs: env.OAUTH_TIMEOUT_MS,
+      sandboxes: env.SANDBOXES && !isProduction,
+      ...(env.WECHAT_APP_ID && env.WECHAT_APP_SECRET
+        ? { wechat: { appId: env.WECHAT_APP_ID, appSecret: env.WECHAT_APP_SECRET, openBase: trimSlash(env.WECHAT_OPEN_BASE), apiBase: trimSlash(env.WECHAT_API_BASE) } }
+        : {}),
+      ...(env.ALIPAY_APP_ID && env.ALIPAY_PRIVATE_KEY && env.ALIPAY_PUBLIC_KEY
+        ? {
+            alipay: {
+              appId: env.ALIPAY_APP_ID,
+              privateKeyPem: rsaKeyPem(env.ALIPAY_PRIVATE_KEY, 'private')!,
+              alipayPublicKeyPem: rsaKeyPem(env.ALIPAY_PUBLIC_KEY, 'public')!,
+              authBase: trimSlash(env.ALIPAY_AUTH_BASE),
+              gateway: env.ALIPAY_GATEWAY,
+            },
+          }
+        : {}),
+      ...(env.DINGTALK_CLIENT_ID && env.DINGTALK_CLIENT_SECRET
+        ? {
+            dingtalk: {
+              clientId: env.DINGTALK_CLIENT_ID,
+              clientSecret: env.DINGTALK_CLIENT_SECRET,
+              ...(env.DINGTALK_CORP_ID ? { corpId: env.DINGTALK_CORP_ID } : {}),
+              loginBase: trimSlash(env.DINGTALK_LOGIN_BASE),
+              apiBase: trimSlash(env.DINGTALK_API_BASE),
+            },
+          }
+        : {}),
+    },
     log: { level: env.LOG_LEVEL },
   };
 }
@@ -138,3 +218,5 @@ export function loadConfig(options: { dotenv?: boolean } = {}): Config {
   }
   return parseConfig(process.env);
 }
+
+const trimSlash = (base: string) => base.replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, LOG_CONFIG, QR_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type Config } from './config.types.js';
+import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, LOG_CONFIG, OAUTH_CONFIG, QR_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type Config } from './config.types.js';
 
 /**
  * Provides the validated configuration, one token per namespace:
@@ -18,6 +18,7 @@ export class ConfigModule {
       { provide: AUTH_CONFIG, useValue: config.auth },
       { provide: QR_CONFIG, useValue: config.qr },
       { provide: REALTIME_CONFIG, useValue: config.realtime },
+      { provide: OAUTH_CONFIG, useValue: config.oauth },
       { provide: LOG_CONFIG, useValue: config.log },
     ];
     return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };

@@ -76,6 +76,47 @@ export interface RealtimeConfig {
   maxSocketsPerQr: number;
 }
 
+export type OAuthProviderId = 'wechat' | 'alipay' | 'dingtalk';
+
+export interface WechatSettings {
+  appId: string;
+  appSecret: string;
+  /** Browser-facing host (the `qrconnect` page). */
+  openBase: string;
+  /** Server-facing host (`sns/oauth2/access_token`, `sns/userinfo`). */
+  apiBase: string;
+}
+
+export interface AlipaySettings {
+  appId: string;
+  /** The app's RSA private key, PEM (bare base64 PKCS#8/PKCS#1 in the environment is wrapped). */
+  privateKeyPem: string;
+  /** Alipay's RSA public key, PEM: every gateway answer must verify with it. */
+  alipayPublicKeyPem: string;
+  authBase: string;
+  gateway: string;
+}
+
+export interface DingtalkSettings {
+  clientId: string;
+  clientSecret: string;
+  /** Only members of this organisation may sign in, when set. */
+  corpId?: string;
+  loginBase: string;
+  apiBase: string;
+}
+
+export interface OAuthConfig {
+  /** Per upstream call; no retry. */
+  timeoutMs: number;
+  /** Provider sandboxes under /sandbox/<provider>: never in production. */
+  sandboxes: boolean;
+  /** Providers whose credentials are set (absent: served by its sandbox when `sandboxes`, else disabled). */
+  wechat?: WechatSettings;
+  alipay?: AlipaySettings;
+  dingtalk?: DingtalkSettings;
+}
+
 export interface LogConfig {
   level: Env['LOG_LEVEL'];
 }
@@ -87,6 +128,7 @@ export interface Config {
   auth: AuthConfig;
   qr: QrConfig;
   realtime: RealtimeConfig;
+  oauth: OAuthConfig;
   log: LogConfig;
 }
 
@@ -96,4 +138,5 @@ export const STORE_CONFIG = Symbol('config:store');
 export const AUTH_CONFIG = Symbol('config:auth');
 export const QR_CONFIG = Symbol('config:qr');
 export const REALTIME_CONFIG = Symbol('config:realtime');
+export const OAUTH_CONFIG = Symbol('config:oauth');
 export const LOG_CONFIG = Symbol('config:log');

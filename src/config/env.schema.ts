@@ -123,6 +123,23 @@ export const EnvSchema = z.object({
   GEOIP_CITY_DB: optional(z.string().min(1)),
   GEOIP_ASN_DB: optional(z.string().min(1)),
 
+  SANDBOXES: onOff('on'),
+  OAUTH_TIMEOUT_MS: int(100, 60_000, 5_000, 'a timeout in milliseconds'),
+  WECHAT_APP_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the AppID (letters and digits)' })),
+  WECHAT_APP_SECRET: optional(z.string().min(1).max(256)),
+  WECHAT_OPEN_BASE: z.string().default('https://open.weixin.qq.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  WECHAT_API_BASE: z.string().default('https://api.weixin.qq.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  ALIPAY_APP_ID: optional(z.string().regex(/^\d{1,32}$/, { error: 'expected the app id (digits)' })),
+  ALIPAY_PRIVATE_KEY: optional(z.string().min(1).max(8_192)),
+  ALIPAY_PUBLIC_KEY: optional(z.string().min(1).max(8_192)),
+  ALIPAY_AUTH_BASE: z.string().default('https://openauth.alipay.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  ALIPAY_GATEWAY: z.string().default('https://openapi.alipay.com/gateway.do').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  DINGTALK_CLIENT_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the client id (AppKey)' })),
+  DINGTALK_CLIENT_SECRET: optional(z.string().min(1).max(256)),
+  DINGTALK_CORP_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a corpId' })),
+  DINGTALK_LOGIN_BASE: z.string().default('https://login.dingtalk.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  DINGTALK_API_BASE: z.string().default('https://api.dingtalk.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',

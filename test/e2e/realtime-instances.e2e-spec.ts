@@ -10,7 +10,7 @@ import { failoverProxy, type FailoverProxy } from '../utils/failover-proxy.js';
 import { freshDatabase } from '../utils/fresh-database.js';
 import { confirm, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
 import { deleteKeys } from '../utils/redis-server.js';
-import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
+import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
 import { describeWith } from '../utils/services.js';
 import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
@@ -126,8 +126,7 @@ describeWith(NEED, 'Socket.IO failover (two server processes behind a failover f
 
   afterAll(async () => {
     await front?.close();
-    for (const server of servers) server.child.kill('SIGKILL');
-    await Promise.all(servers.map((s) => s.exited));
+    await stopStartedServers();
     await seed?.close();
     await db?.drop();
     const redis = new Redis(TEST_REDIS_URL!);

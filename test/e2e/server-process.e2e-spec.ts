@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, freePort, startServer, waitForOk } from '../utils/server-process.js';
+import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk } from '../utils/server-process.js';
 
 /**
  * The server as a user runs it: `node dist/src/main.js` in a child process,
@@ -17,6 +17,7 @@ describe('the server process', () => {
   });
 
   afterAll(async () => {
+    await stopStartedServers();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -28,6 +28,22 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** Every server started and not yet exited: `stopStartedServers` ends them (a failed test must not leave one running). */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every server this test file started that is still running, and waits for them. */
+export async function stopStartedServers(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((done) => {
+          child.once('exit', () => done());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 /** Starts `node [nodeArgs] dist/src/main.js` with exactly `env` (plus PATH), in `cwd`. */
 export function startServer(env: Record<string, string>, cwd = process.cwd(), nodeArgs: string[] = []): ServerProcess {
   const child = spawn(process.execPath, [...nodeArgs, MAIN], {
@@ -39,7 +55,13 @@ export function startServer(env: Record<string, string>, cwd = process.cwd(), no
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      done(code);
+    }),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
