@@ -16,6 +16,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { QrLoginModule } from './qr-login/qr-login.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { OAuthModule } from './oauth/oauth.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { StoreModule } from './store/store.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
         AdminModule,
         QrLoginModule,
         RealtimeModule,
+        OAuthModule.forRoot(config.oauth.sandboxes),
         BootstrapModule,
       ],
       providers: [

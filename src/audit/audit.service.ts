@@ -17,7 +17,8 @@ export type AuditType =
   | 'qr.confirmed'
   | 'qr.cancelled'
   | 'qr.consumed'
-  | 'qr.expired';
+  | 'qr.expired'
+  | 'identity.linked';
 
 export interface AuditInput {
   type: AuditType;

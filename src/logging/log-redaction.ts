@@ -42,6 +42,11 @@ export const SECRET_QUERY_PARAMS = new Set([
   'polltoken',
   'ticket',
   'logintmpcode',
+  // WeChat's code exchange carries the AppSecret in its query (seen when the sandbox serves it).
+  'secret',
+  'appsecret',
+  'client_secret',
+  'sign',
 ]);
 
 export const REDACTED = '[Redacted]';

@@ -9,6 +9,7 @@ import { SessionsService, type ClientContext } from '../auth/sessions/sessions.s
 import { Clock } from '../common/clock/clock.js';
 import { CryptoService } from '../common/crypto/crypto.service.js';
 import { ValidationError } from '../common/errors/app-error.js';
+import { safeReturnTo } from '../common/http/return-to.js';
 import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/config.types.js';
 import { UsersService } from '../users/users.service.js';
 import { QrEventsHub } from './qr-events.hub.js';
@@ -342,14 +343,9 @@ export class QrLoginService {
   /** A same-origin path, or a URL on an allowed origin; anything else is refused. */
   private validReturnTo(returnTo: string | undefined): string | null {
     if (returnTo === undefined) return null;
-    if (/^\/(?![/\\])[^\s\\]*$/.test(returnTo)) return returnTo;
-    try {
-      const url = new URL(returnTo);
-      if ([this.app.publicUrl, ...this.app.corsOrigins].includes(url.origin)) return url.toString();
-    } catch {
-      // not a URL
-    }
-    throw new ValidationError([{ path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' }]);
+    const safe = safeReturnTo(returnTo, this.app);
+    if (safe === null) throw new ValidationError([{ path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' }]);
+    return safe;
   }
 
   /** Audit without ever blocking or breaking the transition that happened. */

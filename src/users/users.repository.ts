@@ -52,6 +52,56 @@ export class UsersRepository {
     await this.users.update({ id }, { status });
   }
 
+  /** The user an identity `(provider, subject)` belongs to, or null. */
+  async findByIdentity(provider: string, subject: string): Promise<User | null> {
+    const rows = (await this.users.query(
+      `SELECT ${selectedColumns(this.users.metadata).replace(/"([a-z_]+)"/g, 'u."$1"')} FROM users u JOIN identities i ON i.user_id = u.id WHERE i.provider = $1 AND i.subject = $2`,
+      [provider, subject],
+    )) as Array<Record<string, unknown>>;
+    return rows[0] ? entityFromRow<User>(this.users.metadata, rows[0]) : null;
+  }
+
+  /**
+   * A new user (no password) and its first identity, in one transaction. A
+   * unique violation means the identity was taken meanwhile (a parallel first
+   * sign-in): nothing is kept, the caller looks it up again.
+   */
+  async insertWithIdentity(
+    user: { login: string; displayName: string; avatarUrl: string | null },
+    identity: { provider: string; subject: string; subjectKind: string; profile: Record<string, unknown> },
+  ): Promise<User> {
+    const id = await this.users.manager.transaction(async (em) => {
+      const created = await em.getRepository(User).save(em.getRepository(User).create({ ...user, passwordHash: null, roles: ['user'], status: 'active' }));
+      await em.query('INSERT INTO identities (user_id, provider, subject, subject_kind, profile) VALUES ($1, $2, $3, $4, $5)', [
+        created.id,
+        identity.provider,
+        identity.subject,
+        identity.subjectKind,
+        JSON.stringify(identity.profile),
+      ]);
+      return created.id;
+    });
+    return (await this.findById(id))!;
+  }
+
+  /**
+   * Links `(provider, subject)` to `userId`, or refreshes its profile when it is
+   * already theirs, in one statement; `conflict` when another user holds it.
+   */
+  async linkIdentity(
+    userId: string,
+    identity: { provider: string; subject: string; subjectKind: string; profile: Record<string, unknown> },
+  ): Promise<'linked' | 'conflict'> {
+    const rows = await this.identities.query(
+      `INSERT INTO identities (user_id, provider, subject, subject_kind, profile) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (provider, subject) DO UPDATE SET profile = EXCLUDED.profile, subject_kind = EXCLUDED.subject_kind
+        WHERE identities.user_id = EXCLUDED.user_id
+       RETURNING id`,
+      [userId, identity.provider, identity.subject, identity.subjectKind, JSON.stringify(identity.profile)],
+    );
+    return returnedRows(rows).length === 1 ? 'linked' : 'conflict';
+  }
+
   listIdentities(userId: string): Promise<Identity[]> {
     return this.identities.find({ where: { userId }, order: { linkedAt: 'ASC' } });
   }

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error.js';
+import { CryptoService } from '../common/crypto/crypto.service.js';
 import { NotFoundError, ValidationError } from '../common/errors/app-error.js';
 import { IdentityLastMethodError, LoginTakenError } from './users.errors.js';
 import { LOGIN_PATTERN, normalizeLogin } from './login.js';
@@ -8,6 +10,25 @@ import type { Identity } from './identity.entity.js';
 import type { Role, User, UserStatus } from './user.entity.js';
 import { isUniqueViolation } from '../database/query-results.js';
 import { UsersRepository } from './users.repository.js';
+
+/** A provider identity as stored (no token ever). */
+export interface NewIdentity {
+  provider: string;
+  subject: string;
+  subjectKind: string;
+  profile: Record<string, unknown>;
+}
+
+/** An avatar to keep: an http(s) URL of reasonable length, else none. */
+function httpsUrl(url: string | null): string | null {
+  if (!url || url.length > 1_000) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface CreateUserInput {
   login: string;
@@ -22,7 +43,46 @@ export class UsersService {
   constructor(
     private readonly repository: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly crypto: CryptoService,
   ) {}
+
+  /** The user a provider identity belongs to, or null. */
+  findByIdentity(provider: string, subject: string): Promise<User | null> {
+    return this.repository.findByIdentity(provider, subject);
+  }
+
+  /**
+   * A new user for a first sign-in with a provider: display name and avatar
+   * from its profile, a generated login (`<provider>.<random>`), no password.
+   * Never merged with an existing user on a nickname, phone or e-mail. Null
+   * when a parallel first sign-in took the identity meanwhile (look it up again).
+   */
+  async createForIdentity(
+    identity: NewIdentity,
+    shown: { displayName: string | null; avatarUrl: string | null },
+  ): Promise<User | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const login = `${identity.provider}.${this.crypto.randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
+      try {
+        return await this.repository.insertWithIdentity(
+          { login, displayName: shown.displayName?.trim().slice(0, 100) || login, avatarUrl: httpsUrl(shown.avatarUrl) },
+          identity,
+        );
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // The identity was taken by a parallel sign-in, or (rarely) the login: which one?
+        if (await this.repository.findByIdentity(identity.provider, identity.subject)) return null;
+      }
+    }
+    throw new Error('Could not choose a free login for a new user');
+  }
+
+  /** Links a provider identity to a user; refused when another user holds it. */
+  async linkIdentity(userId: string, identity: NewIdentity): Promise<void> {
+    if ((await this.repository.linkIdentity(userId, identity)) === 'conflict') {
+      throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
+    }
+  }
 
   /** Creates a user; without a password it can sign in only through a provider. */
   async create(input: CreateUserInput): Promise<User> {

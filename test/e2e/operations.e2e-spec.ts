@@ -92,6 +92,8 @@ function servedRoutes(t: TestApp): string[] {
   for (const wrapper of discovery.getControllers()) {
     const { instance, metatype } = wrapper;
     if (!instance || !metatype) continue;
+    // Not API: the provider sandboxes (development only) say so with @ApiExcludeController.
+    if (Reflect.getMetadata('swagger/apiExcludeController', metatype)) continue;
     const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
     for (const name of scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
       const handler = (instance as Record<string, unknown>)[name] as object;

@@ -195,7 +195,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('requires the device signature of a phone that registered a key, and changes nothing without it', async () => {
         const qr = await createQr(t);
         await scan(t, phone, qr.id).expect(200);
-        for (const signature of [undefined, 'A'.repeat(86), confirmSignature(phone, qr.id, '00')]) {
+        // A valid signature, but over another number than the one sent.
+        const otherNumber = qr.matchCode === '00' ? '01' : '00';
+        for (const signature of [undefined, 'A'.repeat(86), confirmSignature(phone, qr.id, otherNumber)]) {
           const req = request(t.url).post(`/api/v1/qr-sessions/${qr.id}/confirm`).set(bearer(phone.accessToken));
           const res = await (signature ? req.set('X-Device-Signature', signature) : req).send({ matchCode: qr.matchCode }).expect(401);
           expect(res.body.code).toBe('auth.device_signature_invalid');

@@ -34,6 +34,8 @@ export async function createTestApp(
     controllers?: Type[];
     imports?: Array<Type | DynamicModule>;
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+    /** Listen on the configuration's PORT (so that PUBLIC_URL can name the real address) instead of a random one. */
+    listenOnConfigPort?: boolean;
   } = {},
 ): Promise<TestApp> {
   const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
@@ -48,7 +50,7 @@ export async function createTestApp(
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.listenOnConfigPort ? config.app.port : 0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -1,0 +1,118 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import QRCode from 'qrcode';
+import { Public } from '../../auth/auth.decorators.js';
+import { SANDBOX_USERS } from '../sandbox-users.js';
+import { escapeHtml, page } from '../sandbox-pages.js';
+import { WechatSandbox, type WechatFaults } from './wechat.sandbox.js';
+
+/**
+ * The WeChat sandbox's HTTP face, at the real paths under `/sandbox/wechat`:
+ * the `qrconnect` QR page (which refreshes itself and follows the approval),
+ * the "phone" that scans and approves, `sns/oauth2/access_token` and
+ * `sns/userinfo` (JSON sent as `text/plain`, as WeChat does), and `__sim/faults`
+ * for tests. Mounted only outside production (SandboxesModule).
+ */
+@Public()
+@ApiExcludeController()
+@Controller('sandbox/wechat')
+export class WechatSandboxController {
+  constructor(private readonly sandbox: WechatSandbox) {}
+
+  @Get('connect/qrconnect')
+  async qrPage(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    const uuid = typeof query.uuid === 'string' ? query.uuid : undefined;
+    if (uuid) return this.follow(uuid, res);
+    const opened = this.sandbox.open(query);
+    if ('error' in opened) {
+      res.status(200).type('html').send(page('微信登录 · WeChat sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
+      return;
+    }
+    res.redirect(303, `qrconnect?uuid=${encodeURIComponent(opened.uuid)}`);
+  }
+
+  @Get('phone/:uuid')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  phone(@Param('uuid') uuid: string): string {
+    const status = this.sandbox.status(uuid);
+    if (!status || !('waiting' in status)) return page('WeChat sandbox phone', '<p>This QR code is no longer waiting.</p>');
+    const choices = SANDBOX_USERS.map(
+      (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
+    ).join('<br>');
+    return page(
+      'WeChat sandbox phone',
+      `<p>A website asks to sign you in with WeChat.</p>
+       <form method="post" action="${escapeHtml(uuid)}">${choices}
+         <p><button name="decision" value="approve" data-action="approve">同意 · Allow</button>
+            <button name="decision" value="cancel" data-action="cancel">取消 · Cancel</button></p>
+       </form>`,
+    );
+  }
+
+  @Post('phone/:uuid')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
+    const decision = body?.decision === 'cancel' ? 'cancel' : 'approve';
+    const done = this.sandbox.decide(uuid, decision, String(body?.user ?? ''));
+    return page('WeChat sandbox phone', done ? `<p data-done="${decision}">Done: ${decision === 'approve' ? 'allowed' : 'cancelled'}.</p>` : '<p>Nothing to decide here.</p>');
+  }
+
+  @Get('sns/oauth2/access_token')
+  async accessToken(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    await this.answer(res, this.sandbox.accessToken(query));
+  }
+
+  @Get('sns/userinfo')
+  async userInfo(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    await this.answer(res, this.sandbox.userInfo(query));
+  }
+
+  /** Test control plane (not part of WeChat's protocol): faults for the server-side endpoints. */
+  @Post('__sim/faults')
+  @HttpCode(200)
+  faults(@Body() body: WechatFaults): WechatFaults {
+    this.sandbox.faults = {
+      ...(typeof body?.delayMs === 'number' ? { delayMs: Math.min(body.delayMs, 60_000) } : {}),
+      ...(body?.malformed === true ? { malformed: true } : {}),
+      ...(typeof body?.errcode === 'number' ? { errcode: body.errcode } : {}),
+    };
+    return this.sandbox.faults;
+  }
+
+  /** The QR page: the code to scan, then (refreshing every 2 s) the redirect once approved. */
+  private async follow(uuid: string, res: Response): Promise<void> {
+    const status = this.sandbox.status(uuid);
+    if (!status) {
+      res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
+      return;
+    }
+    if ('redirect' in status) {
+      res.redirect(302, status.redirect);
+      return;
+    }
+    if ('cancelled' in status) {
+      res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="cancelled">你已取消此次登录 · You cancelled this sign-in.</p>'));
+      return;
+    }
+    const phoneUrl = new URL(`../phone/${encodeURIComponent(uuid)}`, `${res.req.protocol}://${res.req.get('host')}${res.req.originalUrl}`).toString();
+    const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
+    res.setHeader('Refresh', '2');
+    res.type('html').send(
+      page(
+        '微信登录 · WeChat sandbox',
+        `<p>微信扫码登录 · Scan with WeChat (sandbox)</p>
+         <div data-qr>${svg}</div>
+         <p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`,
+      ),
+    );
+  }
+
+  private async answer(res: Response, body: Record<string, unknown>): Promise<void> {
+    if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));
+    // WeChat sends JSON as text/plain and escapes "/" (PROVIDERS.md §1.7, §1.10).
+    const text = 'malformed' in body ? '<html>502 Bad Gateway</html>' : JSON.stringify(body).replace(/\//g, '\\/');
+    res.status(200).type('text/plain').send(text);
+  }
+}
