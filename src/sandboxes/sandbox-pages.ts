@@ -1,3 +1,7 @@
+import type { Request } from 'express';
+import QRCode from 'qrcode';
+import { SANDBOX_USERS } from './sandbox-users.js';
+
 /** Minimal pages of the sandboxes: no script, no other host, escaped text. */
 export function page(title: string, body: string): string {
   return `<!doctype html>
@@ -9,4 +13,30 @@ export function page(title: string, body: string): string {
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** The provider's QR page while it waits: a real QR code of the sandbox phone's URL, and the link. */
+export async function waitingQrPage(title: string, caption: string, phoneUrl: string): Promise<string> {
+  const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
+  return page(title, `<p>${escapeHtml(caption)}</p><div data-qr>${svg}</div><p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`);
+}
+
+/** The sandbox phone: pick a sandbox person, then allow or refuse (`decision` = one of the two values). */
+export function phonePage(title: string, question: string, uuid: string, allow: { value: string; label: string }, refuse: { value: string; label: string }): string {
+  const choices = SANDBOX_USERS.map(
+    (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
+  ).join('<br>');
+  return page(
+    title,
+    `<p>${escapeHtml(question)}</p>
+     <form method="post" action="${escapeHtml(uuid)}">${choices}
+       <p><button name="decision" value="${escapeHtml(allow.value)}" data-action="approve">${escapeHtml(allow.label)}</button>
+          <button name="decision" value="${escapeHtml(refuse.value)}" data-action="cancel">${escapeHtml(refuse.label)}</button></p>
+     </form>`,
+  );
+}
+
+/** The URL of the sandbox phone for a pending authorization, next to the page that was asked for. */
+export function phoneUrlOf(req: Request, uuid: string): string {
+  return new URL(`../phone/${encodeURIComponent(uuid)}`, `${req.protocol}://${req.get('host')}${req.originalUrl}`).toString();
 }

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { freePort } from '../utils/server-process.js';
+import { Browser } from '../utils/browser.js';
+import { decideAs, signedInUser, startAt as startFlow } from '../utils/oauth-flow.js';
 import { backends, describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
 
@@ -13,43 +15,6 @@ import { testConfig } from '../utils/test-config.js';
  * page → the sandbox phone approves → back to our callback → signed in (or
  * linked), and every way it must fail.
  */
-
-/** A browser: follows nothing by itself, keeps the cookies it is given. */
-class Browser {
-  private readonly jar = new Map<string, string>();
-  constructor(private readonly origin: string) {}
-
-  async get(url: string, accept = 'text/html'): Promise<request.Response> {
-    const target = new URL(url, this.origin);
-    target.hash = '';
-    const res = await request(this.origin).get(`${target.pathname}${target.search}`).set('Accept', accept).set('Cookie', this.cookieHeader());
-    this.keep(res);
-    return res;
-  }
-
-  async postForm(url: string, form: Record<string, string>): Promise<request.Response> {
-    const target = new URL(url, this.origin);
-    const res = await request(this.origin).post(`${target.pathname}${target.search}`).type('form').send(form).set('Cookie', this.cookieHeader());
-    this.keep(res);
-    return res;
-  }
-
-  cookie(name: string): string | undefined {
-    return this.jar.get(name);
-  }
-
-  cookieHeader(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  private keep(res: request.Response): void {
-    for (const line of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      this.jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-  }
-}
 
 describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, need, backend) => {
   describeWith(need, 'flow, accounts and failures', () => {
@@ -73,33 +38,9 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       await dispose?.();
     });
 
-    /** Our authorize → the sandbox's QR page (its pending uuid) and the state we sent. */
-    async function startAt(browser: Browser, path = '/api/v1/oauth/wechat/authorize?returnTo=/after') {
-      const start = await browser.get(path);
-      expect(start.status).toBe(302);
-      const authorizeUrl = new URL(start.headers.location!);
-      const state = authorizeUrl.searchParams.get('state')!;
-      const qrPage = await browser.get(start.headers.location!);
-      expect(qrPage.status).toBe(303);
-      const qr = await browser.get(new URL(qrPage.headers.location!, authorizeUrl).toString());
-      const phone = /data-phone href="([^"]+)"/.exec(qr.text)![1]!;
-      return { authorizeUrl, state, pageUrl: new URL(qrPage.headers.location!, authorizeUrl).toString(), phoneUrl: phone.replace(/&amp;/g, '&') };
-    }
-
-    /** The sandbox phone decides; the QR page then sends the browser back to us (or not). */
-    async function approveAs(browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') {
-      const phone = await browser.get(flow.phoneUrl);
-      expect(phone.text).toContain('data-action="approve"');
-      expect((await browser.postForm(flow.phoneUrl, { decision: 'approve', user })).text).toContain('data-done="approve"');
-      const back = await browser.get(flow.pageUrl);
-      expect(back.status).toBe(302);
-      return back.headers.location!;
-    }
-
-    async function signedInUser(browser: Browser) {
-      const refreshed = await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', browser.cookieHeader()).send({}).expect(200);
-      return (await request(t.url).get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(200)).body as { id: string; displayName: string; login: string };
-    }
+    const startAt = (browser: Browser, path = '/api/v1/oauth/wechat/authorize?returnTo=/after') => startFlow(browser, path);
+    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') => decideAs(browser, flow, user);
+    const signedIn = (browser: Browser) => signedInUser(t.url, publicUrl, browser);
 
     it('lists WeChat as enabled through its sandbox, with both names', async () => {
       const res = await request(t.url).get('/api/v1/oauth/providers').set('Accept-Language', 'zh-CN').expect(200);
@@ -135,12 +76,12 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       expect(done.headers.location).toBe('/after');
       expect(String(done.headers['set-cookie'])).toMatch(/sg_refresh=.*HttpOnly/);
       expect(done.headers.location).not.toMatch(/token|code/i);
-      const first = await signedInUser(browser);
+      const first = await signedIn(browser);
       expect(first).toMatchObject({ displayName: '李华 (sandbox)', login: expect.stringMatching(/^wechat\./) });
 
       const again = new Browser(t.url);
       await again.get(await approveAs(again, await startAt(again)));
-      expect((await signedInUser(again)).id).toBe(first.id);
+      expect((await signedIn(again)).id).toBe(first.id);
 
       const identities = (await t.app.get(DataSource).query(`SELECT provider, subject, subject_kind, profile FROM identities WHERE user_id = $1`, [first.id])) as Array<Record<string, unknown>>;
       expect(identities).toEqual([{ provider: 'wechat', subject: 'oUnionSandboxLiHua0000000001', subject_kind: 'unionid', profile: expect.objectContaining({ openid: expect.stringMatching(/^o/) }) }]);
@@ -216,15 +157,8 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       const web = await loginWeb(t, login);
       const browser = new Browser(t.url);
       const started = await request(t.url).post('/api/v1/me/identities/wechat/authorize?returnTo=/settings').set(bearer(web.accessToken)).expect(200);
-      for (const line of ([] as string[]).concat(started.headers['set-cookie'] ?? [])) {
-        const [pair] = line.split(';');
-        (browser as unknown as { jar: Map<string, string> }).jar.set(pair!.split('=')[0]!, pair!.slice(pair!.indexOf('=') + 1));
-      }
-      const page = await browser.get(started.body.url);
-      const pageUrl = new URL(page.headers.location!, started.body.url).toString();
-      const qr = await browser.get(pageUrl);
-      const phoneUrl = /data-phone href="([^"]+)"/.exec(qr.text)![1]!;
-      const back = await approveAs(browser, { pageUrl, phoneUrl }, 'wangfang');
+      browser.keep(started);
+      const back = await approveAs(browser, await startFlow(browser, started.body.url), 'wangfang');
       expect((await browser.get(back)).headers.location).toBe('/settings');
       const linked = await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200);
       expect(JSON.stringify(linked.body)).toContain('wechat');
@@ -233,22 +167,16 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       const other = await loginWeb(t, (await createUser(t)).login);
       const again = await request(t.url).post('/api/v1/me/identities/wechat/authorize').set(bearer(other.accessToken)).expect(200);
       const b2 = new Browser(t.url);
-      for (const line of ([] as string[]).concat(again.headers['set-cookie'] ?? [])) {
-        const [pair] = line.split(';');
-        (b2 as unknown as { jar: Map<string, string> }).jar.set(pair!.split('=')[0]!, pair!.slice(pair!.indexOf('=') + 1));
-      }
-      const p2 = await b2.get(again.body.url);
-      const page2 = new URL(p2.headers.location!, again.body.url).toString();
-      const phone2 = /data-phone href="([^"]+)"/.exec((await b2.get(page2)).text)![1]!;
-      expect((await b2.get(await approveAs(b2, { pageUrl: page2, phoneUrl: phone2 }, 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
+      b2.keep(again);
+      expect((await b2.get(await approveAs(b2, await startFlow(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
 
       // A user who exists only through WeChat cannot unlink it.
       const only = new Browser(t.url);
       await only.get(await approveAs(only, await startAt(only), 'zhangwei'));
-      const me = await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', only.cookieHeader()).send({}).expect(200);
-      const ids = await request(t.url).get('/api/v1/me/identities').set(bearer(me.body.accessToken)).expect(200);
+      const me = await signedIn(only);
+      const ids = await request(t.url).get('/api/v1/me/identities').set(bearer(me.accessToken)).expect(200);
       const id = ((ids.body.items ?? ids.body) as Array<{ id: string }>)[0]!.id;
-      const refused = await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(me.body.accessToken));
+      const refused = await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(me.accessToken));
       expect(refused.body.code).toBe('identity.last_method');
     });
 

@@ -1,10 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import QRCode from 'qrcode';
 import { Public } from '../../auth/auth.decorators.js';
-import { SANDBOX_USERS } from '../sandbox-users.js';
-import { escapeHtml, page } from '../sandbox-pages.js';
+import { escapeHtml, page, phonePage, phoneUrlOf, waitingQrPage } from '../sandbox-pages.js';
 import { WechatSandbox, type WechatFaults } from './wechat.sandbox.js';
 
 /**
@@ -37,17 +35,7 @@ export class WechatSandboxController {
   phone(@Param('uuid') uuid: string): string {
     const status = this.sandbox.status(uuid);
     if (!status || !('waiting' in status)) return page('WeChat sandbox phone', '<p>This QR code is no longer waiting.</p>');
-    const choices = SANDBOX_USERS.map(
-      (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
-    ).join('<br>');
-    return page(
-      'WeChat sandbox phone',
-      `<p>A website asks to sign you in with WeChat.</p>
-       <form method="post" action="${escapeHtml(uuid)}">${choices}
-         <p><button name="decision" value="approve" data-action="approve">同意 · Allow</button>
-            <button name="decision" value="cancel" data-action="cancel">取消 · Cancel</button></p>
-       </form>`,
-    );
+    return phonePage('WeChat sandbox phone', 'A website asks to sign you in with WeChat.', uuid, { value: 'approve', label: '同意 · Allow' }, { value: 'cancel', label: '取消 · Cancel' });
   }
 
   @Post('phone/:uuid')
@@ -96,17 +84,8 @@ export class WechatSandboxController {
       res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="cancelled">你已取消此次登录 · You cancelled this sign-in.</p>'));
       return;
     }
-    const phoneUrl = new URL(`../phone/${encodeURIComponent(uuid)}`, `${res.req.protocol}://${res.req.get('host')}${res.req.originalUrl}`).toString();
-    const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
     res.setHeader('Refresh', '2');
-    res.type('html').send(
-      page(
-        '微信登录 · WeChat sandbox',
-        `<p>微信扫码登录 · Scan with WeChat (sandbox)</p>
-         <div data-qr>${svg}</div>
-         <p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`,
-      ),
-    );
+    res.type('html').send(await waitingQrPage('微信登录 · WeChat sandbox', '微信扫码登录 · Scan with WeChat (sandbox)', phoneUrlOf(res.req, uuid)));
   }
 
   private async answer(res: Response, body: Record<string, unknown>): Promise<void> {
