@@ -18,7 +18,8 @@ export type AuditType =
   | 'qr.cancelled'
   | 'qr.consumed'
   | 'qr.expired'
-  | 'identity.linked';
+  | 'identity.linked'
+  | 'identity.unlinked';
 
 export interface AuditInput {
   type: AuditType;

@@ -113,6 +113,12 @@ export class AuthService {
     return at;
   }
 
+  /** Unlinks one of my identities (never the last way in), audited. */
+  async unlinkIdentity(principal: Principal, identityId: string, context: ClientContext): Promise<void> {
+    await this.users.unlinkIdentity(principal.userId, identityId);
+    await this.audit.record({ type: 'identity.unlinked', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { identity: identityId } });
+  }
+
   /** Changes the password and signs out every other session. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string, context: ClientContext): Promise<void> {
     if (!(await this.users.checkPassword(principal.userId, currentPassword))) {

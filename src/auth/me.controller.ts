@@ -79,7 +79,7 @@ export class MeController {
   @ApiOperation({ summary: 'Unlink an identity (refused when it is the last way to sign in)' })
   @ApiNoContentResponse({ description: 'Unlinked' })
   @ApiErrors('auth.unauthenticated', 'not_found', 'identity.last_method')
-  async unlinkIdentity(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal) {
-    await this.users.unlinkIdentity(principal.userId, id);
+  async unlinkIdentity(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+    await this.auth.unlinkIdentity(principal, id, client);
   }
 }

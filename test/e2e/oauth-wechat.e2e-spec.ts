@@ -170,6 +170,12 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       b2.keep(again);
       expect((await b2.get(await approveAs(b2, await startFlow(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
 
+      // Its owner (who has a password too) may unlink it; both steps are audited.
+      const mine = (await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200)).body.items as Array<{ id: string; provider: string }>;
+      await request(t.url).delete(`/api/v1/me/identities/${mine.find((i) => i.provider === 'wechat')!.id}`).set(bearer(web.accessToken)).expect(204);
+      const unlinked = (await t.app.get(DataSource).query(`SELECT type FROM audit_events WHERE type IN ('identity.linked', 'identity.unlinked') AND user_id = $1 ORDER BY at`, [(await request(t.url).get('/api/v1/me').set(bearer(web.accessToken))).body.id])) as Array<{ type: string }>;
+      expect(unlinked.map((r) => r.type)).toEqual(['identity.linked', 'identity.unlinked']);
+
       // A user who exists only through WeChat cannot unlink it.
       const only = new Browser(t.url);
       await only.get(await approveAs(only, await startAt(only), 'zhangwei'));
