@@ -3,12 +3,16 @@ import { AppError } from '../common/errors/app-error.js';
 import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/config.types.js';
 import { SANDBOX_PROVIDERS, type SandboxProviders } from '../sandboxes/sandboxes.module.js';
 import type { OAuthProvider } from './oauth-provider.js';
+import { AlipayProvider } from './providers/alipay/alipay.provider.js';
+import { DingtalkProvider } from './providers/dingtalk/dingtalk.provider.js';
 import { WechatProvider } from './providers/wechat/wechat.provider.js';
 import { UpstreamHttp } from './upstream.http.js';
 
 /** Every provider ScanGate knows, in display order: adding one is one line here (and its folder). */
 const PROVIDERS: Array<{ id: OAuthProviderId; names: OAuthProvider['names']; build: (config: OAuthConfig, sandboxes: SandboxProviders, http: UpstreamHttp) => OAuthProvider | null }> = [
   { id: 'wechat', names: WechatProvider.names, build: (c, s, http) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, http) : null) },
+  { id: 'alipay', names: AlipayProvider.names, build: (c, s, http) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, http) : null) },
+  { id: 'dingtalk', names: DingtalkProvider.names, build: (c, s, http) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, http) : null) },
 ];
 
 export interface ProviderListing {

@@ -1,7 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { CryptoService } from '../common/crypto/crypto.service.js';
-import { APP_CONFIG, type AppConfig, type WechatSettings } from '../config/config.types.js';
+import { APP_CONFIG, type AlipaySettings, type AppConfig, type DingtalkSettings, type WechatSettings } from '../config/config.types.js';
+import { DingtalkSandboxController } from './dingtalk/dingtalk.sandbox.controller.js';
+import { DingtalkSandbox } from './dingtalk/dingtalk.sandbox.js';
+import { AlipaySandboxController } from './alipay/alipay.sandbox.controller.js';
+import { AlipaySandbox } from './alipay/alipay.sandbox.js';
 import { WechatSandboxController } from './wechat/wechat.sandbox.controller.js';
 import { WechatSandbox } from './wechat/wechat.sandbox.js';
 
@@ -9,6 +13,8 @@ import { WechatSandbox } from './wechat/wechat.sandbox.js';
 export const SANDBOX_PROVIDERS = Symbol('SANDBOX_PROVIDERS');
 export interface SandboxProviders {
   wechat?: WechatSettings;
+  alipay?: AlipaySettings;
+  dingtalk?: DingtalkSettings;
 }
 
 /**
@@ -24,7 +30,7 @@ export class SandboxesModule {
     if (!enabled) return { module: SandboxesModule, providers: [{ provide: SANDBOX_PROVIDERS, useValue: {} }], exports: [SANDBOX_PROVIDERS] };
     return {
       module: SandboxesModule,
-      controllers: [WechatSandboxController],
+      controllers: [WechatSandboxController, AlipaySandboxController, DingtalkSandboxController],
       providers: [
         {
           provide: WechatSandbox,
@@ -32,10 +38,33 @@ export class SandboxesModule {
           useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new WechatSandbox(crypto, clock, new URL(app.publicUrl).host),
         },
         {
+          provide: AlipaySandbox,
+          inject: [CryptoService, Clock, APP_CONFIG],
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new AlipaySandbox(crypto, clock, new URL(app.publicUrl).host),
+        },
+        {
+          provide: DingtalkSandbox,
+          inject: [CryptoService, Clock, APP_CONFIG],
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new DingtalkSandbox(crypto, clock, new URL(app.publicUrl).host),
+        },
+        {
           provide: SANDBOX_PROVIDERS,
-          inject: [WechatSandbox, APP_CONFIG],
-          useFactory: (wechat: WechatSandbox, app: AppConfig): SandboxProviders => ({
+          inject: [WechatSandbox, AlipaySandbox, DingtalkSandbox, APP_CONFIG],
+          useFactory: (wechat: WechatSandbox, alipay: AlipaySandbox, dingtalk: DingtalkSandbox, app: AppConfig): SandboxProviders => ({
             wechat: { appId: wechat.app.appId, appSecret: wechat.app.appSecret, openBase: `${app.publicUrl}/sandbox/wechat`, apiBase: `http://127.0.0.1:${app.port}/sandbox/wechat` },
+            alipay: {
+              appId: alipay.app.appId,
+              privateKeyPem: alipay.app.appPrivateKeyPem,
+              alipayPublicKeyPem: alipay.app.alipayPublicKeyPem,
+              authBase: `${app.publicUrl}/sandbox/alipay`,
+              gateway: `http://127.0.0.1:${app.port}/sandbox/alipay/gateway.do`,
+            },
+            dingtalk: {
+              clientId: dingtalk.app.clientId,
+              clientSecret: dingtalk.app.clientSecret,
+              loginBase: `${app.publicUrl}/sandbox/dingtalk`,
+              apiBase: `http://127.0.0.1:${app.port}/sandbox/dingtalk`,
+            },
           }),
         },
       ],

@@ -1,0 +1,114 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import QRCode from 'qrcode';
+import { Public } from '../../auth/auth.decorators.js';
+import { SANDBOX_USERS } from '../sandbox-users.js';
+import { escapeHtml, page } from '../sandbox-pages.js';
+import { AlipaySandbox, type AlipayFaults } from './alipay.sandbox.js';
+
+/**
+ * The Alipay sandbox's HTTP face, at the real paths under `/sandbox/alipay`:
+ * the `oauth2/publicAppAuthorize.htm` QR page (which refreshes itself and
+ * follows the approval), the "phone" that scans and approves, the OpenAPI
+ * `gateway.do` (parameters from the query and the form body, answers as exact
+ * signed text), and `__sim/faults` for tests. Mounted only outside production
+ * (SandboxesModule).
+ */
+@Public()
+@ApiExcludeController()
+@Controller('sandbox/alipay')
+export class AlipaySandboxController {
+  constructor(private readonly sandbox: AlipaySandbox) {}
+
+  @Get('oauth2/publicAppAuthorize.htm')
+  async qrPage(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    const uuid = typeof query.uuid === 'string' ? query.uuid : undefined;
+    if (uuid) return this.follow(uuid, res);
+    const opened = this.sandbox.open(query);
+    if ('error' in opened) {
+      res.status(200).type('html').send(page('支付宝登录 · Alipay sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
+      return;
+    }
+    res.redirect(303, `publicAppAuthorize.htm?uuid=${encodeURIComponent(opened.uuid)}`);
+  }
+
+  @Get('phone/:uuid')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  phone(@Param('uuid') uuid: string): string {
+    const status = this.sandbox.status(uuid);
+    if (!status || !('waiting' in status)) return page('Alipay sandbox phone', '<p>This QR code is no longer waiting.</p>');
+    const choices = SANDBOX_USERS.map(
+      (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
+    ).join('<br>');
+    return page(
+      'Alipay sandbox phone',
+      `<p>A website asks for your Alipay account information (auth_user).</p>
+       <form method="post" action="${escapeHtml(uuid)}">${choices}
+         <p><button name="decision" value="approve" data-action="approve">同意 · Agree</button>
+            <button name="decision" value="cancel" data-action="cancel">取消 · Cancel</button></p>
+       </form>`,
+    );
+  }
+
+  @Post('phone/:uuid')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
+    const decision = body?.decision === 'cancel' ? 'cancel' : 'approve';
+    const done = this.sandbox.decide(uuid, decision, String(body?.user ?? ''));
+    return page('Alipay sandbox phone', done ? `<p data-done="${decision}">Done: ${decision === 'approve' ? 'agreed' : 'cancelled'}.</p>` : '<p>Nothing to decide here.</p>');
+  }
+
+  /** Clients split parameters between the query and the form body in different ways (PROVIDERS.md §2.5): both are read. */
+  @Post('gateway.do')
+  async gateway(@Query() query: Record<string, unknown>, @Body() body: unknown, @Res() res: Response): Promise<void> {
+    const form = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const answer = this.sandbox.gateway({ ...query, ...form });
+    if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));
+    // The exact text: the signature covers a substring of it, so nothing may re-serialize it.
+    res.status(200).type('application/json; charset=utf-8').send(answer.text);
+  }
+
+  /** Test control plane (not part of Alipay's protocol): faults for the gateway. */
+  @Post('__sim/faults')
+  @HttpCode(200)
+  faults(@Body() body: AlipayFaults): AlipayFaults {
+    this.sandbox.faults = {
+      ...(typeof body?.delayMs === 'number' ? { delayMs: Math.min(body.delayMs, 60_000) } : {}),
+      ...(body?.malformed === true ? { malformed: true } : {}),
+      ...(body?.unsigned === true ? { unsigned: true } : {}),
+      ...(body?.wrongSignature === true ? { wrongSignature: true } : {}),
+      ...(typeof body?.subCode === 'string' && /^[a-z]+\.[a-z0-9.-]+$/.test(body.subCode) ? { subCode: body.subCode } : {}),
+    };
+    return this.sandbox.faults;
+  }
+
+  /** The QR page: the code to scan, then (refreshing every 2 s) the redirect once approved. */
+  private async follow(uuid: string, res: Response): Promise<void> {
+    const status = this.sandbox.status(uuid);
+    if (!status) {
+      res.type('html').send(page('支付宝登录 · Alipay sandbox', '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
+      return;
+    }
+    if ('redirect' in status) {
+      res.redirect(302, status.redirect);
+      return;
+    }
+    if ('cancelled' in status) {
+      res.type('html').send(page('支付宝登录 · Alipay sandbox', '<p data-qr-status="cancelled">你已取消授权 · You cancelled this sign-in.</p>'));
+      return;
+    }
+    const phoneUrl = new URL(`../phone/${encodeURIComponent(uuid)}`, `${res.req.protocol}://${res.req.get('host')}${res.req.originalUrl}`).toString();
+    const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
+    res.setHeader('Refresh', '2');
+    res.type('html').send(
+      page(
+        '支付宝登录 · Alipay sandbox',
+        `<p>打开支付宝扫一扫 · Scan with Alipay (sandbox)</p>
+         <div data-qr>${svg}</div>
+         <p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`,
+      ),
+    );
+  }
+}
