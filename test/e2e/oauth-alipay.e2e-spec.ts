@@ -5,6 +5,8 @@ import { AlipaySandbox } from '../../src/sandboxes/alipay/alipay.sandbox.js';
 import { SANDBOX_USERS } from '../../src/sandboxes/sandbox-users.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { Browser } from '../utils/browser.js';
+import { decideAs, signedInUser as signedIn, startAt as startFlow } from '../utils/oauth-flow.js';
 import { freePort } from '../utils/server-process.js';
 import { backends, describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
@@ -16,48 +18,6 @@ import { testConfig } from '../utils/test-config.js';
  * callback with `auth_code` → the gateway (signed both ways) → signed in (or
  * linked), and every way it must fail.
  */
-
-/** A browser: follows nothing by itself, keeps the cookies it is given. */
-class Browser {
-  private readonly jar = new Map<string, string>();
-  constructor(private readonly origin: string) {}
-
-  async get(url: string, accept = 'text/html'): Promise<request.Response> {
-    const target = new URL(url, this.origin);
-    target.hash = '';
-    const res = await request(this.origin).get(`${target.pathname}${target.search}`).set('Accept', accept).set('Cookie', this.cookieHeader());
-    this.keep(res);
-    return res;
-  }
-
-  async postForm(url: string, form: Record<string, string>): Promise<request.Response> {
-    const target = new URL(url, this.origin);
-    const res = await request(this.origin).post(`${target.pathname}${target.search}`).type('form').send(form).set('Cookie', this.cookieHeader());
-    this.keep(res);
-    return res;
-  }
-
-  /** Takes the cookies of a response it did not make itself (the link API is called with a bearer token). */
-  adopt(res: request.Response): void {
-    this.keep(res);
-  }
-
-  cookie(name: string): string | undefined {
-    return this.jar.get(name);
-  }
-
-  cookieHeader(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  private keep(res: request.Response): void {
-    for (const line of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      this.jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-  }
-}
 
 describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name, need, backend) => {
   describeWith(need, 'flow, accounts and failures', () => {
@@ -83,39 +43,10 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       await dispose?.();
     });
 
-    /** Our authorize (or a link's URL) → the sandbox's QR page (its pending uuid), the phone, and the state we sent. */
-    async function startAt(browser: Browser, path = '/api/v1/oauth/alipay/authorize?returnTo=/after') {
-      const start = await browser.get(path);
-      expect(start.status).toBe(302);
-      return openPage(browser, start.headers.location!);
-    }
-
-    async function openPage(browser: Browser, authorizeUrl: string) {
-      const url = new URL(authorizeUrl);
-      const state = url.searchParams.get('state')!;
-      const opened = await browser.get(authorizeUrl);
-      expect(opened.status).toBe(303);
-      const pageUrl = new URL(opened.headers.location!, url).toString();
-      const qr = await browser.get(pageUrl);
-      expect(qr.text).toContain('data-qr');
-      const phone = /data-phone href="([^"]+)"/.exec(qr.text)![1]!;
-      return { authorizeUrl: url, state, pageUrl, phoneUrl: phone.replace(/&amp;/g, '&') };
-    }
-
-    /** The sandbox phone agrees; the QR page then sends the browser back to us. */
-    async function approveAs(browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') {
-      const phone = await browser.get(flow.phoneUrl);
-      expect(phone.text).toContain('data-action="approve"');
-      expect((await browser.postForm(flow.phoneUrl, { decision: 'approve', user })).text).toContain('data-done="approve"');
-      const back = await browser.get(flow.pageUrl);
-      expect(back.status).toBe(302);
-      return back.headers.location!;
-    }
-
-    async function signedInUser(browser: Browser) {
-      const refreshed = await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', browser.cookieHeader()).send({}).expect(200);
-      return (await request(t.url).get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(200)).body as { id: string; displayName: string; login: string };
-    }
+    const startAt = (browser: Browser, path = '/api/v1/oauth/alipay/authorize?returnTo=/after') => startFlow(browser, path);
+    const openPage = (browser: Browser, authorizeUrl: string) => startFlow(browser, authorizeUrl);
+    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') => decideAs(browser, flow, user);
+    const signedInUser = (browser: Browser) => signedIn(t.url, publicUrl, browser);
 
     async function withFaults<T>(faults: Record<string, unknown>, body: () => Promise<T>): Promise<T> {
       await request(t.url).post('/sandbox/alipay/__sim/faults').send(faults).expect(200);
@@ -288,7 +219,7 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       const web = await loginWeb(t, (await createUser(t)).login);
       const browser = new Browser(t.url);
       const started = await request(t.url).post('/api/v1/me/identities/alipay/authorize?returnTo=/settings').set(bearer(web.accessToken)).expect(200);
-      browser.adopt(started);
+      browser.keep(started);
       const back = await approveAs(browser, await openPage(browser, started.body.url), 'wangfang');
       expect((await browser.get(back)).headers.location).toBe('/settings');
       const linked = await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200);
@@ -298,7 +229,7 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       const other = await loginWeb(t, (await createUser(t)).login);
       const again = await request(t.url).post('/api/v1/me/identities/alipay/authorize').set(bearer(other.accessToken)).expect(200);
       const b2 = new Browser(t.url);
-      b2.adopt(again);
+      b2.keep(again);
       expect((await b2.get(await approveAs(b2, await openPage(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
 
       // A user who exists only through Alipay cannot unlink it.
