@@ -108,6 +108,23 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       }
     });
 
+    it('refuses a state from another browser, and never redirects elsewhere', async () => {
+      const victim = new Browser(t.url);
+      const stolen = await decideAs(victim, await startAt(victim, AUTHORIZE));
+      expect((await new Browser(t.url).get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
+      const browser = new Browser(t.url);
+      const away = await decideAs(browser, await startAt(browser, `/api/v1/oauth/dingtalk/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`));
+      expect((await browser.get(away)).headers.location).toBe('/');
+    });
+
+    it('keeps the last way in: a DingTalk-only user cannot unlink DingTalk', async () => {
+      const browser = new Browser(t.url);
+      await browser.get(await decideAs(browser, await startAt(browser, AUTHORIZE), 'zhangwei'));
+      const me = await signedInUser(t.url, publicUrl, browser);
+      const ids = (await request(t.url).get('/api/v1/me/identities').set(bearer(me.accessToken)).expect(200)).body.items as Array<{ id: string }>;
+      expect((await request(t.url).delete(`/api/v1/me/identities/${ids[0]!.id}`).set(bearer(me.accessToken))).body.code).toBe('identity.last_method');
+    });
+
     it('refuses a form body on userAccessToken, as DingTalk does (JSON only)', async () => {
       const res = await request(t.url).post('/sandbox/dingtalk/v1.0/oauth2/userAccessToken').type('form').send({ clientId: 'x' }).expect(400);
       expect(res.body).toMatchObject({ code: 'MissingParameter' });
