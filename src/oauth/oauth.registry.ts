@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock/clock.js';
 import { AppError } from '../common/errors/app-error.js';
 import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/config.types.js';
 import { SANDBOX_PROVIDERS, type SandboxProviders } from '../sandboxes/sandboxes.module.js';
@@ -9,10 +10,16 @@ import { WechatProvider } from './providers/wechat/wechat.provider.js';
 import { UpstreamHttp } from './upstream.http.js';
 
 /** Every provider ScanGate knows, in display order: adding one is one line here (and its folder). */
-const PROVIDERS: Array<{ id: OAuthProviderId; names: OAuthProvider['names']; build: (config: OAuthConfig, sandboxes: SandboxProviders, http: UpstreamHttp) => OAuthProvider | null }> = [
-  { id: 'wechat', names: WechatProvider.names, build: (c, s, http) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, http) : null) },
-  { id: 'alipay', names: AlipayProvider.names, build: (c, s, http) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, http) : null) },
-  { id: 'dingtalk', names: DingtalkProvider.names, build: (c, s, http) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, http) : null) },
+/** What a provider may need besides its settings. */
+interface ProviderDeps {
+  http: UpstreamHttp;
+  clock: Clock;
+}
+
+const PROVIDERS: Array<{ id: OAuthProviderId; names: OAuthProvider['names']; build: (config: OAuthConfig, sandboxes: SandboxProviders, deps: ProviderDeps) => OAuthProvider | null }> = [
+  { id: 'wechat', names: WechatProvider.names, build: (c, s, d) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, d.http) : null) },
+  { id: 'alipay', names: AlipayProvider.names, build: (c, s, d) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, d.http, d.clock) : null) },
+  { id: 'dingtalk', names: DingtalkProvider.names, build: (c, s, d) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, d.http) : null) },
 ];
 
 export interface ProviderListing {
@@ -38,9 +45,10 @@ export class OAuthRegistry {
     @Inject(OAUTH_CONFIG) config: OAuthConfig,
     @Inject(SANDBOX_PROVIDERS) sandboxes: SandboxProviders,
     http: UpstreamHttp,
+    clock: Clock,
   ) {
     for (const entry of PROVIDERS) {
-      const provider = entry.build(config, sandboxes, http);
+      const provider = entry.build(config, sandboxes, { http, clock });
       if (!provider) continue;
       this.enabled.set(entry.id, provider);
       if (!config[entry.id]) this.sandboxed.add(entry.id);

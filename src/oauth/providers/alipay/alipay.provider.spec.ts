@@ -3,6 +3,7 @@ import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { OAuthProviderError } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
 import { AlipayProvider, beijingTimestamp, topLevelMembers } from './alipay.provider.js';
+import { FakeClock } from '../../../../test/utils/fake-clock.js';
 
 const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 /** The app's keys (we sign with the private one), Alipay's (it signs answers), and a stranger's. */
@@ -100,6 +101,12 @@ describe('AlipayProvider', () => {
     expect(t1).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     const { sign: _s2, timestamp: _t2, ...info } = asked[1]!.params;
     expect(info).toEqual({ app_id: SETTINGS.appId, method: 'alipay.user.info.share', format: 'JSON', charset: 'utf-8', sign_type: 'RSA2', version: '1.0', auth_token: 'authusrB7f3c5e1a0d2b4c6e8f0a1b3c5d7e9f1a' });
+  });
+
+  it('stamps each request with the injected clock, in Beijing time', async () => {
+    const { http, asked } = legacy();
+    await new AlipayProvider(SETTINGS, http, new FakeClock(Date.UTC(2026, 10, 26, 23, 30, 5))).profile('4b203fe6c11548bcabd8da5bb087a83b');
+    expect(asked.map((a) => a.params.timestamp)).toEqual(['2026-11-27 07:30:05', '2026-11-27 07:30:05']);
   });
 
   it('signs each request per §2.6: every parameter but sign, sorted, raw values, RSA2 with the app key', async () => {

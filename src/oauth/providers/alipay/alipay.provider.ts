@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AlipaySettings } from '../../../config/config.types.js';
 import { OAuthProviderError, type OAuthCallback, type OAuthFailure, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
+import { Clock, SystemClock } from '../../../common/clock/clock.js';
 
 /** The fields every inner `*_response` object may carry (PROVIDERS.md §2.7, §2.10). */
 const AlipayCommon = z.object({
@@ -76,6 +77,8 @@ export class AlipayProvider implements OAuthProvider {
   constructor(
     private readonly settings: AlipaySettings,
     private readonly http: UpstreamHttp,
+    /** For the requests' `timestamp`. */
+    private readonly clock: Clock = new SystemClock(),
   ) {
     // The SDK re-wraps each key by its first and last lines (trimmed here, so
     // that the last one is the END line) and must be told the private key's type.
@@ -129,7 +132,7 @@ export class AlipayProvider implements OAuthProvider {
    * Alipay's signature over its exact inner text verifies.
    */
   private async call<T extends z.ZodType>(method: string, params: Record<string, string>, schema: T): Promise<z.infer<T>> {
-    const body = this.sdk.sdkExecute(method, { ...params, format: 'JSON', timestamp: beijingTimestamp(Date.now()) });
+    const body = this.sdk.sdkExecute(method, { ...params, format: 'JSON', timestamp: beijingTimestamp(this.clock.now()) });
     const { status, text } = await this.http.request(this.settings.gateway, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8', Accept: 'application/json' },
