@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
 import { SANDBOX_USERS } from './sandbox-users.js';
 
@@ -39,4 +39,13 @@ export function phonePage(title: string, question: string, uuid: string, allow: 
 /** The URL of the sandbox phone for a pending authorization, next to the page that was asked for. */
 export function phoneUrlOf(req: Request, uuid: string): string {
   return new URL(`../phone/${encodeURIComponent(uuid)}`, `${req.protocol}://${req.get('host')}${req.originalUrl}`).toString();
+}
+
+/**
+ * Reload the waiting page every 2 s, at its own URL spelled out: a bare
+ * `Refresh` to a URL that carries a fragment (WeChat's `#wechat_redirect`)
+ * is a same-document navigation in Chromium, and the page would never reload.
+ */
+export function refreshSoon(res: Response): void {
+  res.setHeader('Refresh', `2; url=${res.req.originalUrl}`);
 }

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import QRCode from 'qrcode';
 import { Public } from '../../auth/auth.decorators.js';
 import { SANDBOX_USERS } from '../sandbox-users.js';
-import { escapeHtml, page } from '../sandbox-pages.js';
+import { escapeHtml, page, refreshSoon } from '../sandbox-pages.js';
 import { AlipaySandbox, type AlipayFaults } from './alipay.sandbox.js';
 
 /**
@@ -101,7 +101,7 @@ export class AlipaySandboxController {
     }
     const phoneUrl = new URL(`../phone/${encodeURIComponent(uuid)}`, `${res.req.protocol}://${res.req.get('host')}${res.req.originalUrl}`).toString();
     const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
-    res.setHeader('Refresh', '2');
+    refreshSoon(res);
     res.type('html').send(
       page(
         '支付宝登录 · Alipay sandbox',

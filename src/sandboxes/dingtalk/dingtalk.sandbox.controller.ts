@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, R
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { escapeHtml, page, phonePage, phoneUrlOf, waitingQrPage } from '../sandbox-pages.js';
+import { escapeHtml, page, phonePage, phoneUrlOf, refreshSoon, waitingQrPage } from '../sandbox-pages.js';
 import { DingtalkSandbox, type DingtalkAnswer, type DingtalkFaults } from './dingtalk.sandbox.js';
 
 const TITLE = '钉钉登录 · DingTalk sandbox';
@@ -80,7 +80,7 @@ export class DingtalkSandboxController {
       res.redirect(302, status.redirect);
       return;
     }
-    res.setHeader('Refresh', '2');
+    refreshSoon(res);
     res.type('html').send(await waitingQrPage(TITLE, '钉钉扫码登录 · Scan with DingTalk (sandbox)', phoneUrlOf(res.req, uuid)));
   }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { escapeHtml, page, phonePage, phoneUrlOf, waitingQrPage } from '../sandbox-pages.js';
+import { escapeHtml, page, phonePage, phoneUrlOf, refreshSoon, waitingQrPage } from '../sandbox-pages.js';
 import { WechatSandbox, type WechatFaults } from './wechat.sandbox.js';
 
 /**
@@ -84,7 +84,7 @@ export class WechatSandboxController {
       res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="cancelled">你已取消此次登录 · You cancelled this sign-in.</p>'));
       return;
     }
-    res.setHeader('Refresh', '2');
+    refreshSoon(res);
     res.type('html').send(await waitingQrPage('微信登录 · WeChat sandbox', '微信扫码登录 · Scan with WeChat (sandbox)', phoneUrlOf(res.req, uuid)));
   }
 
