@@ -1,14 +1,13 @@
 import { createHash, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../common/clock/clock.js';
 import type { CryptoService } from '../../common/crypto/crypto.service.js';
+import { PendingAuthorizations } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 
 /** PROVIDERS.md §2.4, §4: an auth_code lives 10 minutes and is burnt by its first exchange; tokens ≈15 d, refresh ≈30 d. */
 const CODE_TTL_MS = 10 * 60_000;
 const ACCESS_TOKEN_TTL_S = 1_296_000;
 const REFRESH_TOKEN_TTL_S = 2_592_000;
-/** A QR page nobody scanned is dropped after this long (the real page shows "expired"). */
-const PENDING_TTL_MS = 5 * 60_000;
 /** `sign_type` → the hash of SHA*withRSA (PROVIDERS.md §2.6). */
 const ALGORITHMS: Record<string, string> = { RSA2: 'RSA-SHA256', RSA: 'RSA-SHA1' };
 
@@ -22,13 +21,6 @@ export interface AlipayApp {
   callbackHost: string;
 }
 
-interface Pending {
-  redirectUri: string;
-  scope: string;
-  state: string | null;
-  createdAt: number;
-  outcome: { code: string } | 'cancelled' | null;
-}
 
 /** Faults a test can inject into the gateway's answers. */
 export interface AlipayFaults {
@@ -83,7 +75,7 @@ export class AlipaySandbox {
   private readonly appPublicKeyPem: string;
   private readonly alipayPrivateKeyPem: string;
   private strangerKeyPem: string | null = null;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingAuthorizations<{ scope: string }>;
   private readonly codes = new Map<string, { appId: string; user: SandboxUser; expiresAt: number; used: boolean }>();
   private readonly tokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number }>();
   private readonly refreshTokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number; used: boolean }>();
@@ -93,6 +85,7 @@ export class AlipaySandbox {
     private readonly clock: Clock,
     callbackHost: string,
   ) {
+    this.pending = new PendingAuthorizations(crypto, clock);
     const appKeys = rsaKeyPair();
     const alipayKeys = rsaKeyPair();
     this.appPublicKeyPem = appKeys.publicKey;
@@ -114,41 +107,34 @@ export class AlipaySandbox {
     const state = str(query.state);
     if (state !== null && (state.length > 256 || !/^[\x21-\x7e]*$/.test(state))) return { error: 'state 参数错误 (no Chinese or control characters)' };
     this.sweep();
-    const uuid = this.crypto.randomToken(12);
-    this.pending.set(uuid, { redirectUri, scope, state, createdAt: this.clock.now(), outcome: null });
-    return { uuid };
+    return { uuid: this.pending.open({ redirectUri, scope, state }) };
   }
 
   /** The page's view of a pending authorization (null: unknown or expired). */
   status(uuid: string): { waiting: true } | { cancelled: true } | { redirect: string } | null {
     const p = this.pending.get(uuid);
-    if (!p || this.clock.now() - p.createdAt > PENDING_TTL_MS) return null;
-    if (p.outcome === null) return { waiting: true };
-    if (p.outcome === 'cancelled') return { cancelled: true };
+    if (!p) return null;
+    if (p.decision === null) return { waiting: true };
+    if (p.decision === 'refused') return { cancelled: true };
     // PROVIDERS.md §2.4: app_id, source, scope, auth_code, state, in this order.
     const url = new URL(p.redirectUri);
     url.searchParams.set('app_id', this.app.appId);
     url.searchParams.set('source', 'alipay_wallet');
     url.searchParams.set('scope', p.scope);
-    url.searchParams.set('auth_code', p.outcome.code);
+    url.searchParams.set('auth_code', p.decision.code);
     if (p.state !== null) url.searchParams.set('state', p.state);
-    this.pending.delete(uuid);
+    this.pending.close(uuid);
     return { redirect: url.toString() };
   }
 
   /** The phone approves (an auth_code for `userKey`) or cancels (no redirect: PROVIDERS.md §2.4). */
   decide(uuid: string, decision: 'approve' | 'cancel', userKey: string): boolean {
-    const p = this.pending.get(uuid);
     const user = SANDBOX_USERS.find((u) => u.key === userKey);
-    if (!p || p.outcome !== null || !user) return false;
-    if (decision === 'cancel') {
-      p.outcome = 'cancelled';
-      return true;
-    }
+    if (!this.pending.waiting(uuid) || !user) return false;
+    if (decision === 'cancel') return this.pending.decide(uuid, 'refused');
     const code = createHash('sha256').update(this.crypto.randomToken(24)).digest('hex').slice(0, 32);
     this.codes.set(code, { appId: this.app.appId, user, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
-    p.outcome = { code };
-    return true;
+    return this.pending.decide(uuid, { code });
   }
 
   /** A2 `gateway.do`: `params` is the query merged with the form body. */
@@ -299,7 +285,6 @@ export class AlipaySandbox {
 
   private sweep(): void {
     const now = this.clock.now();
-    for (const [uuid, p] of this.pending) if (now - p.createdAt > PENDING_TTL_MS) this.pending.delete(uuid);
     for (const [code, c] of this.codes) if (now >= c.expiresAt) this.codes.delete(code);
     for (const [token, t] of this.tokens) if (now >= t.expiresAt) this.tokens.delete(token);
     for (const [token, t] of this.refreshTokens) if (now >= t.expiresAt) this.refreshTokens.delete(token);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock/clock.js';
 import type { CryptoService } from '../../common/crypto/crypto.service.js';
+import { PendingAuthorizations } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 
 /** PROVIDERS.md §3.5–3.6: an authCode is single use (5 minutes assumed); an access token lives 7200 s. */
 const CODE_TTL_MS = 5 * 60_000;
 const ACCESS_TOKEN_TTL_S = 7_200;
-const PENDING_TTL_MS = 5 * 60_000;
 /** The organisation every sandbox person belongs to, except the last one (to prove the corpId restriction). */
 export const DINGTALK_SANDBOX_CORP = 'dingsandboxcorp0001';
 export const DINGTALK_OTHER_CORP = 'dingothercorp0002';
@@ -30,12 +30,6 @@ export interface DingtalkAnswer {
   body: Record<string, unknown>;
 }
 
-interface Pending {
-  redirectUri: string;
-  state: string | null;
-  createdAt: number;
-  outcome: { code: string } | 'declined' | null;
-}
 
 const fail = (status: number, code: string, message: string): DingtalkAnswer => ({ status, body: { code, message, requestid: 'sandbox' } });
 
@@ -47,7 +41,7 @@ const fail = (status: number, code: string, message: string): DingtalkAnswer => 
 export class DingtalkSandbox {
   readonly app: DingtalkApp;
   faults: DingtalkFaults = {};
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingAuthorizations;
   private readonly codes = new Map<string, { user: SandboxUser; corpId: string; expiresAt: number; used: boolean }>();
   private readonly tokens = new Map<string, { user: SandboxUser; expiresAt: number }>();
 
@@ -56,6 +50,7 @@ export class DingtalkSandbox {
     private readonly clock: Clock,
     callbackHost: string,
   ) {
+    this.pending = new PendingAuthorizations(crypto, clock);
     this.app = { clientId: `ding${crypto.randomToken(9).replace(/[^A-Za-z0-9]/g, '0').toLowerCase()}`, clientSecret: crypto.randomToken(32), callbackHost };
   }
 
@@ -67,40 +62,33 @@ export class DingtalkSandbox {
     if (!str(query.scope)?.split(' ').includes('openid')) return { error: 'scope must include openid' };
     if (!redirectUri || hostOf(redirectUri) !== this.app.callbackHost) return { error: 'redirect_uri 不合法 (not a registered redirect URL)' };
     this.sweep();
-    const uuid = this.crypto.randomToken(12);
-    this.pending.set(uuid, { redirectUri, state: str(query.state), createdAt: this.clock.now(), outcome: null });
-    return { uuid };
+    return { uuid: this.pending.open({ redirectUri, state: str(query.state) }) };
   }
 
   status(uuid: string): { waiting: true } | { redirect: string } | null {
     const p = this.pending.get(uuid);
-    if (!p || this.clock.now() - p.createdAt > PENDING_TTL_MS) return null;
-    if (p.outcome === null) return { waiting: true };
+    if (!p) return null;
+    if (p.decision === null) return { waiting: true };
     const url = new URL(p.redirectUri);
-    if (p.outcome === 'declined') url.searchParams.set('error', 'access_denied');
+    if (p.decision === 'refused') url.searchParams.set('error', 'access_denied');
     else {
       // Documented authCode; observed code with the same value (PROVIDERS.md §3.5): both.
-      url.searchParams.set('authCode', p.outcome.code);
-      url.searchParams.set('code', p.outcome.code);
+      url.searchParams.set('authCode', p.decision.code);
+      url.searchParams.set('code', p.decision.code);
     }
     if (p.state !== null) url.searchParams.set('state', p.state);
-    this.pending.delete(uuid);
+    this.pending.close(uuid);
     return { redirect: url.toString() };
   }
 
   decide(uuid: string, decision: 'approve' | 'decline', userKey: string): boolean {
-    const p = this.pending.get(uuid);
     const index = SANDBOX_USERS.findIndex((u) => u.key === userKey);
-    if (!p || p.outcome !== null || index < 0) return false;
-    if (decision === 'decline') {
-      p.outcome = 'declined';
-      return true;
-    }
+    if (!this.pending.waiting(uuid) || index < 0) return false;
+    if (decision === 'decline') return this.pending.decide(uuid, 'refused');
     const code = createHash('sha256').update(this.crypto.randomToken(16)).digest('hex');
     const corpId = index === SANDBOX_USERS.length - 1 ? DINGTALK_OTHER_CORP : DINGTALK_SANDBOX_CORP;
     this.codes.set(code, { user: SANDBOX_USERS[index]!, corpId, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
-    p.outcome = { code };
-    return true;
+    return this.pending.decide(uuid, { code });
   }
 
   /** D3: `body` as parsed JSON, or null when the request was not JSON (DingTalk refuses forms). */
@@ -152,7 +140,6 @@ export class DingtalkSandbox {
 
   private sweep(): void {
     const now = this.clock.now();
-    for (const [uuid, p] of this.pending) if (now - p.createdAt > PENDING_TTL_MS) this.pending.delete(uuid);
     for (const [code, c] of this.codes) if (now >= c.expiresAt) this.codes.delete(code);
     for (const [token, t] of this.tokens) if (now >= t.expiresAt) this.tokens.delete(token);
   }

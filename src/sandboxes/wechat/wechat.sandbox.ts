@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock/clock.js';
 import type { CryptoService } from '../../common/crypto/crypto.service.js';
+import { PendingAuthorizations } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 
 /** PROVIDERS.md §1.12: a code lives 10 minutes and is exchanged once; an access token 7200 s. */
 const CODE_TTL_MS = 10 * 60_000;
 const ACCESS_TOKEN_TTL_S = 7_200;
-/** A QR page nobody scanned is dropped after this long (the real page shows "expired"). */
-const PENDING_TTL_MS = 5 * 60_000;
 
 export interface WechatApp {
   appId: string;
@@ -16,13 +15,6 @@ export interface WechatApp {
   callbackHost: string;
 }
 
-interface Pending {
-  appId: string;
-  redirectUri: string;
-  state: string | null;
-  createdAt: number;
-  outcome: { code: string } | 'cancelled' | null;
-}
 
 /** Faults a test can inject into the server-side endpoints (W6, W9). */
 export interface WechatFaults {
@@ -46,7 +38,7 @@ const err = (errcode: number, errmsg: string): Body => ({ errcode, errmsg: `${er
 export class WechatSandbox {
   readonly app: WechatApp;
   faults: WechatFaults = {};
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingAuthorizations<{ appId: string }>;
   private readonly codes = new Map<string, { appId: string; user: SandboxUser; redirectUri: string; expiresAt: number; used: boolean }>();
   private readonly tokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number }>();
 
@@ -55,6 +47,7 @@ export class WechatSandbox {
     private readonly clock: Clock,
     callbackHost: string,
   ) {
+    this.pending = new PendingAuthorizations(crypto, clock);
     this.app = { appId: `wx${crypto.randomToken(12).replace(/[^A-Za-z0-9]/g, '0').slice(0, 16).toLowerCase()}`, appSecret: crypto.randomToken(24), callbackHost };
   }
 
@@ -69,21 +62,19 @@ export class WechatSandbox {
     const state = str(query.state);
     if (state !== null && (state.length > 128 || !/^[A-Za-z0-9_-]*$/.test(state))) return { error: 'state 参数错误' };
     this.sweep();
-    const uuid = this.crypto.randomToken(12);
-    this.pending.set(uuid, { appId: appid, redirectUri, state, createdAt: this.clock.now(), outcome: null });
-    return { uuid };
+    return { uuid: this.pending.open({ appId: appid, redirectUri, state }) };
   }
 
   /** The page's view of a pending authorization (null: unknown or expired). */
   status(uuid: string): { waiting: true } | { cancelled: true } | { redirect: string } | null {
     const p = this.pending.get(uuid);
-    if (!p || this.clock.now() - p.createdAt > PENDING_TTL_MS) return null;
-    if (p.outcome === null) return { waiting: true };
-    if (p.outcome === 'cancelled') return { cancelled: true };
+    if (!p) return null;
+    if (p.decision === null) return { waiting: true };
+    if (p.decision === 'refused') return { cancelled: true };
     const url = new URL(p.redirectUri);
-    url.searchParams.set('code', p.outcome.code);
+    url.searchParams.set('code', p.decision.code);
     if (p.state !== null) url.searchParams.set('state', p.state);
-    this.pending.delete(uuid);
+    this.pending.close(uuid);
     return { redirect: url.toString() };
   }
 
@@ -91,15 +82,11 @@ export class WechatSandbox {
   decide(uuid: string, decision: 'approve' | 'cancel', userKey: string): boolean {
     const p = this.pending.get(uuid);
     const user = SANDBOX_USERS.find((u) => u.key === userKey);
-    if (!p || p.outcome !== null || !user) return false;
-    if (decision === 'cancel') {
-      p.outcome = 'cancelled';
-      return true;
-    }
+    if (!p || !this.pending.waiting(uuid) || !user) return false;
+    if (decision === 'cancel') return this.pending.decide(uuid, 'refused');
     const code = this.crypto.randomToken(24).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 32);
     this.codes.set(code, { appId: p.appId, user, redirectUri: p.redirectUri, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
-    p.outcome = { code };
-    return true;
+    return this.pending.decide(uuid, { code });
   }
 
   /** W6 `sns/oauth2/access_token`. */
@@ -172,7 +159,6 @@ export class WechatSandbox {
 
   private sweep(): void {
     const now = this.clock.now();
-    for (const [uuid, p] of this.pending) if (now - p.createdAt > PENDING_TTL_MS) this.pending.delete(uuid);
     for (const [code, c] of this.codes) if (now >= c.expiresAt) this.codes.delete(code);
     for (const [token, t] of this.tokens) if (now >= t.expiresAt) this.tokens.delete(token);
   }
