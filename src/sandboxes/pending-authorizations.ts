@@ -64,3 +64,17 @@ export class PendingAuthorizations<E extends object = Record<never, never>> {
     for (const [uuid, entry] of this.entries) if (now - entry.createdAt > PENDING_TTL_MS) this.entries.delete(uuid);
   }
 }
+
+/** A request parameter as a non-empty string, else null (sandboxes read untyped queries and bodies). */
+export function str(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/** The host of a redirect URI, to compare with the app's registered callback domain; null when not a URL. */
+export function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}

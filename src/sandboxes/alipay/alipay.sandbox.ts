@@ -1,7 +1,7 @@
 import { createHash, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../common/clock/clock.js';
 import type { CryptoService } from '../../common/crypto/crypto.service.js';
-import { PendingAuthorizations } from '../pending-authorizations.js';
+import { hostOf, PendingAuthorizations, str } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 
 /** PROVIDERS.md §2.4, §4: an auth_code lives 10 minutes and is burnt by its first exchange; tokens ≈15 d, refresh ≈30 d. */
@@ -306,16 +306,4 @@ export function stringToSign(params: Record<string, unknown>): string {
 
 function rsaKeyPair(): { privateKey: string; publicKey: string } {
   return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-function hostOf(url: string): string | null {
-  try {
-    return new URL(url).host;
-  } catch {
-    return null;
-  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock/clock.js';
 import type { CryptoService } from '../../common/crypto/crypto.service.js';
-import { PendingAuthorizations } from '../pending-authorizations.js';
+import { hostOf, PendingAuthorizations, str } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 
 /** PROVIDERS.md §1.12: a code lives 10 minutes and is exchanged once; an access token 7200 s. */
@@ -161,17 +161,5 @@ export class WechatSandbox {
     const now = this.clock.now();
     for (const [code, c] of this.codes) if (now >= c.expiresAt) this.codes.delete(code);
     for (const [token, t] of this.tokens) if (now >= t.expiresAt) this.tokens.delete(token);
-  }
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-function hostOf(url: string): string | null {
-  try {
-    return new URL(url).host;
-  } catch {
-    return null;
   }
 }
