@@ -40,7 +40,7 @@ export class SandboxesModule {
         {
           provide: AlipaySandbox,
           inject: [CryptoService, Clock, APP_CONFIG],
-          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new AlipaySandbox(crypto, clock, new URL(app.publicUrl).host),
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => AlipaySandbox.create(crypto, clock, new URL(app.publicUrl).host),
         },
         {
           provide: DingtalkSandbox,

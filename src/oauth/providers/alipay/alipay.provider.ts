@@ -1,4 +1,4 @@
-import { AlipaySdk } from 'alipay-sdk';
+import type { AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
 import type { AlipaySettings } from '../../../config/config.types.js';
 import { OAuthProviderError, type OAuthCallback, type OAuthFailure, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
@@ -71,25 +71,35 @@ export class AlipayProvider implements OAuthProvider {
   static readonly names = { en: 'Alipay', 'zh-CN': '支付宝' };
   readonly id = 'alipay' as const;
   readonly names = AlipayProvider.names;
-  /** Used offline only (request signing, signature checks): its own HTTP client is never called. */
-  private readonly sdk: AlipaySdk;
+  /**
+   * Used offline only (request signing, signature checks): its own HTTP client
+   * is never called. Loaded at the first sign-in, not at start-up (the package
+   * takes a few hundred milliseconds to import).
+   */
+  private sdk?: Promise<AlipaySdk>;
 
   constructor(
     private readonly settings: AlipaySettings,
     private readonly http: UpstreamHttp,
     /** For the requests' `timestamp`. */
     private readonly clock: Clock = new SystemClock(),
-  ) {
-    // The SDK re-wraps each key by its first and last lines (trimmed here, so
-    // that the last one is the END line) and must be told the private key's type.
-    this.sdk = new AlipaySdk({
-      appId: settings.appId,
-      privateKey: settings.privateKeyPem.trim(),
-      keyType: settings.privateKeyPem.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
-      alipayPublicKey: settings.alipayPublicKeyPem.trim(),
-      gateway: settings.gateway,
-      signType: 'RSA2',
-    });
+  ) {}
+
+  private signer(): Promise<AlipaySdk> {
+    this.sdk ??= import('alipay-sdk').then(
+      ({ AlipaySdk }) =>
+        // The SDK re-wraps each key by its first and last lines (trimmed here, so
+        // that the last one is the END line) and must be told the private key's type.
+        new AlipaySdk({
+          appId: this.settings.appId,
+          privateKey: this.settings.privateKeyPem.trim(),
+          keyType: this.settings.privateKeyPem.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
+          alipayPublicKey: this.settings.alipayPublicKeyPem.trim(),
+          gateway: this.settings.gateway,
+          signType: 'RSA2',
+        }),
+    );
+    return this.sdk;
   }
 
   authorizationUrl({ state, redirectUri }: { state: string; redirectUri: string }): string {
@@ -132,7 +142,8 @@ export class AlipayProvider implements OAuthProvider {
    * Alipay's signature over its exact inner text verifies.
    */
   private async call<T extends z.ZodType>(method: string, params: Record<string, string>, schema: T): Promise<z.infer<T>> {
-    const body = this.sdk.sdkExecute(method, { ...params, format: 'JSON', timestamp: beijingTimestamp(this.clock.now()) });
+    const sdk = await this.signer();
+    const body = sdk.sdkExecute(method, { ...params, format: 'JSON', timestamp: beijingTimestamp(this.clock.now()) });
     const { status, text } = await this.http.request(this.settings.gateway, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8', Accept: 'application/json' },
@@ -154,7 +165,7 @@ export class AlipayProvider implements OAuthProvider {
     if (common.data.sub_code !== undefined || (common.data.code !== undefined && common.data.code !== '10000')) throw refusal(method, inner);
     const sign = members.has('sign') ? (JSON.parse(members.get('sign')!) as unknown) : undefined;
     if (typeof sign !== 'string' || sign.length === 0) throw new OAuthProviderError('upstream', `Alipay ${method} answered a success without a signature`);
-    if (!this.verifies(raw, sign)) throw new OAuthProviderError('upstream', `Alipay ${method} answered a success whose signature does not verify with ALIPAY_PUBLIC_KEY`);
+    if (!this.verifies(sdk, raw, sign)) throw new OAuthProviderError('upstream', `Alipay ${method} answered a success whose signature does not verify with ALIPAY_PUBLIC_KEY`);
     // What is read is the very text that was verified, parsed once.
     const parsed = schema.safeParse(inner);
     if (!parsed.success) throw new OAuthProviderError('upstream', `Alipay ${method} answered an unexpected shape`);
@@ -166,10 +177,10 @@ export class AlipayProvider implements OAuthProvider {
    * tries the text with `\/` unescaped when it does not verify as sent
    * (PROVIDERS.md §2.7 ⚠): both spellings parse to the same values.
    */
-  private verifies(raw: string, sign: string): boolean {
+  private verifies(sdk: AlipaySdk, raw: string, sign: string): boolean {
     const check = (text: string) => {
       try {
-        return this.sdk.rsaCheck(text, sign, 'RSA2');
+        return sdk.rsaCheck(text, sign, 'RSA2');
       } catch {
         return false;
       }
