@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { readCookie } from '../common/http/cookies.js';
 import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
 import { ForbiddenError } from './auth.errors.js';
 import type { Session } from './sessions/session.entity.js';
@@ -39,13 +40,7 @@ export class RefreshCookie {
   }
 
   read(req: Request): string | undefined {
-    const header = req.headers.cookie;
-    if (!header) return undefined;
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(0, eq).trim() === REFRESH_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
-    }
-    return undefined;
+    return readCookie(req, REFRESH_COOKIE);
   }
 
   /** Refuses a cookie-authenticated request from another site (CSRF), or without `Origin`. */

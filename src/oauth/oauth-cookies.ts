@@ -1,25 +1,9 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 
 /** The browser key that binds a login's state to the browser that started it (see OAuthStateStore). */
 export const OAUTH_BROWSER_COOKIE = 'sg_oauth';
 /** Sent only to the OAuth routes (the callback reads it). */
 export const OAUTH_COOKIE_PATH = '/api/v1/oauth';
-
-export function readCookie(req: Request, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
 
 /** HttpOnly, SameSite=Lax (the provider's redirect back is a top-level GET), 10 minutes. */
 export function setBrowserCookie(res: Response, key: string, secure: boolean): void {

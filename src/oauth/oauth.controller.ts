@@ -9,7 +9,8 @@ import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ApiErrors } from '../common/http/api-docs.js';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config.types.js';
-import { OAUTH_BROWSER_COOKIE, readCookie, setBrowserCookie } from './oauth-cookies.js';
+import { readCookie } from '../common/http/cookies.js';
+import { OAUTH_BROWSER_COOKIE, setBrowserCookie } from './oauth-cookies.js';
 import { OAuthRegistry, type ProviderListing } from './oauth.registry.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
 
@@ -60,7 +61,8 @@ export class OAuthController {
   @ApiOperation({ summary: 'List the third-party providers', description: 'Names in the language of `Accept-Language` (zh-CN or en).' })
   @ApiOkResponse({ schema: { example: [{ id: 'wechat', name: 'WeChat', names: { en: 'WeChat', 'zh-CN': '微信' }, enabled: true, sandbox: false }] } })
   providers(@Req() req: Request): ProviderListing[] {
-    return this.registry.list(req.acceptsLanguages('zh-CN', 'zh', 'en') === 'en' || !req.acceptsLanguages('zh-CN', 'zh') ? 'en' : 'zh-CN');
+    const language = req.acceptsLanguages('en', 'zh-CN', 'zh'); // `en` without a header or a match
+    return this.registry.list(language === 'zh-CN' || language === 'zh' ? 'zh-CN' : 'en');
   }
 
   @Public()
@@ -104,12 +106,8 @@ export class OAuthController {
   }
 
   private begin(provider: string, mode: 'login' | 'link', userId: string | null, returnTo: unknown, req: Request, res: Response): Promise<string> {
-    const browserKey = this.oauthKey(req);
+    const browserKey = this.oauth.browserKey(readCookie(req, OAUTH_BROWSER_COOKIE));
     setBrowserCookie(res, browserKey, this.auth.secureCookies);
     return this.oauth.start(provider, mode, userId, returnTo, browserKey);
-  }
-
-  private oauthKey(req: Request): string {
-    return this.oauth.browserKey(readCookie(req, OAUTH_BROWSER_COOKIE));
   }
 }

@@ -3,7 +3,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
 import type { ClientContext } from '../auth/sessions/sessions.service.js';
-import { OAUTH_BROWSER_COOKIE, readCookie } from './oauth-cookies.js';
+import { readCookie } from '../common/http/cookies.js';
+import { OAUTH_BROWSER_COOKIE } from './oauth-cookies.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
 
 type Verify = (req: Request, done: (error: unknown, outcome?: OAuthOutcome) => void) => void;

@@ -49,3 +49,28 @@ export function phoneUrlOf(req: Request, uuid: string): string {
 export function refreshSoon(res: Response): void {
   res.setHeader('Refresh', `2; url=${res.req.originalUrl}`);
 }
+
+/** How a sandbox sees a pending authorization when its QR page asks (null: unknown or expired). */
+export type QrPageStatus = { waiting: true } | { cancelled: true } | { redirect: string } | null;
+
+/**
+ * The provider's QR page at `uuid`: the QR code (reloading itself) while it
+ * waits, the redirect once the phone decided, else an expired or cancelled
+ * notice. `texts` are the provider's own wording.
+ */
+export async function answerQrPage(res: Response, uuid: string, status: QrPageStatus, texts: { title: string; scan: string; cancelled?: string }): Promise<void> {
+  if (status && 'redirect' in status) {
+    res.redirect(302, status.redirect);
+    return;
+  }
+  if (!status) {
+    res.type('html').send(page(texts.title, '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
+    return;
+  }
+  if ('cancelled' in status) {
+    res.type('html').send(page(texts.title, `<p data-qr-status="cancelled">${escapeHtml(texts.cancelled ?? 'You cancelled this sign-in.')}</p>`));
+    return;
+  }
+  refreshSoon(res);
+  res.type('html').send(await waitingQrPage(texts.title, texts.scan, phoneUrlOf(res.req, uuid)));
+}

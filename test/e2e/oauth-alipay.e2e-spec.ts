@@ -4,12 +4,10 @@ import { DataSource } from 'typeorm';
 import { AlipaySandbox } from '../../src/sandboxes/alipay/alipay.sandbox.js';
 import { SANDBOX_USERS } from '../../src/sandboxes/sandbox-users.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import type { TestApp } from '../utils/create-test-app.js';
 import { Browser } from '../utils/browser.js';
-import { decideAs, signedInUser as signedIn, startAt as startFlow } from '../utils/oauth-flow.js';
-import { freePort } from '../utils/server-process.js';
+import { decideAs, oauthTestApp, signedInUser as signedIn, startAt as startFlow } from '../utils/oauth-flow.js';
 import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
 
 /**
  * Alipay website login end to end through its sandbox, over real HTTP, as a
@@ -29,12 +27,7 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      const port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      t = await createTestApp({
-        config: testConfig({ LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: publicUrl, OAUTH_TIMEOUT_MS: '700', ...b.env }),
-        listenOnConfigPort: true,
-      });
+      ({ t, publicUrl } = await oauthTestApp(b.env));
       sandbox = t.app.get(AlipaySandbox);
     });
 

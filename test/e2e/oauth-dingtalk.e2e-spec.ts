@@ -8,11 +8,9 @@ import { DINGTALK_SANDBOX_CORP } from '../../src/sandboxes/dingtalk/dingtalk.san
 import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../src/sandboxes/sandboxes.module.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { Browser } from '../utils/browser.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { decideAs, signedInUser, startAt } from '../utils/oauth-flow.js';
-import { freePort } from '../utils/server-process.js';
+import type { TestApp } from '../utils/create-test-app.js';
+import { decideAs, oauthTestApp, signedInUser, startAt } from '../utils/oauth-flow.js';
 import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
 
 /**
  * DingTalk login end to end through its sandbox, over real HTTP: our authorize
@@ -29,12 +27,7 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      const port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      t = await createTestApp({
-        config: testConfig({ LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: publicUrl, OAUTH_TIMEOUT_MS: '700', ...b.env }),
-        listenOnConfigPort: true,
-      });
+      ({ t, publicUrl } = await oauthTestApp(b.env));
     });
 
     afterAll(async () => {

@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freePort } from '../utils/server-process.js';
+import type { TestApp } from '../utils/create-test-app.js';
 import { Browser } from '../utils/browser.js';
-import { decideAs, signedInUser, startAt as startFlow } from '../utils/oauth-flow.js';
+import { decideAs, oauthTestApp, signedInUser, startAt as startFlow } from '../utils/oauth-flow.js';
 import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
 
 /**
  * WeChat website login end to end through its sandbox, over real HTTP, as a
@@ -25,12 +23,7 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      const port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      t = await createTestApp({
-        config: testConfig({ LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: publicUrl, OAUTH_TIMEOUT_MS: '700', ...b.env }),
-        listenOnConfigPort: true,
-      });
+      ({ t, publicUrl } = await oauthTestApp(b.env));
     });
 
     afterAll(async () => {

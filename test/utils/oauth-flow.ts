@@ -2,6 +2,9 @@ import { expect } from '@jest/globals';
 import request from 'supertest';
 import { bearer } from './accounts.js';
 import type { Browser } from './browser.js';
+import { createTestApp, type TestApp } from './create-test-app.js';
+import { freePort } from './server-process.js';
+import { testConfig } from './test-config.js';
 
 /**
  * A third-party login driven like a person would, through a provider sandbox:
@@ -46,4 +49,19 @@ export async function signedInUser(url: string, publicUrl: string, browser: Brow
   const refreshed = await request(url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', browser.cookieHeader()).send({}).expect(200);
   const me = await request(url).get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(200);
   return { ...(me.body as { id: string; displayName: string; login: string }), accessToken: refreshed.body.accessToken as string };
+}
+
+/**
+ * The app for third-party login tests: listening on the port its PUBLIC_URL
+ * names (the sandboxes send the browser there and the server calls them there),
+ * with a short provider timeout so timeout tests stay quick.
+ */
+export async function oauthTestApp(env: Record<string, string>): Promise<{ t: TestApp; publicUrl: string }> {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({
+    config: testConfig({ LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: publicUrl, OAUTH_TIMEOUT_MS: '700', ...env }),
+    listenOnConfigPort: true,
+  });
+  return { t, publicUrl };
 }

@@ -1,10 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import QRCode from 'qrcode';
 import { Public } from '../../auth/auth.decorators.js';
-import { SANDBOX_USERS } from '../sandbox-users.js';
-import { escapeHtml, page, refreshSoon } from '../sandbox-pages.js';
+import { answerQrPage, escapeHtml, page, phonePage } from '../sandbox-pages.js';
 import { AlipaySandbox, type AlipayFaults } from './alipay.sandbox.js';
 
 /**
@@ -38,17 +36,7 @@ export class AlipaySandboxController {
   phone(@Param('uuid') uuid: string): string {
     const status = this.sandbox.status(uuid);
     if (!status || !('waiting' in status)) return page('Alipay sandbox phone', '<p>This QR code is no longer waiting.</p>');
-    const choices = SANDBOX_USERS.map(
-      (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
-    ).join('<br>');
-    return page(
-      'Alipay sandbox phone',
-      `<p>A website asks for your Alipay account information (auth_user).</p>
-       <form method="post" action="${escapeHtml(uuid)}">${choices}
-         <p><button name="decision" value="approve" data-action="approve">同意 · Agree</button>
-            <button name="decision" value="cancel" data-action="cancel">取消 · Cancel</button></p>
-       </form>`,
-    );
+    return phonePage('Alipay sandbox phone', 'A website asks for your Alipay account information (auth_user).', uuid, { value: 'approve', label: '同意 · Agree' }, { value: 'cancel', label: '取消 · Cancel' });
   }
 
   @Post('phone/:uuid')
@@ -85,30 +73,12 @@ export class AlipaySandboxController {
   }
 
   /** The QR page: the code to scan, then (refreshing every 2 s) the redirect once approved. */
-  private async follow(uuid: string, res: Response): Promise<void> {
-    const status = this.sandbox.status(uuid);
-    if (!status) {
-      res.type('html').send(page('支付宝登录 · Alipay sandbox', '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
-      return;
-    }
-    if ('redirect' in status) {
-      res.redirect(302, status.redirect);
-      return;
-    }
-    if ('cancelled' in status) {
-      res.type('html').send(page('支付宝登录 · Alipay sandbox', '<p data-qr-status="cancelled">你已取消授权 · You cancelled this sign-in.</p>'));
-      return;
-    }
-    const phoneUrl = new URL(`../phone/${encodeURIComponent(uuid)}`, `${res.req.protocol}://${res.req.get('host')}${res.req.originalUrl}`).toString();
-    const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
-    refreshSoon(res);
-    res.type('html').send(
-      page(
-        '支付宝登录 · Alipay sandbox',
-        `<p>打开支付宝扫一扫 · Scan with Alipay (sandbox)</p>
-         <div data-qr>${svg}</div>
-         <p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`,
-      ),
-    );
+  private follow(uuid: string, res: Response): Promise<void> {
+    return answerQrPage(res, uuid, this.sandbox.status(uuid), {
+      title: '支付宝登录 · Alipay sandbox',
+      scan: '打开支付宝扫一扫 · Scan with Alipay (sandbox)',
+      cancelled: '你已取消授权 · You cancelled this sign-in.',
+    });
   }
+
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, R
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { escapeHtml, page, phonePage, phoneUrlOf, refreshSoon, waitingQrPage } from '../sandbox-pages.js';
+import { answerQrPage, escapeHtml, page, phonePage } from '../sandbox-pages.js';
 import { DingtalkSandbox, type DingtalkAnswer, type DingtalkFaults } from './dingtalk.sandbox.js';
 
 const TITLE = '钉钉登录 · DingTalk sandbox';
@@ -70,19 +70,10 @@ export class DingtalkSandboxController {
     return this.sandbox.faults;
   }
 
-  private async follow(uuid: string, res: Response): Promise<void> {
-    const status = this.sandbox.status(uuid);
-    if (!status) {
-      res.type('html').send(page(TITLE, '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
-      return;
-    }
-    if ('redirect' in status) {
-      res.redirect(302, status.redirect);
-      return;
-    }
-    refreshSoon(res);
-    res.type('html').send(await waitingQrPage(TITLE, '钉钉扫码登录 · Scan with DingTalk (sandbox)', phoneUrlOf(res.req, uuid)));
+  private follow(uuid: string, res: Response): Promise<void> {
+    return answerQrPage(res, uuid, this.sandbox.status(uuid), { title: TITLE, scan: '钉钉扫码登录 · Scan with DingTalk (sandbox)' });
   }
+
 
   private async answer(res: Response, answer: DingtalkAnswer): Promise<void> {
     if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { escapeHtml, page, phonePage, phoneUrlOf, refreshSoon, waitingQrPage } from '../sandbox-pages.js';
+import { answerQrPage, escapeHtml, page, phonePage } from '../sandbox-pages.js';
 import { WechatSandbox, type WechatFaults } from './wechat.sandbox.js';
 
 /**
@@ -70,23 +70,14 @@ export class WechatSandboxController {
   }
 
   /** The QR page: the code to scan, then (refreshing every 2 s) the redirect once approved. */
-  private async follow(uuid: string, res: Response): Promise<void> {
-    const status = this.sandbox.status(uuid);
-    if (!status) {
-      res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
-      return;
-    }
-    if ('redirect' in status) {
-      res.redirect(302, status.redirect);
-      return;
-    }
-    if ('cancelled' in status) {
-      res.type('html').send(page('微信登录 · WeChat sandbox', '<p data-qr-status="cancelled">你已取消此次登录 · You cancelled this sign-in.</p>'));
-      return;
-    }
-    refreshSoon(res);
-    res.type('html').send(await waitingQrPage('微信登录 · WeChat sandbox', '微信扫码登录 · Scan with WeChat (sandbox)', phoneUrlOf(res.req, uuid)));
+  private follow(uuid: string, res: Response): Promise<void> {
+    return answerQrPage(res, uuid, this.sandbox.status(uuid), {
+      title: '微信登录 · WeChat sandbox',
+      scan: '微信扫码登录 · Scan with WeChat (sandbox)',
+      cancelled: '你已取消此次登录 · You cancelled this sign-in.',
+    });
   }
+
 
   private async answer(res: Response, body: Record<string, unknown>): Promise<void> {
     if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));
