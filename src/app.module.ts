@@ -17,6 +17,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { QrLoginModule } from './qr-login/qr-login.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { PagesModule } from './pages/pages.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { StoreModule } from './store/store.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module.js';
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
+    const oauth = OAuthModule.forRoot(config.oauth.sandboxes);
     return {
       module: AppModule,
       imports: [
@@ -47,7 +49,8 @@ export class AppModule {
         AdminModule,
         QrLoginModule,
         RealtimeModule,
-        OAuthModule.forRoot(config.oauth.sandboxes),
+        oauth,
+        PagesModule.forRoot(oauth),
         BootstrapModule,
       ],
       providers: [

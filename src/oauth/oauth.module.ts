@@ -25,6 +25,7 @@ export class OAuthModule {
       imports: [AuthModule, UsersModule, AuditModule, PassportModule, SandboxesModule.forRoot(sandboxes)],
       controllers: [OAuthController],
       providers: [OAuthService, OAuthRegistry, OAuthStateStore, OAuthStrategy, UpstreamHttp, OAuthCallbackFilter, AllExceptionsFilter],
+      exports: [OAuthRegistry],
     };
   }
 }

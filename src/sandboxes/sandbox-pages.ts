@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
+import { escapeHtml } from '../common/http/html.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
 
 /** Minimal pages of the sandboxes: no script, no other host, escaped text. */
@@ -9,10 +10,6 @@ export function page(title: string, body: string): string {
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem;text-align:center}.error{color:#b00020}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem}</style>
 </head><body><h1>${escapeHtml(title)}</h1><p><small>Provider sandbox: not the real platform.</small></p>${body}</body></html>`;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** The provider's QR page while it waits: a real QR code of the sandbox phone's URL, and the link. */

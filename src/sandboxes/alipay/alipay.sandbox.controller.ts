@@ -2,7 +2,8 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { answerQrPage, escapeHtml, page, phonePage } from '../sandbox-pages.js';
+import { escapeHtml } from '../../common/http/html.js';
+import { answerQrPage, page, phonePage } from '../sandbox-pages.js';
 import { AlipaySandbox, type AlipayFaults } from './alipay.sandbox.js';
 
 /**

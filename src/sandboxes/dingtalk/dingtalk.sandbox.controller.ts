@@ -2,7 +2,8 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, R
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
-import { answerQrPage, escapeHtml, page, phonePage } from '../sandbox-pages.js';
+import { escapeHtml } from '../../common/http/html.js';
+import { answerQrPage, page, phonePage } from '../sandbox-pages.js';
 import { DingtalkSandbox, type DingtalkAnswer, type DingtalkFaults } from './dingtalk.sandbox.js';
 
 const TITLE = '钉钉登录 · DingTalk sandbox';
