@@ -3,7 +3,7 @@
 //                            → dist/web/sdk/scangate.js            (served at /sdk/scangate.js)
 //   src/pages/browser/*.page.ts → dist/web/assets/<name>.js        (the pages' scripts; they import
 //                                                                   the SDK from /sdk/scangate.js)
-//   src/pages/browser/pages.css → dist/web/assets/pages.css
+//   src/pages/browser/pages.css, favicon.svg → dist/web/assets/
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,4 +33,4 @@ await build({
   outdir: join(web, 'assets'),
   plugins: [sdkFromServer],
 });
-copyFileSync(join(browserDir, 'pages.css'), join(web, 'assets', 'pages.css'));
+for (const file of ['pages.css', 'favicon.svg']) copyFileSync(join(browserDir, file), join(web, 'assets', file));

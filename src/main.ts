@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { networkInterfaces } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -90,10 +91,22 @@ function printBanner(config: Config, ms: number): void {
     `  mode: ${mode}`,
     `  data: ${embedded ? database.dataDir : 'in Postgres (DATABASE_URL)'}`,
     `  docs: ${settings.publicUrl}/api/docs   health: ${settings.publicUrl}/health/ready`,
+    `  sign in: ${settings.publicUrl}/login (scan the QR with a phone, or open the link under it in a second window)`,
   ];
+  const lan = lanAddress();
+  if (lan && /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(settings.publicUrl)) {
+    lines.push(`  a real phone: QR codes carry PUBLIC_URL, so run with PUBLIC_URL=http://${lan}:${settings.port} and scan from the same network`);
+  }
   const demo = app.get(DemoUser).credentials;
   if (demo) lines.push(`  demo user: login "${demo.login}", password "${demo.password}" (development only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** This machine's first non-internal IPv4 address, if any (for the phone hint). */
+function lanAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 /** host:port/path of a service URL, never its credentials. */

@@ -58,11 +58,12 @@ export class PagesController {
     const language = pageLanguage(req, res, this.secureCookies);
     const messages = MESSAGES[language];
     const returnTo = safeReturnTo(req.query.returnTo, this.app);
-    const error = typeof req.query.error === 'string' && ERROR_PARAM.test(req.query.error) ? req.query.error : null;
+    const error = typeof req.query.error === 'string' && req.query.error !== '' ? (ERROR_PARAM.test(req.query.error) ? req.query.error : 'unknown') : null;
     const body = loginView({
       messages,
       returnTo,
       error,
+      tryHere: !this.app.isProduction,
       providers: this.providers.list(language).filter((p) => p.enabled).map((p) => ({ id: p.id, name: p.name, sandbox: p.sandbox })),
     });
     this.sendPage(res, 200, layout({ language, messages, title: messages['page.login.title'], script: 'login', data: { 'return-to': returnTo }, languageLinks: this.links(req), body }));

@@ -15,6 +15,7 @@ const SERVED: Record<string, { file: string; type: string }> = {
   'assets/login.js': { file: 'assets/login.js', type: 'text/javascript; charset=utf-8' },
   'assets/phone.js': { file: 'assets/phone.js', type: 'text/javascript; charset=utf-8' },
   'assets/pages.css': { file: 'assets/pages.css', type: 'text/css; charset=utf-8' },
+  'assets/favicon.svg': { file: 'assets/favicon.svg', type: 'image/svg+xml' },
 };
 
 /** The project root: the nearest folder above this module with a package.json (src/ or dist/src/ alike). */

@@ -183,6 +183,7 @@ export class QrLogin extends Emitter<QrLoginEvents> {
     const abort = new AbortController();
     this.pollAbort = abort;
     const running = () => generation === this.generation && !this.terminal() && !abort.signal.aborted && !this.socket?.connected;
+    this.setTransport('long-poll');
     void (async () => {
       let failures = 0;
       while (running()) {
@@ -195,7 +196,6 @@ export class QrLogin extends Emitter<QrLoginEvents> {
           });
           failures = 0;
           if (!running()) break;
-          this.setTransport('long-poll');
           this.apply(generation, body);
         } catch (error) {
           if (!running()) break;

@@ -26,8 +26,16 @@ const login = createQrLogin({ returnTo: returnTo ?? undefined, labels: { qrAlt: 
 login.on('status', ({ status }) => {
   statusLine.textContent = t[`status.${status}`];
   renewButton.hidden = status !== 'expired' && status !== 'cancelled';
+  if (tryHere && status !== 'pending') tryHere.parentElement!.hidden = true;
 });
-login.on('session', () => say(errorBanner, null));
+const tryHere = document.querySelector<HTMLAnchorElement>('[data-phone-link]');
+login.on('session', (session) => {
+  say(errorBanner, null);
+  if (tryHere) {
+    tryHere.href = session.qrContent;
+    tryHere.parentElement!.hidden = false;
+  }
+});
 login.on('transport', (transport) => {
   transportNote.hidden = transport !== 'long-poll';
 });

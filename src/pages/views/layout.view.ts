@@ -36,6 +36,7 @@ export function layout(input: LayoutInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${escapeHtml(input.title)}</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/pages.css">
 <script type="module" src="/assets/${input.script}.js"></script>
 </head>

@@ -14,6 +14,8 @@ export interface LoginViewInput {
   returnTo: string | null;
   /** `?error=<code>` after a failed third-party sign-in. */
   error: string | null;
+  /** Development: a link to the phone page under the QR, to try the flow with two windows. */
+  tryHere: boolean;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface LoginViewInput {
  * provider buttons (plain links: they work without script), the password
  * form, and the signed-in state. Hooks per PROTOCOL.md § Pages.
  */
-export function loginView({ messages: t, providers, returnTo, error }: LoginViewInput): string {
+export function loginView({ messages: t, providers, returnTo, error, tryHere }: LoginViewInput): string {
   const text = (key: keyof Messages) => escapeHtml(t[key]);
   const providerLinks = providers
     .map((p) => {
@@ -38,6 +40,7 @@ export function loginView({ messages: t, providers, returnTo, error }: LoginView
 <p class="status" id="qr-status" data-status role="status" aria-live="polite">${text('status.loading')}</p>
 <p class="status minor" data-transport-note hidden>${text('status.longPoll')}</p>
 <button type="button" class="primary" data-action="renew" hidden>${text('action.renew')}</button>
+${tryHere ? `<p class="try-here" hidden><a data-phone-link target="_blank" rel="noopener">${text('login.tryHere')}</a></p>` : ''}
 <noscript><p class="notice">${text('login.noscript')}</p></noscript>
 </section>
 <section class="signed-in" data-view="signed-in" aria-labelledby="signed-in-heading" hidden>
