@@ -14,7 +14,9 @@ WORKDIR /app
 
 # Dependencies first, so this layer is reused until the lockfile changes. No package needs an
 # install script (prebuilt binaries come as optional dependencies), so none is run.
+# (packages/web-client is an npm workspace: its package.json is part of the lockfile's tree.)
 COPY package.json package-lock.json ./
+COPY packages/web-client/package.json packages/web-client/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
 # Everything else the build reads (.dockerignore keeps node_modules, dist, .env, … out).
@@ -30,10 +32,11 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 
 COPY package.json package-lock.json ./
+COPY packages/web-client/package.json packages/web-client/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 
-# dist/src/main.js is the entry point; dist/migrations holds the compiled migrations, which the
+# dist/src/main.js is the entry point; dist/web holds the pages' scripts and the SDK (/sdk/scangate.js); dist/migrations holds the compiled migrations, which the
 # app runs at start (DATABASE_MIGRATE_ON_START). Code and dependencies stay owned by root, so
 # the process cannot rewrite them; only DATA_DIR is writable by the `node` user.
 COPY --from=build /app/dist ./dist

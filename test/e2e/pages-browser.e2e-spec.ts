@@ -326,6 +326,54 @@ describeWith(CHROMIUM_NEED, 'login page in Chromium: a QR code that expires whil
   });
 });
 
+describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another host (no WebCrypto)', () => {
+  let t: TestApp;
+  let chromium: Browser;
+  let lanUrl: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // A name that is not loopback: Chromium treats the page as insecure, as a phone on the LAN would.
+    lanUrl = `http://scangate-lan.test:${port}`;
+    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: lanUrl, RATE_LIMITS: 'off' }), listenOnConfigPort: true });
+    chromium = await launchChromium(['--host-resolver-rules=MAP scangate-lan.test 127.0.0.1']);
+  }, 60_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await t?.close();
+  });
+
+  it('says it cannot hold a device key, and signs in keyless where the server allows it (development)', async () => {
+    const { user, login } = await createUser(t, { displayName: 'LAN Phone' });
+    const desktop = await chromium.newContext(desktopOptions);
+    const phone = await chromium.newContext(phoneOptions);
+    try {
+      const page = await desktop.newPage();
+      await page.goto(`${lanUrl}/login`);
+      const qr = await qrOnScreen(page);
+      expect(qr.url).toBe(`${lanUrl}/m/qr/${qr.id}`);
+      const handset = await phone.newPage();
+      await handset.goto(qr.url);
+      expect(await handset.evaluate('window.isSecureContext')).toBe(false);
+      await handset.locator('[data-insecure]').waitFor({ state: 'visible' });
+      await handset.screenshot({ path: shot('phone-sign-in-insecure') });
+      await handset.close();
+      const confirms: Array<Record<string, string>> = [];
+      phone.on('request', (r) => r.url().endsWith('/confirm') && confirms.push(r.headers()));
+      const asking = await openOnPhone(phone, qr.url, login);
+      await confirmOnPhone(asking, qr.code);
+      expect(await signedInUser(page)).toBe('LAN Phone');
+      expect(confirms[0]!['x-device-signature']).toBeUndefined();
+      const [mobile] = await t.app.get(DataSource).query(`SELECT device_public_key FROM sessions WHERE user_id = $1 AND kind = 'mobile'`, [user.id]);
+      expect(mobile.device_public_key).toBeNull();
+    } finally {
+      await desktop.close();
+      await phone.close();
+    }
+  });
+});
+
 const REAL = TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
 
 describeWith(CHROMIUM_NEED ?? REAL, 'login page in Chromium across a server restart (real Postgres and Redis)', () => {

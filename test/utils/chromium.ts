@@ -12,11 +12,11 @@ export const CHROMIUM_NEED = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is 
  * Headless Chromium with the flags of STACK.md. Playwright gives every launch a
  * fresh temporary profile of its own (a `--user-data-dir` is not allowed here).
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 

@@ -49,16 +49,16 @@ describe('createQrLogin against a fake ScanGate', () => {
     };
   }
 
-  /** Started and following over the socket. */
+  /** Started and following over the socket (a generous socket timeout: no long poll while it connects). */
   async function following(options: QrLoginOptions = {}) {
-    const opened = open(options);
+    const opened = open({ socketTimeoutMs: 2_000, ...options });
     await opened.login.start();
     await waitFor(() => opened.login.transport === 'socket' && server.connectedSockets === 1, 'socket connected');
     return { ...opened, id: opened.login.state!.id };
   }
 
   it('start() creates a session, emits it (never the poll token) and `pending`, then follows over the socket', async () => {
-    const { login, log, sessions, statuses, transports } = open();
+    const { login, log, sessions, statuses, transports } = open({ socketTimeoutMs: 2_000 });
     await login.start();
 
     const created = server.latest!;

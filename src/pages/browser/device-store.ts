@@ -43,7 +43,9 @@ export function canHoldDeviceKey(): boolean {
 
 export async function loadDevice(): Promise<DeviceRecord> {
   const stored = await withStore<DeviceRecord | undefined>('readonly', (s) => s.get(KEY)).catch(() => undefined);
-  return stored ?? { deviceId: `web-${crypto.randomUUID()}`, privateKey: null, publicJwk: null, refreshToken: null, displayName: null };
+  // (crypto.randomUUID exists only on secure origins; getRandomValues everywhere.)
+  const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return stored ?? { deviceId: `web-${id}`, privateKey: null, publicJwk: null, refreshToken: null, displayName: null };
 }
 
 export async function saveDevice(record: DeviceRecord): Promise<void> {
