@@ -129,12 +129,7 @@ describe('createQrLogin against a fake ScanGate', () => {
     expect(server.openLongPolls).toBe(0);
   });
 
-  // BUG: qr-login.ts exchange() (the `this.apply(... version: current.version + 1 ...)` after a successful
-  // exchange) announces `consumed` a second time when the server's own `consumed` (socket or long poll)
-  // arrived before the exchange answer, which is what the real server does (it publishes, then creates
-  // the web session, then answers): statuses end `consumed@4, consumed@5`, and `state.version` (5)
-  // no longer matches the server's (4).
-  it.skip('confirmed: `consumed` is announced once, at the server version, even when the socket reports it before the exchange answers', async () => {
+  it('confirmed: `consumed` is announced once, at the server version, even when the socket reports it before the exchange answers', async () => {
     const { id, statuses, signedIn, login, log } = await following();
 
     server.transition(id, 'scanned');

@@ -245,7 +245,8 @@ export class QrLogin extends Emitter<QrLoginEvents> {
       try {
         const result = await this.api.exchange(current.id, current.pollToken);
         if (generation !== this.generation) return;
-        this.apply(generation, { id: current.id, status: 'consumed', version: current.version + 1, expiresAt: current.expiresAt });
+        // The server announces `consumed` itself, often before this answer: announce it only if it has not.
+        if (current.status !== 'consumed') this.apply(generation, { id: current.id, status: 'consumed', version: current.version + 1, expiresAt: current.expiresAt });
         this.teardown();
         this.emit('signedIn', result);
         return;
