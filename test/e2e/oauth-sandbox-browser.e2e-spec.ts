@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import jsQRModule from 'jsqr';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { PNG } from 'pngjs';
 import request from 'supertest';
 import { bearer } from '../utils/accounts.js';
-import { CHROMIUM_NEED, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
+import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { freePort } from '../utils/server-process.js';
 import { describeWith } from '../utils/services.js';
@@ -35,15 +33,6 @@ describeWith(CHROMIUM_NEED, 'third-party login pages in Chromium', () => {
     await chromium?.close();
     await t?.close();
   });
-
-  /** jsqr is CommonJS with a default export: callable at run time, typed as a namespace under nodenext. */
-  const jsQR = jsQRModule as unknown as (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-
-  /** The text of the QR code visible in a screenshot. */
-  function decodeQr(png: Buffer): string | null {
-    const image = PNG.sync.read(png);
-    return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height)?.data ?? null;
-  }
 
   it.each([
     ['wechat', 'lihua'],

@@ -1,21 +1,15 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import jsQRModule from 'jsqr';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
-import { CHROMIUM_NEED, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
+import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { deleteKeys } from '../utils/redis-server.js';
 import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
+import { testConfig } from '../utils/test-config.js';
 
 /**
  * The pages in a real browser (Debian's Chromium): a person opens /login, a
@@ -24,14 +18,6 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-con
  * device (WebCrypto key in IndexedDB), picks the number and confirms; the
  * first page ends signed in. Screenshots land in test-output/screenshots.
  */
-
-/** jsqr is CommonJS with a default export: callable at run time, typed as a namespace under nodenext. */
-const jsQR = jsQRModule as unknown as (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-
-function decodeQr(png: Buffer): string | null {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height)?.data ?? null;
-}
 
 const shot = (name: string) => join(SCREENSHOTS, `${name}.png`);
 
@@ -99,12 +85,22 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     return created;
   };
 
+  /** A login page showing its QR, and a phone (a new user) asking about it. */
+  const askedOnPhone = async () => {
+    const { login } = await createUser(t);
+    const page = await (await context(desktopOptions)).newPage();
+    await page.goto(`${publicUrl}/login`);
+    const qr = await qrOnScreen(page);
+    return { page, qr, handset: await openOnPhone(await context(phoneOptions), qr.url, login) };
+  };
+
   beforeAll(async () => {
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
     // Keyless phones refused: a confirm only works when the page's WebCrypto device key signed it.
     t = await createTestApp({
-      config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: publicUrl, QR_ALLOW_KEYLESS_DEVICES: 'off', RATE_LIMITS: 'off' }),
+      // Behind a "proxy" (loopback): a context's X-Forwarded-For stands for where it is.
+      config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: publicUrl, QR_ALLOW_KEYLESS_DEVICES: 'off', RATE_LIMITS: 'off', TRUST_PROXY: 'loopback' }),
       listenOnConfigPort: true,
     });
     chromium = await launchChromium();
@@ -172,13 +168,7 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
   });
 
   it('declined on the phone: the page says so, and "Get a new code" shows a fresh QR', async () => {
-    const { login } = await createUser(t);
-    const desktop = await context(desktopOptions);
-    const phone = await context(phoneOptions);
-    const page = await desktop.newPage();
-    await page.goto(`${publicUrl}/login`);
-    const qr = await qrOnScreen(page);
-    const handset = await openOnPhone(phone, qr.url, login);
+    const { page, qr, handset } = await askedOnPhone();
     await handset.locator('[data-action="decline"]').click();
     await handset.locator('[data-view="done"]').waitFor();
     expect(await handset.locator('[data-done-text]').textContent()).toMatch(/Declined/);
@@ -193,13 +183,7 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
   });
 
   it('the wrong number cancels the login on both sides', async () => {
-    const { login } = await createUser(t);
-    const desktop = await context(desktopOptions);
-    const phone = await context(phoneOptions);
-    const page = await desktop.newPage();
-    await page.goto(`${publicUrl}/login`);
-    const qr = await qrOnScreen(page);
-    const handset = await openOnPhone(phone, qr.url, login);
+    const { page, qr, handset } = await askedOnPhone();
     const wrong = (await choicesOn(handset)).find((c) => c !== qr.code)!;
     await handset.locator('[data-action="confirm"]').click(); // nothing picked yet: asked to pick first
     await handset.locator('[data-ask-error]:visible').waitFor();
@@ -209,6 +193,23 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     await handset.locator('[data-view="error"]').waitFor();
     expect(await handset.locator('[data-error-text]').textContent()).toMatch(/not the number/);
     await page.locator('[data-qr][data-qr-status="cancelled"]').waitFor();
+  });
+
+  it('warns on the phone when the computer asking is on another network (a QRLJacking sign)', async () => {
+    const { login } = await createUser(t);
+    const page = await (await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.5' } })).newPage();
+    await page.goto(`${publicUrl}/login`);
+    const qr = await qrOnScreen(page);
+    const handset = await openOnPhone(await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.7' } }), qr.url, login);
+    await handset.locator('[data-risk-warning]').waitFor({ state: 'visible' });
+    expect(await handset.locator('[data-requester="ip"]').textContent()).toBe('203.0.113.5');
+    await handset.screenshot({ path: shot('phone-ask-network-mismatch') });
+    // From the same network (same /24): no warning.
+    const nearPage = await (await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.6' } })).newPage();
+    await nearPage.goto(`${publicUrl}/login`);
+    const nearQr = await qrOnScreen(nearPage);
+    const near = await openOnPhone(await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.77' } }), nearQr.url, login);
+    expect(await near.locator('[data-risk-warning]').isHidden()).toBe(true);
   });
 
   it('with WebSockets blocked, it follows the login over HTTP long polls and still signs in', async () => {
@@ -374,11 +375,8 @@ describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another h
   });
 });
 
-const REAL = TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
-
-describeWith(CHROMIUM_NEED ?? REAL, 'login page in Chromium across a server restart (real Postgres and Redis)', () => {
-  const prefix = `sgtest-pages-${randomBytes(4).toString('hex')}:`;
-  let db: { url: string; drop(): Promise<void> };
+describeWith(CHROMIUM_NEED ?? REAL_SERVICES_NEED, 'login page in Chromium across a server restart (real Postgres and Redis)', () => {
+  let backend: Awaited<ReturnType<typeof realBackend>>;
   let seed: TestApp;
   let chromium: Browser;
   let env: Record<string, string>;
@@ -387,10 +385,10 @@ describeWith(CHROMIUM_NEED ?? REAL, 'login page in Chromium across a server rest
 
   beforeAll(async () => {
     assertBuilt();
-    db = await freshDatabase(TEST_DATABASE_URL!);
+    backend = await realBackend('sgtest-pages-');
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    env = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: prefix };
+    env = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...backend.env };
     seed = await createTestApp({ config: testConfig({ ...env, PORT: '3000', LOG_LEVEL: 'silent' }) });
     server = startServer(env);
     await waitForOk(`${url}/health/ready`, 30_000, server.exited);
@@ -401,10 +399,7 @@ describeWith(CHROMIUM_NEED ?? REAL, 'login page in Chromium across a server rest
     await chromium?.close();
     await stopStartedServers();
     await seed?.close();
-    await db?.drop();
-    const redis = new Redis(TEST_REDIS_URL!);
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await backend?.dispose();
   });
 
   it('the server restarts between scan and confirm: the page reconnects and still signs in', async () => {

@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { NewLogin } from '../../src/auth/account-events.js';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { failoverProxy, type FailoverProxy } from '../utils/failover-proxy.js';
-import { freshDatabase } from '../utils/fresh-database.js';
 import { confirm, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
-import { deleteKeys } from '../utils/redis-server.js';
 import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
-import { describeWith } from '../utils/services.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
 import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { testConfig } from '../utils/test-config.js';
 
 /**
  * The gateway across instances on real Postgres and Redis: a browser's socket
@@ -21,12 +17,11 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-con
  * told of what happened elsewhere; and failover, with real server processes
  * behind a front that sends reconnections to whichever instance is alive.
  */
-const NEED = TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
+const NEED = REAL_SERVICES_NEED;
 const statuses = (s: RecordingSocket) => s.all<QrStatusView>('qr.status').map((v) => [v.status, v.version]);
 
 describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres and Redis)', () => {
-  const prefix = `sgtest-rt2-${randomBytes(4).toString('hex')}:`;
-  let db: { url: string; drop(): Promise<void> };
+  let backend: Awaited<ReturnType<typeof realBackend>>;
   let a: TestApp;
   let b: TestApp;
   let login: string;
@@ -35,8 +30,8 @@ describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres 
   const track = (s: RecordingSocket) => (open.push(s), s);
 
   beforeAll(async () => {
-    db = await freshDatabase(TEST_DATABASE_URL!);
-    const config = testConfig({ LOG_LEVEL: 'warn', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, STORE_KEY_PREFIX: prefix, RATE_LIMITS: 'off', SOCKET_MAX_PER_QR: '3' });
+    backend = await realBackend('sgtest-rt2-');
+    const config = testConfig({ LOG_LEVEL: 'warn', ...backend.env, RATE_LIMITS: 'off', SOCKET_MAX_PER_QR: '3' });
     [a, b] = await Promise.all([createTestApp({ config }), createTestApp({ config })]);
     ({ login } = await createUser(a));
     phone = await signInPhone(b, login);
@@ -45,10 +40,7 @@ describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres 
   afterAll(async () => {
     for (const s of open) s.close();
     await Promise.allSettled([a?.close(), b?.close()]);
-    await db?.drop();
-    const redis = new Redis(TEST_REDIS_URL!);
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await backend?.dispose();
   });
 
   it('delivers every state, in order, to a browser on A while the browser and phone call B', async () => {
@@ -104,8 +96,7 @@ describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres 
 });
 
 describeWith(NEED, 'Socket.IO failover (two server processes behind a failover front)', () => {
-  const prefix = `sgtest-rtfo-${randomBytes(4).toString('hex')}:`;
-  let db: { url: string; drop(): Promise<void> };
+  let backend: Awaited<ReturnType<typeof realBackend>>;
   let seed: TestApp;
   let servers: ServerProcess[] = [];
   let urls: string[] = [];
@@ -113,8 +104,8 @@ describeWith(NEED, 'Socket.IO failover (two server processes behind a failover f
 
   beforeAll(async () => {
     assertBuilt();
-    db = await freshDatabase(TEST_DATABASE_URL!);
-    const env = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: prefix };
+    backend = await realBackend('sgtest-rtfo-');
+    const env = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...backend.env };
     // The schema and first signing key come from one app; the two processes then start on them.
     seed = await createTestApp({ config: testConfig({ ...env, LOG_LEVEL: 'silent' }) });
     const ports = [await freePort(), await freePort()];
@@ -128,10 +119,7 @@ describeWith(NEED, 'Socket.IO failover (two server processes behind a failover f
     await front?.close();
     await stopStartedServers();
     await seed?.close();
-    await db?.drop();
-    const redis = new Redis(TEST_REDIS_URL!);
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await backend?.dispose();
   });
 
   it('reconnects a browser to the surviving instance when its own dies mid-flow, and completes the login', async () => {

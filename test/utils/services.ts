@@ -1,5 +1,8 @@
 import { describe, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { freshDatabase } from './fresh-database.js';
+import { deleteKeys } from './redis-server.js';
 import { IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-config.js';
 
 /**
@@ -27,6 +30,30 @@ export function describeWith(need: string | undefined, name: string, body: () =>
 }
 
 
+/** Why a suite cannot run on the real services here, or undefined when it can. */
+export const REAL_SERVICES_NEED = TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
+
+/**
+ * A fresh database on the real Postgres and a fresh key prefix (`<prefix><random>:`)
+ * on the real Redis, as environment variables; `dispose` drops the database and the keys.
+ */
+export async function realBackend(prefix: string): Promise<{ env: { DATABASE_URL: string; REDIS_URL: string; STORE_KEY_PREFIX: string }; dispose(): Promise<void> }> {
+  const db = await freshDatabase(TEST_DATABASE_URL!);
+  const keyPrefix = `${prefix}${randomBytes(4).toString('hex')}:`;
+  return {
+    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: keyPrefix },
+    dispose: async () => {
+      await db.drop();
+      const redis = new Redis(TEST_REDIS_URL!);
+      try {
+        await deleteKeys(redis, keyPrefix);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
 /** A backend a suite runs on: its environment, and how to drop what it made. */
 export type Backend = () => Promise<{ env: Record<string, string>; dispose(): Promise<void> }>;
 
@@ -39,13 +66,6 @@ export type Backend = () => Promise<{ env: Record<string, string>; dispose(): Pr
 export function backends(prefix: string): Array<[string, string | undefined, Backend]> {
   return [
     ['embedded', undefined, async () => ({ env: {}, dispose: async () => undefined })],
-    [
-      'real Postgres and Redis',
-      TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set',
-      async () => {
-        const db = await freshDatabase(TEST_DATABASE_URL!);
-        return { env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: `${prefix}${Date.now()}:` }, dispose: () => db.drop() };
-      },
-    ],
+    ['real Postgres and Redis', REAL_SERVICES_NEED, () => realBackend(prefix)],
   ];
 }

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../../common/http/html.js';
 import { errorText, type Messages } from '../i18n/messages.js';
+import { passwordFields } from './password-fields.view.js';
 
 export interface ProviderButton {
   id: string;
@@ -53,9 +54,7 @@ ${providers.length > 0 ? `<h2>${text('providers.heading')}</h2>\n<ul class="prov
 <details class="password"${error === 'auth.invalid_credentials' ? ' open' : ''}>
 <summary>${text('password.heading')}</summary>
 <form data-form="password" novalidate>
-<label>${text('password.login')}<input name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="254"></label>
-<label>${text('password.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
-<p class="error" data-form-error role="alert" hidden></p>
+${passwordFields(t)}
 <button type="submit" class="primary">${text('password.submit')}</button>
 </form>
 </details>

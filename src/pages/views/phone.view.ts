@@ -1,5 +1,6 @@
 import { escapeHtml } from '../../common/http/html.js';
 import type { Messages } from '../i18n/messages.js';
+import { passwordFields } from './password-fields.view.js';
 
 /**
  * `/m/qr/{id}`: every state of the phone's side is in the page; the script
@@ -16,9 +17,7 @@ export function phoneView(t: Messages): string {
 <p class="hint">${text('phone.signIn.explain')}</p>
 <p class="notice warning" data-insecure hidden>${text('phone.signIn.insecure')}</p>
 <form data-form="sign-in" novalidate>
-<label>${text('password.login')}<input name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="254"></label>
-<label>${text('password.password')}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
-<p class="error" data-form-error role="alert" hidden></p>
+${passwordFields(t)}
 <button type="submit" class="primary">${text('phone.signIn.submit')}</button>
 </form>
 </section>

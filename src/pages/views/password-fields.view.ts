@@ -1,0 +1,9 @@
+import { escapeHtml } from '../../common/http/html.js';
+import type { Messages } from '../i18n/messages.js';
+
+/** Login and password inputs and the form's error line, shared by the login page and the phone page. */
+export function passwordFields(t: Messages): string {
+  return `<label>${escapeHtml(t['password.login'])}<input name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="254"></label>
+<label>${escapeHtml(t['password.password'])}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+<p class="error" data-form-error role="alert" hidden></p>`;
+}
