@@ -47,6 +47,8 @@ export const SECRET_QUERY_PARAMS = new Set([
   'appsecret',
   'client_secret',
   'sign',
+  // A password form submitted without its script (GET by accident) must not log the password.
+  'password',
 ]);
 
 export const REDACTED = '[Redacted]';

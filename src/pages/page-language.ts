@@ -25,9 +25,17 @@ export function pageLanguage(req: Request, res: Response, secure: boolean): Page
   return typeof accepted === 'string' && accepted.startsWith('zh') ? 'zh-CN' : 'en';
 }
 
-/** The current URL with `lang` set, other query parameters kept (the language switch). */
+/** Query parameters the language switch carries over (nothing else: never a stray secret). */
+const KEPT = ['returnTo', 'error'];
+
+/** The current page with `lang` set, keeping `returnTo` and `error` (the language switch). */
 export function withLanguage(req: Request, language: PageLanguage): string {
   const url = new URL(req.originalUrl, 'http://page.invalid');
-  url.searchParams.set('lang', language);
-  return `${url.pathname}${url.search}`;
+  const query = new URLSearchParams();
+  for (const name of KEPT) {
+    const value = url.searchParams.get(name);
+    if (value !== null) query.set(name, value);
+  }
+  query.set('lang', language);
+  return `${url.pathname}?${query}`;
 }

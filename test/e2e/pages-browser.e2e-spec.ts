@@ -182,6 +182,30 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     await expect(page.locator('[data-action="renew"]').isHidden()).resolves.toBe(true);
   });
 
+  it('signing out on the phone after scanning declines the code, so the computer can get a new one at once', async () => {
+    const { page, handset } = await askedOnPhone();
+    await page.locator('[data-qr][data-qr-status="scanned"]').waitFor();
+    await handset.locator('[data-action="sign-out"]').click();
+    await handset.locator('[data-view="sign-in"]:visible').waitFor();
+    await page.locator('[data-qr][data-qr-status="cancelled"]').waitFor();
+    await page.locator('[data-action="renew"]').waitFor({ state: 'visible' });
+  });
+
+  it('a refused QR creation shows the protocol error in the page language, and the new-code button recovers', async () => {
+    const page = await (await context(desktopOptions)).newPage();
+    let refused = 0;
+    await page.route('**/api/v1/qr-sessions', (route) => {
+      if (route.request().method() !== 'POST' || refused++ > 0) return route.fallback();
+      return route.fulfill({ status: 429, contentType: 'application/json', headers: { 'Retry-After': '30' }, body: JSON.stringify({ code: 'rate_limited', message: 'Too many QR codes.', requestId: 'r' }) });
+    });
+    await page.goto(`${publicUrl}/login`);
+    await page.locator('[data-error]:visible').waitFor();
+    expect(await page.locator('[data-error]').textContent()).toBe('Too many attempts. Wait a moment and try again.');
+    await page.locator('[data-action="renew"]').click();
+    await qrOnScreen(page);
+    expect(await page.locator('[data-error]').isHidden()).toBe(true);
+  });
+
   it('the wrong number cancels the login on both sides', async () => {
     const { page, qr, handset } = await askedOnPhone();
     const wrong = (await choicesOn(handset)).find((c) => c !== qr.code)!;

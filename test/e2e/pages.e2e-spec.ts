@@ -281,8 +281,8 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       expect(htmlLang(badCookie.text)).toBe('en');
     });
 
-    it('builds language-switch links that keep the other query parameters (returnTo, error)', async () => {
-      for (const path of ['/login?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid', `${phonePath}?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid`]) {
+    it('builds language-switch links that keep returnTo and error, and nothing else (never a stray password)', async () => {
+      for (const path of ['/login?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&login=ada&password=hunter2', `${phonePath}?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&password=hunter2`]) {
         const html = (await get(path, ZH).expect(200)).text;
         const links = tags(html).filter((tag) => tag.name === 'a' && tag.attrs.has('lang'));
         expect(links.map((a) => a.attrs.get('lang')).sort()).toEqual(['en', 'zh-CN']);
@@ -294,7 +294,9 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
           expect(url.searchParams.get('lang')).toBe(link.attrs.get('lang'));
           expect(url.searchParams.get('returnTo')).toBe('/dash?x=1');
           expect(url.searchParams.get('error')).toBe('oauth.state_invalid');
+          expect([...url.searchParams.keys()].sort()).toEqual(['error', 'lang', 'returnTo']);
         }
+        expect(html).not.toContain('hunter2');
         // The current language is marked as such.
         expect(links.find((a) => a.attrs.get('aria-current') === 'true')?.attrs.get('lang')).toBe('zh-CN');
       }
@@ -369,6 +371,16 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
         const banner = only(html, 'data-error');
         expect(banner.attrs.has('hidden')).toBe(false);
         expect(textOf(html, banner)).toBe(MESSAGES[language]['error.default']);
+      }
+    });
+
+    it('serves the password forms as POST inside a disabled fieldset: without the script nothing can submit a password', async () => {
+      for (const [path, form] of [['/login', 'password'], [phonePath, 'sign-in']] as const) {
+        const html = (await get(path).expect(200)).text;
+        const element = tags(html).find((tag) => tag.name === 'form' && tag.attrs.get('data-form') === form)!;
+        expect(element.attrs.get('method')).toBe('post');
+        const fieldset = tags(html).find((tag) => tag.name === 'fieldset' && tag.attrs.has('data-fields'))!;
+        expect(fieldset.attrs.has('disabled')).toBe(true);
       }
     });
 

@@ -31,10 +31,19 @@ export async function requestJson<T>(fetchFn: typeof fetch, url: string, request
   if (response.ok && body) return body as T;
   const retryAfter = Number(response.headers.get('Retry-After'));
   throw new ScanGateError(
-    typeof body?.code === 'string' ? body.code : response.status >= 500 ? 'internal' : 'network',
+    typeof body?.code === 'string' ? body.code : codeForStatus(response.status),
     typeof body?.message === 'string' ? body.message : `Unexpected answer (HTTP ${response.status}).`,
     response.status,
     typeof body?.requestId === 'string' ? body.requestId : (response.headers.get('X-Request-Id') ?? undefined),
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   );
+}
+
+/** A code for an answer without the envelope (a proxy's HTML page): by its status. `network` is only for no answer. */
+function codeForStatus(status: number): string {
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limited';
+  if (status === 503) return 'store.unavailable';
+  return 'internal';
 }

@@ -237,6 +237,29 @@ describe('createQrLogin against a fake ScanGate', () => {
     expect(login.state!.id).toBe(sessions()[1]!.id);
   });
 
+  it('a server that forgets every code at once is not hammered: renewals back off (immediately, then 2 s, 4 s, …)', async () => {
+    const { login } = open({ socketTimeoutMs: 2_000 });
+    login.on('session', (session) => server.forget(session.id));
+    await login.start();
+    await sleep(3_500);
+    // Without the pause this loop would create a code every few milliseconds.
+    expect(server.requests.create).toBeGreaterThanOrEqual(3);
+    expect(server.requests.create).toBeLessThanOrEqual(4);
+  });
+
+  it('a long poll refused for good (400 `validation.failed`) is reported once and not retried', async () => {
+    server.blockWebSockets(true);
+    const { login, errors } = open({ longPollSeconds: 1 });
+    server.failNext('status', { status: 400, code: 'validation.failed' });
+    await login.start();
+    await waitFor(() => errors().length === 1, 'the error reported');
+    expect(errors()[0]).toMatchObject({ code: 'validation.failed', status: 400 });
+    const polls = server.requests.status;
+    await sleep(1_500);
+    expect(server.requests.status).toBe(polls);
+    expect(errors()).toHaveLength(1);
+  });
+
   it('a session the server no longer knows (long poll 404 `qr.not_found`) is treated as expired and renewed', async () => {
     server.blockWebSockets(true);
     const { login, sessions, statuses, errors } = open();

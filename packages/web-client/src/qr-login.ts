@@ -76,6 +76,11 @@ export class QrLogin extends Emitter<QrLoginEvents> {
   private pollAbort: AbortController | null = null;
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private exchanging = false;
+  /** When the current QR session was created (this clock), and how many renewals in a row came too soon. */
+  private openedAt = 0;
+  private hastyRenewals = 0;
+  /** The last time the server answered about this QR session (socket connected or a status received). */
+  private lastHeardAt = 0;
   private currentTransport: Transport | null = null;
 
   constructor(options: QrLoginOptions = {}) {
@@ -100,6 +105,7 @@ export class QrLogin extends Emitter<QrLoginEvents> {
   async start(element?: HTMLElement): Promise<void> {
     if (element) this.element = element;
     this.attemptStartedAt = Date.now();
+    this.hastyRenewals = 0;
     await this.open();
   }
 
@@ -136,11 +142,28 @@ export class QrLogin extends Emitter<QrLoginEvents> {
       imageUrl: this.api.url(this.options.image === 'png' ? created.qrImage.png : created.qrImage.svg),
       matchCode: created.matchCode ?? null,
     };
+    this.openedAt = Date.now();
     this.draw();
     const { pollToken: _secret, status: _s, version: _v, ...info } = this.current;
     this.emit('session', info);
     this.announce({ id: created.id, status: created.status, version: created.version, expiresAt: created.expiresAt });
+    this.lastHeardAt = Date.now();
     this.follow(generation);
+    this.watchClock(generation, Date.parse(created.expiresAt) - Date.now());
+  }
+
+  /**
+   * Its own clock too: a code past its time while nothing reaches the server
+   * (no socket, no long poll answered lately) must not look alive. While the
+   * server is heard, its own `expired` decides (clocks may differ).
+   */
+  private watchClock(generation: number, lifetimeMs: number): void {
+    const wait = Number.isFinite(lifetimeMs) && lifetimeMs > 0 && lifetimeMs < 3_600_000 ? lifetimeMs + 5_000 : 300_000;
+    this.later(wait, () => {
+      if (generation !== this.generation || this.terminal()) return;
+      if (this.socket?.connected || Date.now() - this.lastHeardAt < 35_000) return this.watchClock(generation, 5_000);
+      this.gone(generation);
+    });
   }
 
   private follow(generation: number): void {
@@ -158,6 +181,7 @@ export class QrLogin extends Emitter<QrLoginEvents> {
     const live = () => generation === this.generation && !this.terminal();
     socket.on('connect', () => {
       if (!live()) return;
+      this.lastHeardAt = Date.now();
       this.pollAbort?.abort();
       this.setTransport('socket');
     });
@@ -200,6 +224,11 @@ export class QrLogin extends Emitter<QrLoginEvents> {
         } catch (error) {
           if (!running()) break;
           if (error instanceof ScanGateError && error.code === 'qr.not_found') return this.gone(generation);
+          if (error instanceof ScanGateError && !error.transient) {
+            // Refused for good (a bad option, a proxy answering 4xx): say so once; the socket may still recover.
+            this.fail(error);
+            break;
+          }
           failures++;
           const wait = error instanceof ScanGateError && error.retryAfterSeconds ? error.retryAfterSeconds * 1_000 : Math.min(500 * 2 ** failures, 10_000);
           await this.sleep(wait, abort.signal);
@@ -212,7 +241,9 @@ export class QrLogin extends Emitter<QrLoginEvents> {
   /** A status from the socket or a long poll: applied once, in version order. */
   private apply(generation: number, body: QrStatusBody): void {
     const current = this.current;
-    if (generation !== this.generation || !current || body.id !== current.id || !(body.version > current.version)) return;
+    if (generation !== this.generation || !current || body.id !== current.id) return;
+    this.lastHeardAt = Date.now();
+    if (!(body.version > current.version)) return;
     current.status = body.status;
     current.version = body.version;
     current.expiresAt = body.expiresAt;
@@ -229,12 +260,18 @@ export class QrLogin extends Emitter<QrLoginEvents> {
     this.apply(generation, { id: current.id, status: 'expired', version: current.version + 1, expiresAt: current.expiresAt });
   }
 
-  /** Renew by itself within the attempt window; after it, the page offers a new code. */
+  /**
+   * Renew by itself within the attempt window; after it, the page offers a new
+   * code. A code that died young (the server forgot it at once: a
+   * misconfigured cluster) is renewed after a growing pause, not in a loop.
+   */
   private expired(): void {
     this.teardown();
-    if (this.options.autoRenew && Date.now() - this.attemptStartedAt < this.options.attemptMs) {
-      this.open().catch(() => undefined); // the failure was reported as `error`; the page still shows "expired"
-    }
+    if (!this.options.autoRenew || Date.now() - this.attemptStartedAt >= this.options.attemptMs) return;
+    this.hastyRenewals = Date.now() - this.openedAt < 5_000 ? this.hastyRenewals + 1 : 0;
+    const renew = () => this.open().catch(() => undefined); // the failure was reported as `error`; the page still shows "expired"
+    if (this.hastyRenewals <= 1) void renew(); // one young death (a server restart) costs nothing
+    else this.later(Math.min(1_000 * 2 ** (this.hastyRenewals - 1), 30_000), renew);
   }
 
   private async exchange(generation: number): Promise<void> {
@@ -254,7 +291,7 @@ export class QrLogin extends Emitter<QrLoginEvents> {
         if (generation !== this.generation) return;
         if (error instanceof ScanGateError && error.transient && attempt < 10) {
           // The server restarting or the store failing over: a confirmed session waits for us.
-          await this.sleep(Math.min(500 * 2 ** attempt, 5_000));
+          await this.sleep(error.retryAfterSeconds ? error.retryAfterSeconds * 1_000 : Math.min(500 * 2 ** attempt, 5_000));
           if (generation !== this.generation) return;
           continue;
         }

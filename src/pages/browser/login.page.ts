@@ -1,7 +1,7 @@
 // /login: the QR login through the SDK (loaded from /sdk/scangate.js like any
 // integrator would), the password form, and the signed-in state with sign-out.
 import { createQrLogin } from '@scangate/web-client';
-import { $, api, errorMessage, onSubmit, oneTabAtATime, say, ScanGateError, t } from './page-kit.js';
+import { $, api, codeOf, errorMessage, onSubmit, oneTabAtATime, say, t } from './page-kit.js';
 
 interface SignedIn {
   accessToken: string;
@@ -41,13 +41,14 @@ login.on('transport', (transport) => {
 });
 login.on('signedIn', (result) => signedIn(result));
 login.on('error', (error) => {
+  // Whatever failed (creation, the exchange, a refused long poll), a new code is one click away.
   say(errorBanner, errorMessage(error));
-  if (!login.state || login.state.status === 'pending' || login.state.status === 'confirmed') {
-    renewButton.hidden = false;
-  }
+  renewButton.hidden = false;
 });
 
 renewButton.addEventListener('click', () => {
+  statusLine.tabIndex = -1;
+  statusLine.focus(); // the button hides itself: keep the keyboard where the news is
   renewButton.hidden = true;
   statusLine.textContent = t['status.renewing'];
   login.renew().catch(() => undefined); // reported through `error`
@@ -96,7 +97,7 @@ async function signOut(): Promise<void> {
     await api('POST', '/api/v1/auth/logout', { token: accessToken });
   } catch (error) {
     // An access token past its time: renew it once, then sign out.
-    if (error instanceof ScanGateError && error.code === 'auth.unauthenticated') {
+    if (codeOf(error) === 'auth.unauthenticated') {
       const again = await resume();
       if (again) await api('POST', '/api/v1/auth/logout', { token: again.accessToken }).catch(() => undefined);
     }

@@ -15,14 +15,32 @@ export function $<E extends HTMLElement = HTMLElement>(selector: string, root: P
   return element;
 }
 
-/** Show one `[data-view]` section of `main`, hide the others. */
+/** Show one `[data-view]` section of `main`, hide the others, and move focus to its heading (or first control). */
 export function showView(name: string): void {
-  for (const section of document.querySelectorAll<HTMLElement>('main > [data-view]')) section.hidden = section.dataset.view !== name;
+  let shown: HTMLElement | null = null;
+  for (const section of document.querySelectorAll<HTMLElement>('main > [data-view]')) {
+    section.hidden = section.dataset.view !== name;
+    if (!section.hidden) shown = section;
+  }
+  const target = shown?.querySelector<HTMLElement>('h1, [role="status"], [role="alert"]');
+  if (target) {
+    target.tabIndex = -1;
+    target.focus();
+  }
+}
+
+/**
+ * The protocol code of a failure. By name, not `instanceof`: the SDK's errors
+ * come from /sdk/scangate.js, a bundle with its own copy of the class.
+ */
+export function codeOf(error: unknown): string | null {
+  const candidate = error as { name?: unknown; code?: unknown } | null;
+  return candidate?.name === 'ScanGateError' && typeof candidate.code === 'string' ? candidate.code : null;
 }
 
 /** The text for a failure, in the page's language. */
 export function errorMessage(error: unknown): string {
-  return errorText(t, error instanceof ScanGateError ? error.code : null);
+  return errorText(t, codeOf(error));
 }
 
 /** Put `text` in an alert element and show it (or hide it when null). */
@@ -47,8 +65,10 @@ export function oneTabAtATime<T>(name: string, work: () => Promise<T>): Promise<
   return navigator.locks ? navigator.locks.request(name, work) : work();
 }
 
-/** A form's submit, with its button disabled while `handler` runs. */
+/** A form's submit, with its button disabled while `handler` runs; enables the form (served disabled). */
 export function onSubmit(form: HTMLFormElement, handler: (fields: Record<string, string>) => Promise<void>): void {
+  const fieldset = form.querySelector<HTMLFieldSetElement>('[data-fields]');
+  if (fieldset) fieldset.disabled = false;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');

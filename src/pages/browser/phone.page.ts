@@ -1,7 +1,7 @@
 // /m/qr/{id}: the phone's side. Signs in as a *mobile* device session (device
 // key in WebCrypto, see device-store.ts), scans as soon as it is signed in,
 // shows who is asking, and confirms (device-signed) or declines.
-import { $, api, errorMessage, onSubmit, oneTabAtATime, say, ScanGateError, showView, t } from './page-kit.js';
+import { $, api, codeOf, errorMessage, onSubmit, oneTabAtATime, say, ScanGateError, showView, t } from './page-kit.js';
 import { canHoldDeviceKey, deviceName, loadDevice, newDeviceKey, saveDevice, signConfirm, type DeviceRecord } from './device-store.js';
 
 interface Tokens {
@@ -28,9 +28,13 @@ let device: DeviceRecord;
 let accessToken: string | null = null;
 let picked: string | null = null;
 let choices: string[] = [];
+/** This page scanned the code: answering it now waits on this phone (see `letGo`). */
+let scannedHere = false;
+/** This page scanned the code at some point (a later `qr.already_scanned` is then our own earlier session). */
+let answeredBefore = false;
 
-function fail(error: unknown): void {
-  say($('[data-error-text]'), errorMessage(error));
+function fail(error: unknown, text = errorMessage(error)): void {
+  say($('[data-error-text]'), text);
   showView('error');
 }
 
@@ -60,8 +64,10 @@ async function refresh(): Promise<boolean> {
   if (!device.refreshToken) return false;
   try {
     await oneTabAtATime('scangate-phone-refresh', async () => {
-      const latest = await loadDevice(); // another tab may have rotated it meanwhile
-      await remember(await api<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken: latest.refreshToken ?? device.refreshToken } }));
+      // Another tab may have rotated the token, or signed in again with a new key: take what it stored.
+      const latest = await loadDevice();
+      if (latest.refreshToken) device = latest;
+      await remember(await api<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken: device.refreshToken } }));
     });
     return true;
   } catch (error) {
@@ -79,6 +85,17 @@ async function asPhone<T>(method: string, path: string, body: object, headers: R
     if (!(error instanceof ScanGateError) || error.code !== 'auth.unauthenticated' || !(await refresh())) throw error;
     return api<T>(method, path, { body, token: accessToken, headers });
   }
+}
+
+/**
+ * Before this phone's session goes (sign-out, or a key that no longer matches):
+ * decline the code it scanned and has not answered, so the computer can get a
+ * new one at once instead of waiting for it to expire.
+ */
+async function letGo(): Promise<void> {
+  if (!scannedHere) return;
+  scannedHere = false;
+  await asPhone('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/cancel`, {}).catch(() => undefined);
 }
 
 function showSignIn(error: unknown = null): void {
@@ -120,9 +137,13 @@ async function scan(): Promise<void> {
   try {
     answer = await asPhone<ScanAnswer>('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/scan`, {});
   } catch (error) {
-    if (error instanceof ScanGateError && (error.code === 'auth.unauthenticated' || error.code === 'auth.forbidden')) return showSignIn(error.code === 'auth.forbidden' ? error : null);
+    if (codeOf(error) === 'auth.unauthenticated') return showSignIn();
+    // Scanned by this phone's earlier session (signed in again since): it can no longer answer.
+    if (codeOf(error) === 'qr.already_scanned' && answeredBefore) return fail(null, t['phone.rescan']);
     return fail(error);
   }
+  scannedHere = true;
+  answeredBefore = true;
   const r = answer.requester;
   requester('browser', r.browser);
   requester('os', r.os);
@@ -157,19 +178,24 @@ async function decide(action: 'confirm' | 'decline'): Promise<void> {
   try {
     if (action === 'decline') {
       await asPhone('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/cancel`, {});
+      scannedHere = false;
       say($('[data-done-text]'), t['phone.done.declined']);
     } else {
       const matchCode = picked ?? '';
       const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signConfirm(device.privateKey, qrId, matchCode) } : {};
       await asPhone('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/confirm`, choices.length > 0 ? { matchCode } : {}, headers);
+      scannedHere = false;
       say($('[data-done-text]'), t['phone.done.confirmed']);
     }
     showView('done');
   } catch (error) {
-    if (error instanceof ScanGateError && error.code === 'auth.device_signature_invalid') {
+    if (codeOf(error) === 'auth.device_signature_invalid') {
+      await letGo();
       await forget();
       return showSignIn(error);
     }
+    if (codeOf(error) === 'auth.unauthenticated') return showSignIn(error);
+    scannedHere = false; // the code is answered, expired or cancelled now
     fail(error);
   } finally {
     confirmButton.disabled = declineButton.disabled = false;
@@ -179,7 +205,8 @@ async function decide(action: 'confirm' | 'decline'): Promise<void> {
 confirmButton.addEventListener('click', () => void decide('confirm'));
 declineButton.addEventListener('click', () => void decide('decline'));
 $('[data-action="sign-out"]').addEventListener('click', async () => {
-  await api('POST', '/api/v1/auth/logout', { token: accessToken }).catch(() => undefined);
+  await letGo();
+  await asPhone('POST', '/api/v1/auth/logout', {}).catch(() => undefined);
   await forget();
   showSignIn();
 });

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../common/http/html.js';
 import { errorText, type Messages } from '../i18n/messages.js';
-import { passwordFields } from './password-fields.view.js';
+import { passwordFields, passwordSubmit } from './password-fields.view.js';
 
 export interface ProviderButton {
   id: string;
@@ -53,9 +53,9 @@ ${tryHere ? `<p class="try-here" hidden><a data-phone-link target="_blank" rel="
 ${providers.length > 0 ? `<h2>${text('providers.heading')}</h2>\n<ul class="providers">${providerLinks}</ul>` : ''}
 <details class="password"${error === 'auth.invalid_credentials' ? ' open' : ''}>
 <summary>${text('password.heading')}</summary>
-<form data-form="password" novalidate>
+<form data-form="password" method="post" novalidate>
 ${passwordFields(t)}
-<button type="submit" class="primary">${text('password.submit')}</button>
+${passwordSubmit(t['password.submit'])}
 </form>
 </details>
 </section>`;

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../common/http/html.js';
 import type { Messages } from '../i18n/messages.js';
-import { passwordFields } from './password-fields.view.js';
+import { passwordFields, passwordSubmit } from './password-fields.view.js';
 
 /**
  * `/m/qr/{id}`: every state of the phone's side is in the page; the script
@@ -16,9 +16,9 @@ export function phoneView(t: Messages): string {
 <h1 id="sign-in-heading">${text('phone.signIn.heading')}</h1>
 <p class="hint">${text('phone.signIn.explain')}</p>
 <p class="notice warning" data-insecure hidden>${text('phone.signIn.insecure')}</p>
-<form data-form="sign-in" novalidate>
+<form data-form="sign-in" method="post" novalidate>
 ${passwordFields(t)}
-<button type="submit" class="primary">${text('phone.signIn.submit')}</button>
+${passwordSubmit(t['phone.signIn.submit'])}
 </form>
 </section>
 <section data-view="ask" aria-labelledby="ask-heading" hidden>
