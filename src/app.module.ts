@@ -46,7 +46,7 @@ export class AppModule {
         UsersModule,
         AuditModule,
         AuthModule,
-        AdminModule,
+        AdminModule.forRoot(oauth),
         QrLoginModule,
         RealtimeModule,
         oauth,
