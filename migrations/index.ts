@@ -1,5 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreatedAccounts1795728450348 } from './1795728450348-CreatedAccounts.js';
+import { AdminSearchAndListing1795750000000 } from './1795750000000-AdminSearchAndListing.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a
@@ -8,4 +9,5 @@ import { CreatedAccounts1795728450348 } from './1795728450348-CreatedAccounts.js
  */
 export const migrations: Array<new () => MigrationInterface> = [
   CreatedAccounts1795728450348,
+  AdminSearchAndListing1795750000000,
 ];

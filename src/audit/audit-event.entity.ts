@@ -4,6 +4,10 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity('audit_events')
 @Index('IDX_audit_events_at', ['at'])
 @Index('IDX_audit_events_user_id_at', ['userId', 'at'])
+@Index('IDX_audit_events_at_id', ['at', 'id'])
+@Index('IDX_audit_events_actor_id_at', ['actorId', 'at'])
+@Index('IDX_audit_events_type_at', ['type', 'at'])
+@Index('IDX_audit_events_ip_at', ['ip', 'at'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,7 +33,8 @@ export class EmbeddedPostgres {
       this.lockFile = await acquireLock(join(dataDir, '..', 'postgres.lock'), dataDir);
     }
     try {
-      this.db = await PGlite.create(inMemory ? undefined : dataDir);
+      // pg_trgm: the admin search's trigram indexes (the migrations create the extension).
+      this.db = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { pg_trgm } });
       this.server = new PGLiteSocketServer({ db: this.db, host: '127.0.0.1', port: 0, maxConnections: 2 });
       await this.server.start();
     } catch (error) {

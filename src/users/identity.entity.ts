@@ -7,6 +7,7 @@ import { User } from './user.entity.js';
  */
 @Entity('identities')
 @Index('UQ_identities_provider_subject', ['provider', 'subject'], { unique: true })
+@Index('IDX_identities_subject_trgm', { synchronize: false })
 export class Identity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -21,6 +21,7 @@ export interface DevicePublicJwk {
 @Check('CHK_sessions_device', `"kind" = 'web' OR "device_id" IS NOT NULL`)
 @Index('UQ_sessions_active_device', ['userId', 'deviceId'], { unique: true, where: '"revoked_at" IS NULL AND "device_id" IS NOT NULL' })
 @Index('IDX_sessions_user_id', ['userId'])
+@Index('IDX_sessions_created_at_id', ['createdAt', 'id'])
 export class Session {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
