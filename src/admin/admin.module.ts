@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
+import { User } from '../users/user.entity.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminAuditEventsModule } from './audit-events/admin-audit-events.module.js';
@@ -10,6 +12,7 @@ import { AdminQrSessionsModule } from './qr-sessions/admin-qr-sessions.module.js
 import { AdminSessionsModule } from './sessions/admin-sessions.module.js';
 import { AdminStatsModule } from './stats/admin-stats.module.js';
 import { AdminUsersController } from './users/admin-users.controller.js';
+import { AdminUsersRepository } from './users/admin-users.repository.js';
 import { AdminUsersService } from './users/admin-users.service.js';
 
 /**
@@ -24,6 +27,7 @@ export class AdminModule {
     return {
       module: AdminModule,
       imports: [
+        TypeOrmModule.forFeature([User]),
         UsersModule,
         AuthModule,
         AuditModule,
@@ -36,7 +40,7 @@ export class AdminModule {
         AdminProvidersModule.forRoot(oauth),
       ],
       controllers: [AdminUsersController],
-      providers: [AdminUsersService],
+      providers: [AdminUsersService, AdminUsersRepository],
     };
   }
 }

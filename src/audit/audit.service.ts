@@ -12,6 +12,7 @@ export type AuditType =
   | 'session.revoked'
   | 'user.created'
   | 'user.updated'
+  | 'user.deleted'
   | 'qr.created'
   | 'qr.scanned'
   | 'qr.confirmed'

@@ -25,6 +25,7 @@ export class UsersRepository {
       .createQueryBuilder('user')
       .addSelect('user.passwordHash')
       .where('user.login = :login', { login })
+      .andWhere('user.deleted_at IS NULL') // a deleted user's login is reserved, but nobody signs in with it
       .getOne();
   }
 

@@ -132,11 +132,16 @@ export class UsersService {
     return this.hasher.verifyOrDummy(user?.passwordHash, password);
   }
 
-  /** Sets a new password after checking the policy (`path` names the field in errors). */
-  async setPassword(user: Pick<User, 'id' | 'login'>, password: string, path = 'password'): Promise<void> {
+  /** The hash of a new password for `user`, after checking the policy (`path` names the field in errors); nothing is written. */
+  async hashNewPassword(user: Pick<User, 'login'>, password: string, path = 'password'): Promise<string> {
     const problems = passwordProblems(password, user.login, path);
     if (problems.length > 0) throw new ValidationError(problems);
-    await this.repository.setPasswordHash(user.id, await this.hasher.hash(password));
+    return this.hasher.hash(password);
+  }
+
+  /** Sets a new password after checking the policy (`path` names the field in errors). */
+  async setPassword(user: Pick<User, 'id' | 'login'>, password: string, path = 'password'): Promise<void> {
+    await this.repository.setPasswordHash(user.id, await this.hashNewPassword(user, password, path));
   }
 
   async setStatus(id: string, status: UserStatus): Promise<void> {

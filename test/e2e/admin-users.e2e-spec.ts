@@ -261,7 +261,12 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
       const rows = await auditRows(t, `user_id = $1 AND type IN ('user.created', 'user.updated')`, [created.body.id]);
       expect(rows.map((r) => r.type)).toEqual(['user.created', 'user.updated']);
       expect(rows.every((r) => r.actor_id !== null && r.actor_id !== created.body.id)).toBe(true);
-      expect(rows[1]!.detail).toMatchObject({ changed: expect.arrayContaining(['password', 'status']), revokedSessions: 1 });
+      expect(rows[1]!.detail).toMatchObject({
+        changes: { password: { before: '[secret]', after: '[changed]' }, status: { before: 'active', after: 'disabled' } },
+        revokedSessions: 1,
+        via: 'admin',
+        requestId: expect.any(String),
+      });
 
       const texts = await auditTexts(t);
       for (const secret of secrets) expect(texts.filter((text) => text.includes(secret))).toEqual([]);

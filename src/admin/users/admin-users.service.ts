@@ -1,68 +1,111 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service.js';
-import type { Principal } from '../../auth/auth.principal.js';
-import { SessionsService, type ClientContext } from '../../auth/sessions/sessions.service.js';
+import { ForbiddenError, ReauthRequiredError } from '../../auth/auth.errors.js';
+import { SessionsService } from '../../auth/sessions/sessions.service.js';
+import { userView } from '../../auth/auth.views.js';
+import { AppError, NotFoundError } from '../../common/errors/app-error.js';
 import type { User } from '../../users/user.entity.js';
 import { UsersService } from '../../users/users.service.js';
-import type { CreateUserBody, PatchUserBody } from './admin-users.schemas.js';
+import type { Acting } from '../common/acting.js';
+import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
+import { AdminAudit, changesOf } from '../common/admin-audit.js';
+import { RecentSignInGuard } from '../common/recent-sign-in.guard.js';
+import { AdminUsersRepository, type UserRow } from './admin-users.repository.js';
+import type { CreateUserBody, PatchUserBody, UserListQuery } from './admin-users.schemas.js';
 
-/** What an administrator does to users; every change is audited. */
+/** A user's version as a strong ETag: its `updated_at` to the microsecond, opaque. */
+export function etagOf(row: UserRow): string {
+  return `"${Buffer.from(row.version).toString('base64url')}"`;
+}
+
+/** The version an `If-Match` names: null for `*` or no header (last write wins); `stale` for a value that cannot match. */
+function versionIn(ifMatch: string | undefined): string | null | 'stale' {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return null;
+  const match = /^"([A-Za-z0-9_-]{1,128})"$/.exec(ifMatch.trim());
+  return match ? Buffer.from(match[1]!, 'base64url').toString('utf8') : 'stale';
+}
+
+/** What the user view shows, for the audit trail's before/after. */
+function auditable(user: User): Record<string, unknown> {
+  return { displayName: user.displayName, avatarUrl: user.avatarUrl, roles: [...user.roles].sort(), status: user.status };
+}
+
+/**
+ * What an administrator does to users. Every change is one conditional
+ * statement (a stale `If-Match` changes nothing), then its consequences
+ * (sessions revoked at once, sockets told), then one audit event with the
+ * before/after of the changed fields. Destructive changes need a recent sign-in.
+ */
 @Injectable()
 export class AdminUsersService {
   constructor(
     private readonly users: UsersService,
+    private readonly repository: AdminUsersRepository,
     private readonly sessions: SessionsService,
-    private readonly audit: AuditService,
+    private readonly audit: AdminAudit,
+    private readonly recent: RecentSignInGuard,
   ) {}
 
-  async create(actor: Principal, body: CreateUserBody, client: ClientContext): Promise<User> {
+  async list(query: UserListQuery): Promise<Page<ReturnType<typeof userView>>> {
+    const after = decodeCursor(query.cursor, query.sort, 2);
+    const rows = await this.repository.search({ ...query, after });
+    return pageOf(rows, query.limit, query.sort, (row) => row.key, (row) => userView(row.user));
+  }
+
+  async create(acting: Acting, body: CreateUserBody): Promise<UserRow> {
     const user = await this.users.create(body);
-    await this.audit.record({
-      type: 'user.created',
-      actorId: actor.userId,
-      userId: user.id,
-      ...client,
-      detail: { login: user.login, roles: user.roles, withPassword: body.password !== undefined },
-    });
-    return user;
+    await this.audit.record(acting, 'user.created', { userId: user.id }, { after: { login: user.login, ...auditable(user) }, withPassword: body.password !== undefined });
+    return (await this.repository.find(user.id))!;
   }
 
-  async get(id: string): Promise<{ user: User; activeSessions: number; identities: Awaited<ReturnType<UsersService['listIdentities']>> }> {
-    const user = await this.users.get(id);
+  async get(id: string) {
+    const row = await this.repository.find(id);
+    if (!row) throw new NotFoundError('No such user.');
     const [sessions, identities] = await Promise.all([this.sessions.listActive(id), this.users.listIdentities(id)]);
-    return { user, activeSessions: sessions.length, identities };
+    return { row, activeSessions: sessions.length, identities };
   }
 
-  /**
-   * Disabling a user, or setting a new password, revokes every session at once:
-   * their access tokens are refused on the next request, on every instance.
-   */
-  async patch(actor: Principal, id: string, body: PatchUserBody, client: ClientContext): Promise<User> {
-    const before = await this.users.get(id);
-    const changed: string[] = [];
-    if (body.password !== undefined) {
-      await this.users.setPassword(before, body.password);
-      changed.push('password');
+  async patch(acting: Acting, id: string, body: PatchUserBody, ifMatch: string | undefined): Promise<UserRow> {
+    const destructive = body.roles !== undefined || body.password !== undefined || body.status === 'disabled';
+    if (destructive && !(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
+    if (id === acting.actor.userId && (body.status === 'disabled' || (body.roles && !body.roles.includes('admin')))) {
+      throw new ForbiddenError('You cannot disable yourself or take away your own admin role.');
     }
-    if (body.status !== undefined && body.status !== before.status) {
-      await this.users.setStatus(id, body.status);
-      changed.push('status');
+    const version = versionIn(ifMatch);
+    if (version === 'stale') throw new AppError('precondition_failed', 'This user changed since you read it: reload it and apply your change again.');
+    const before = await this.repository.find(id);
+    if (!before) throw new NotFoundError('No such user.');
+
+    const columns: Record<string, unknown> = {};
+    if (body.displayName !== undefined) columns.display_name = body.displayName;
+    if (body.avatarUrl !== undefined) columns.avatar_url = body.avatarUrl;
+    if (body.roles !== undefined) columns.roles = [...new Set(body.roles)];
+    if (body.status !== undefined) columns.status = body.status;
+    if (body.password !== undefined) columns.password_hash = await this.users.hashNewPassword(before.user, body.password);
+
+    const after = await this.repository.update(id, columns, version);
+    if (!after) {
+      if (await this.repository.exists(id)) throw new AppError('precondition_failed', 'This user changed since you read it: reload it and apply your change again.');
+      throw new NotFoundError('No such user.');
     }
-    let revoked: string[] = [];
-    if (changed.includes('password') || body.status === 'disabled') {
-      revoked = await this.sessions.revokeAll(id, body.status === 'disabled' ? 'user_disabled' : 'password_changed_by_admin');
-    }
-    await this.audit.record({
-      type: 'user.updated',
-      actorId: actor.userId,
-      userId: id,
-      ...client,
-      detail: {
-        changed,
-        ...(changed.includes('status') ? { status: { before: before.status, after: body.status } } : {}),
-        revokedSessions: revoked.length,
-      },
-    });
-    return this.users.get(id);
+    const changes = changesOf(auditable(before.user), auditable(after.user));
+    if (body.password !== undefined) changes.password = { before: '[secret]', after: '[changed]' };
+    // Disabled, new password or other roles: every session goes now (tokens carry the roles).
+    const reason = changes.status && after.user.status === 'disabled' ? 'user_disabled' : changes.password ? 'password_changed_by_admin' : changes.roles ? 'roles_changed' : null;
+    const revoked = reason ? await this.sessions.revokeAll(id, reason) : [];
+    await this.audit.record(acting, 'user.updated', { userId: id }, { changes, revokedSessions: revoked.length });
+    return after;
+  }
+
+  /** Soft by default (sessions revoked, identities removed, login kept reserved); `hard` removes the row and everything hanging from it. */
+  async delete(acting: Acting, id: string, hard: boolean): Promise<void> {
+    if (!(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
+    if (id === acting.actor.userId) throw new ForbiddenError('You cannot delete yourself.');
+    const before = await this.repository.find(id);
+    if (!before) throw new NotFoundError('No such user.');
+    // Sessions first: their tokens die on the next request and open sockets are told, even for a hard delete.
+    const revoked = await this.sessions.revokeAll(id, 'user_deleted');
+    const deleted = hard ? await this.repository.hardDelete(id) : await this.repository.softDelete(id);
+    if (!deleted) throw new NotFoundError('No such user.');
+    await this.audit.record(acting, 'user.deleted', { userId: id }, { hard, before: { login: before.user.login, ...auditable(before.user) }, revokedSessions: revoked.length });
   }
 }
