@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Roles } from '../../auth/auth.decorators.js';
 import { identityView, userView } from '../../auth/auth.views.js';
 import { ApiErrors, ApiZodBody } from '../../common/http/api-docs.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { ActingAs, type Acting } from '../common/acting.js';
+import { AdminController } from '../common/admin-route.js';
 import { CreateUserBody, DeleteUserQuery, PatchUserBody, UserListQuery } from './admin-users.schemas.js';
 import { AdminUsersService, etagOf } from './admin-users.service.js';
 
@@ -21,10 +22,7 @@ const USER_EXAMPLE = {
 };
 const REAUTH = 'Needs a sign-in no older than REAUTH_MAX_AGE_SECONDS, else 401 `auth.reauth_required` (POST /api/v1/auth/reauth).';
 
-@ApiTags('admin')
-@ApiBearerAuth()
-@Roles('admin')
-@Controller('api/v1/admin/users')
+@AdminController('users')
 export class AdminUsersController {
   constructor(private readonly service: AdminUsersService) {}
 
