@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createUser } from '../utils/accounts.js';
+import { adminCast } from '../utils/admin.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { testConfig } from '../utils/test-config.js';
+
+/**
+ * The role matrix of the admin API, over every route the OpenAPI document
+ * lists under /api/v1/admin (so a new route is covered the day it appears):
+ * anonymous → 401, a plain user → 403, an auditor → reads only, an admin →
+ * everything. "Allowed" means the guard let the request through: whatever
+ * the route then answers (404 for the made-up ids, 400 for an empty body…),
+ * it is never 401 or 403 for that reason.
+ */
+describe('admin API role matrix (admin, auditor, user, anonymous × every route)', () => {
+  let t: TestApp;
+  let cast: Awaited<ReturnType<typeof adminCast>>;
+  let routes: Array<{ method: string; path: string }>;
+  let target: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off' }) });
+    cast = await adminCast(t);
+    // A user the destructive routes may act on without touching the cast.
+    target = (await createUser(t)).user.id;
+    const document = (await request(t.url).get('/api/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    routes = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/api/v1/admin'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => ({ method: method.toUpperCase(), path })));
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** The route with its path parameters filled: the target user for `{id}`, made-up ids elsewhere. */
+  const concrete = (path: string) => path.replace('{id}', target).replace(/\{[A-Za-z]+\}/g, (name) => (name === '{provider}' || name === '{providerId}' ? 'wechat' : randomUUID()));
+
+  function call(method: string, path: string, auth: Record<string, string> = {}) {
+    const req = request(t.url)[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put'](concrete(path)).set(auth);
+    // Bodies that cannot pass validation: the guard's answer is what is measured, and nothing changes.
+    return method === 'GET' || method === 'DELETE' ? req : req.send({ __roleMatrix: true });
+  }
+
+  it('lists the admin routes the issue asks for in the OpenAPI document', () => {
+    const paths = new Set(routes.map((r) => r.path));
+    for (const path of ['/api/v1/admin/users', '/api/v1/admin/users/{id}']) expect(paths).toContain(path);
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('refuses anonymous callers everywhere with 401 auth.unauthenticated', async () => {
+    for (const { method, path } of routes) {
+      const res = await call(method, path);
+      expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 401, code: 'auth.unauthenticated' });
+    }
+  });
+
+  it('refuses a plain user everywhere with 403 auth.forbidden', async () => {
+    for (const { method, path } of routes) {
+      const res = await call(method, path, cast.user.auth);
+      expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 403, code: 'auth.forbidden' });
+    }
+  });
+
+  it('lets an auditor read every collection and resource, and refuses every change with 403', async () => {
+    for (const { method, path } of routes) {
+      const res = await call(method, path, cast.auditor.auth);
+      if (method === 'GET') expect({ method, path, status: [401, 403].includes(res.status) ? res.status : 'allowed' }).toEqual({ method, path, status: 'allowed' });
+      else expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 403, code: 'auth.forbidden' });
+    }
+  });
+
+  it('lets an admin through every route', async () => {
+    for (const { method, path } of routes) {
+      const res = await call(method, path, cast.admin.auth);
+      expect({ method, path, status: [401, 403].includes(res.status) ? `${res.status} ${res.body.code}` : 'allowed' }).toEqual({ method, path, status: 'allowed' });
+    }
+  });
+});
