@@ -13,6 +13,7 @@ export type AuditType =
   | 'user.created'
   | 'user.updated'
   | 'user.deleted'
+  | 'provider.checked'
   | 'qr.created'
   | 'qr.scanned'
   | 'qr.confirmed'

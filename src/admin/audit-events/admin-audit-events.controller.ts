@@ -1,5 +1,5 @@
-import { Controller, Get, Logger, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Get, Logger, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../../auth/auth.decorators.js';
 import { ApiErrors } from '../../common/http/api-docs.js';
@@ -7,6 +7,7 @@ import { requestIdOf } from '../../logging/request-id.js';
 import { AuditEventsQuery } from './admin-audit-events.schemas.js';
 import { AdminAuditEventsService } from './admin-audit-events.service.js';
 import { NDJSON, sendNdjson } from './ndjson.response.js';
+import { AdminController } from '../common/admin-route.js';
 
 const EVENT_EXAMPLE = {
   id: '5f0c2a9e-8d1b-4c57-9a53-0e1f4b6d2c11',
@@ -20,10 +21,7 @@ const EVENT_EXAMPLE = {
   detail: { method: 'qr', kind: 'web' },
 };
 
-@ApiTags('admin')
-@ApiBearerAuth()
-@Roles('admin')
-@Controller('api/v1/admin/audit-events')
+@AdminController('audit-events')
 export class AdminAuditEventsController {
   private readonly logger = new Logger('AdminAuditEvents');
 

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AdminCommonModule } from '../common/admin-common.module.js';
+import { AdminProvidersController } from './admin-providers.controller.js';
+import { AdminProvidersService } from './admin-providers.service.js';
 
 /**
  * Providers: configuration (secrets masked) and a live credential check
@@ -9,6 +11,6 @@ import { AdminCommonModule } from '../common/admin-common.module.js';
 @Module({})
 export class AdminProvidersModule {
   static forRoot(oauth: DynamicModule): DynamicModule {
-    return { module: AdminProvidersModule, imports: [AdminCommonModule, oauth], controllers: [], providers: [] };
+    return { module: AdminProvidersModule, imports: [AdminCommonModule, oauth], controllers: [AdminProvidersController], providers: [AdminProvidersService] };
   }
 }

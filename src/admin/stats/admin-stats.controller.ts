@@ -1,16 +1,14 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Roles } from '../../auth/auth.decorators.js';
 import { ApiErrors } from '../../common/http/api-docs.js';
 import { StatsWindowQuery } from './admin-stats.schemas.js';
 import { AdminStatsService } from './admin-stats.service.js';
+import { AdminController } from '../common/admin-route.js';
 
 const WINDOW = { from: '2026-11-26T08:00:00.000Z', to: '2026-11-27T08:00:00.000Z' };
 
-@ApiTags('admin')
-@ApiBearerAuth()
-@Roles('admin')
-@Controller('api/v1/admin/stats')
+@AdminController('stats')
 export class AdminStatsController {
   constructor(private readonly service: AdminStatsService) {}
 
