@@ -21,9 +21,12 @@ export class AdminSearchAndListing1795750000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX "IDX_audit_events_actor_id_at" ON "audit_events" ("actor_id", "at")`);
     await queryRunner.query(`CREATE INDEX "IDX_audit_events_type_at" ON "audit_events" ("type", "at")`);
     await queryRunner.query(`CREATE INDEX "IDX_audit_events_ip_at" ON "audit_events" ("ip", "at")`);
+    // The admin QR-session list rebuilds each QR session from its events, by the id they carry.
+    await queryRunner.query(`CREATE INDEX "IDX_audit_events_qr" ON "audit_events" ((detail->>'qr'), "at") WHERE (detail->>'qr') IS NOT NULL`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_qr"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_ip_at"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_type_at"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_actor_id_at"`);

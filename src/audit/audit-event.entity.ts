@@ -8,6 +8,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_audit_events_actor_id_at', ['actorId', 'at'])
 @Index('IDX_audit_events_type_at', ['type', 'at'])
 @Index('IDX_audit_events_ip_at', ['ip', 'at'])
+// The QR id the qr.* events carry (an expression index: made by the migration, not synchronised).
+@Index('IDX_audit_events_qr', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

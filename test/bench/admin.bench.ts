@@ -60,7 +60,9 @@ async function timed(label: string, paths: () => string): Promise<{ p50: number;
 /** The index names in the plan Postgres chooses for `sql`. */
 async function indexesUsed(sql: string, params: unknown[]): Promise<string> {
   const plan = (await t.app.get(DataSource).query(`EXPLAIN ${sql}`, params)) as Array<{ 'QUERY PLAN': string }>;
-  const names = new Set(plan.flatMap((row) => [...row['QUERY PLAN'].matchAll(/(?:Index|Bitmap Index) (?:Only )?Scan(?: Backward)? on "?([A-Za-z0-9_]+)"?/g)].map((m) => m[1]!)));
+  const names = new Set(
+    plan.flatMap((row) => [...row['QUERY PLAN'].matchAll(/Index (?:Only )?Scan(?: Backward)? using "?([A-Za-z0-9_]+)"?|Bitmap Index Scan on "?([A-Za-z0-9_]+)"?/g)].map((m) => (m[1] ?? m[2])!)),
+  );
   return names.size > 0 ? [...names].join(', ') : 'no index (sequential scan)';
 }
 

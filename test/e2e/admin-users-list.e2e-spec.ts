@@ -97,6 +97,9 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
           'provider=Not%20A%20Provider',
           'cursor=not*a*cursor',
           `cursor=${Buffer.from('["-createdAt"]').toString('base64url')}`,
+          // Hand-made cursors: an impossible date, a login sort key with a bad id (never a 500 from a SQL cast).
+          `cursor=${Buffer.from('["-createdAt","2026-02-30 00:00:00+00","0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f"]').toString('base64url')}`,
+          `sort=login&cursor=${Buffer.from('["login","abc","not-a-uuid"]').toString('base64url')}`,
           'unknown=1',
         ]) {
           const res = await list(query).expect(400);

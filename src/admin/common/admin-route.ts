@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Roles } from '../../auth/auth.decorators.js';
 import type { Principal } from '../../auth/auth.principal.js';
+import type { Role } from '../../users/user.entity.js';
 import { RateLimitGuard, type RateLimitRule } from '../../rate-limit/rate-limiter.js';
 
 export const ADMIN_LIMITS = Symbol('ADMIN_LIMITS');
@@ -18,9 +19,9 @@ export const adminRateLimitProvider: Provider = {
 };
 
 /**
- * An admin API controller under `/api/v1/admin/<path>`: role `admin` (GETs
- * add `@Roles('admin', 'auditor')`), rate-limited per admin, in the OpenAPI
- * document's `admin` group.
+ * An admin API controller under `/api/v1/admin/<path>`: role `admin` unless
+ * `roles` says otherwise (GETs add `@Roles('admin', 'auditor')`), rate-limited
+ * per admin, in the OpenAPI document's `admin` group.
  */
-export const AdminController = (path: string) =>
-  applyDecorators(Controller(`api/v1/admin/${path}`), Roles('admin'), UseGuards(RateLimitGuard(ADMIN_LIMITS)), ApiTags('admin'), ApiBearerAuth());
+export const AdminController = (path: string, roles: Role[] = ['admin']) =>
+  applyDecorators(Controller(`api/v1/admin${path ? `/${path}` : ''}`), Roles(...roles), UseGuards(RateLimitGuard(ADMIN_LIMITS)), ApiTags('admin'), ApiBearerAuth());

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { RequesterModule } from '../../requester/requester.module.js';
 import { AdminCommonModule } from '../common/admin-common.module.js';
+import { AdminSessionsController } from './admin-sessions.controller.js';
+import { AdminSessionsRepository } from './admin-sessions.repository.js';
+import { AdminSessionsService } from './admin-sessions.service.js';
 
 /** Sessions: a user's and everyone's; revoke one or all (`/api/v1/admin/…`). */
 @Module({
-  imports: [AdminCommonModule],
-  controllers: [],
-  providers: [],
+  imports: [AdminCommonModule, RequesterModule],
+  controllers: [AdminSessionsController],
+  providers: [AdminSessionsService, AdminSessionsRepository],
 })
 export class AdminSessionsModule {}

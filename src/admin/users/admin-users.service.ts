@@ -7,6 +7,7 @@ import type { User } from '../../users/user.entity.js';
 import { UsersService } from '../../users/users.service.js';
 import type { Acting } from '../common/acting.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
+import { textIdKey, timestampIdKey } from '../common/admin-keyset.js';
 import { AdminAudit, changesOf } from '../common/admin-audit.js';
 import { RecentSignInGuard } from '../common/recent-sign-in.guard.js';
 import { AdminUsersRepository, type UserRow } from './admin-users.repository.js';
@@ -46,7 +47,8 @@ export class AdminUsersService {
   ) {}
 
   async list(query: UserListQuery): Promise<Page<ReturnType<typeof userView>>> {
-    const after = decodeCursor(query.cursor, query.sort, 2);
+    const key = decodeCursor(query.cursor, query.sort, 2);
+    const after = query.sort.endsWith('createdAt') ? timestampIdKey(key) : textIdKey(key);
     const rows = await this.repository.search({ ...query, after });
     return pageOf(rows, query.limit, query.sort, (row) => row.key, (row) => userView(row.user));
   }

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock.js';
+import { QR_CONFIG, type QrConfig } from '../../config/config.types.js';
+import type { QrStatus } from '../../qr-login/qr-session.js';
+import { QR_RETENTION_MS } from '../../qr-login/qr-sessions.store.js';
+import { normalizeIp } from '../../requester/ip-address.js';
+import { RequesterContextBuilder } from '../../requester/requester-context.builder.js';
+import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
+import { timestampIdKey } from '../common/admin-keyset.js';
+import type { QrSessionRow, QrTimes } from './admin-qr-sessions.repository.js';
+import { AdminQrSessionsRepository } from './admin-qr-sessions.repository.js';
+import { QR_STATUSES, type QrSessionsQuery } from './admin-qr-sessions.schemas.js';
+
+/** The one order of the list (the cursor carries it). */
+const SORT = 'qr-sessions:-createdAt';
+/** Audit events written a little late (a busy instance, a slow sweep) still count. */
+const SLACK_MS = 60_000;
+
+export interface QrCounts {
+  /** The window: sessions created in `(from, to]`, `to` being now and `windowSeconds` the QR lifetime. */
+  from: string;
+  to: string;
+  windowSeconds: number;
+  total: number;
+  byStatus: Record<QrStatus, number>;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/**
+ * QR sessions for investigators (QRLJacking reports): who asked (requester
+ * IP, browser, OS, location), who scanned and approved, and how it ended, as
+ * the audit trail tells it. Nothing here can be used to take over a session:
+ * the events hold only the first 8 characters of a QR id, never a poll token.
+ */
+@Injectable()
+export class AdminQrSessionsService {
+  constructor(
+    private readonly repository: AdminQrSessionsRepository,
+    private readonly requesters: RequesterContextBuilder,
+    private readonly clock: Clock,
+    @Inject(QR_CONFIG) private readonly config: QrConfig,
+  ) {}
+
+  async list(query: QrSessionsQuery): Promise<Page<ReturnType<AdminQrSessionsService['view']>>> {
+    const after = timestampIdKey(decodeCursor(query.cursor, SORT, 2));
+    const rows = await this.repository.page(this.times(), { status: query.status, after, limit: query.limit });
+    return pageOf(rows, query.limit, SORT, (row) => row.key, (row) => this.view(row));
+  }
+
+  /**
+   * Live counts: the sessions created within the last QR lifetime
+   * (QR_TTL_SECONDS) — the only ones that can still be waiting, scanned or
+   * confirmed — by their status now.
+   */
+  async counts(): Promise<QrCounts> {
+    const times = this.times();
+    const found = await this.repository.countsWithinLifetime(times);
+    const byStatus = Object.fromEntries(QR_STATUSES.map((s) => [s, found[s] ?? 0])) as Record<QrStatus, number>;
+    return {
+      from: new Date(times.now.getTime() - times.ttlMs).toISOString(),
+      to: times.now.toISOString(),
+      windowSeconds: this.config.ttlSeconds,
+      total: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      byStatus,
+    };
+  }
+
+  private times(): QrTimes {
+    const ttlMs = this.config.ttlSeconds * 1000;
+    return { ttlMs, windowMs: ttlMs + QR_RETENTION_MS + SLACK_MS, now: this.clock.date() };
+  }
+
+  private view(row: QrSessionRow) {
+    const requester = this.requesters.capture({ ip: row.requesterIp, userAgent: row.requesterUserAgent, createdAt: row.createdAt }).context;
+    return {
+      /** The first 8 characters of the QR id: all the audit trail keeps. */
+      id: row.qr,
+      status: row.status,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      scannedAt: iso(row.scannedAt),
+      confirmedAt: iso(row.confirmedAt),
+      consumedAt: iso(row.consumedAt),
+      cancelledAt: iso(row.cancelledAt),
+      expiredAt: iso(row.expiredAt),
+      cancelReason: row.cancelReason,
+      requester: {
+        ip: requester.ip,
+        userAgent: row.requesterUserAgent,
+        browser: requester.browser,
+        os: requester.os,
+        deviceType: requester.deviceType,
+        location: requester.location,
+      },
+      scanner: row.scannerUserId
+        ? { userId: row.scannerUserId, sessionId: row.scannerSessionId, ip: normalizeIp(row.scannerIp), location: this.locationOf(row.scannerIp, row.createdAt) }
+        : null,
+      exchange: row.webSessionId || row.exchangeIp ? { sessionId: row.webSessionId, ip: normalizeIp(row.exchangeIp) } : null,
+    };
+  }
+
+  private locationOf(ip: string | null, at: Date): string | null {
+    return this.requesters.capture({ ip, userAgent: null, createdAt: at }).context.location;
+  }
+}
