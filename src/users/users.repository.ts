@@ -56,7 +56,7 @@ export class UsersRepository {
   /** The user an identity `(provider, subject)` belongs to, or null. */
   async findByIdentity(provider: string, subject: string): Promise<User | null> {
     const rows = (await this.users.query(
-      `SELECT ${selectedColumns(this.users.metadata).replace(/"([a-z_]+)"/g, 'u."$1"')} FROM users u JOIN identities i ON i.user_id = u.id WHERE i.provider = $1 AND i.subject = $2`,
+      `SELECT ${selectedColumns(this.users.metadata).replace(/"([a-z_]+)"/g, 'u."$1"')} FROM users u JOIN identities i ON i.user_id = u.id WHERE i.provider = $1 AND i.subject = $2 AND u.deleted_at IS NULL`,
       [provider, subject],
     )) as Array<Record<string, unknown>>;
     return rows[0] ? entityFromRow<User>(this.users.metadata, rows[0]) : null;
@@ -94,7 +94,7 @@ export class UsersRepository {
     identity: { provider: string; subject: string; subjectKind: string; profile: Record<string, unknown> },
   ): Promise<'linked' | 'conflict'> {
     const rows = await this.identities.query(
-      `INSERT INTO identities (user_id, provider, subject, subject_kind, profile) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO identities (user_id, provider, subject, subject_kind, profile) SELECT id, $2, $3, $4, $5 FROM users WHERE id = $1 AND deleted_at IS NULL
        ON CONFLICT (provider, subject) DO UPDATE SET profile = EXCLUDED.profile, subject_kind = EXCLUDED.subject_kind
         WHERE identities.user_id = EXCLUDED.user_id
        RETURNING id`,

@@ -101,6 +101,7 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
           `cursor=${Buffer.from('["-createdAt","2026-02-30 00:00:00+00","0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f"]').toString('base64url')}`,
           `sort=login&cursor=${Buffer.from('["login","abc","not-a-uuid"]').toString('base64url')}`,
           'unknown=1',
+          'q=%00x',
         ]) {
           const res = await list(query).expect(400);
           expect(res.body).toMatchObject({ code: 'validation.failed', message: expect.any(String), requestId: expect.any(String) });
@@ -153,6 +154,8 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
         await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(admin()).set('If-Match', first.headers.etag).send({ displayName: 'Third' }).expect(200);
         await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(admin()).set('If-Match', '*').send({ displayName: 'Fourth' }).expect(200);
         await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(admin()).set('If-Match', 'W/"weak"').send({ displayName: 'Fifth' }).expect(412);
+        // A well-formed tag that is not one of ours (another resource, another server): 412, never a 500.
+        await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(admin()).set('If-Match', '"abc"').send({ displayName: 'Sixth' }).expect(412);
       });
 
       it('of parallel patches with the same ETag exactly one succeeds', async () => {
@@ -176,7 +179,7 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
           .expect(200);
         expect(res.body).toMatchObject({ displayName: 'Renamed', avatarUrl: 'https://img.example.com/a.png', roles: ['user', 'auditor'] });
         await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken)).expect(401);
-        for (const body of [{ avatarUrl: 'javascript:alert(1)' }, { roles: [] }, { roles: ['root'] }, { displayName: '' }, {}, { id: 'x' }]) {
+        for (const body of [{ avatarUrl: 'javascript:alert(1)' }, { roles: [] }, { roles: ['root'] }, { displayName: '' }, { displayName: 'bell\u0007' }, {}, { id: 'x' }]) {
           await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(admin()).send(body).expect(400);
         }
       });
@@ -198,6 +201,10 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
           expect(res.body.code).toBe('auth.reauth_required');
         }
         expect((await request(t.url).delete(`/api/v1/admin/users/${user.id}`).set(stale.auth).expect(401)).body.code).toBe('auth.reauth_required');
+        // Creating an admin is a role change too; a plain user is not.
+        const made = { login: `${run}stale-made`, displayName: 'Made' };
+        expect((await request(t.url).post('/api/v1/admin/users').set(stale.auth).send({ ...made, roles: ['admin'] }).expect(401)).body.code).toBe('auth.reauth_required');
+        await request(t.url).post('/api/v1/admin/users').set(stale.auth).send(made).expect(201);
         // Harmless changes do not.
         await request(t.url).patch(`/api/v1/admin/users/${user.id}`).set(stale.auth).send({ displayName: 'Fine' }).expect(200);
         await request(t.url).post('/api/v1/auth/reauth').set(stale.auth).send({ password: 'correct horse battery staple' }).expect(200);
@@ -230,6 +237,22 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
         expect(await t.app.get(DataSource).query('SELECT 1 FROM users WHERE id = $1', [user.id])).toEqual([]);
         await request(t.url).post('/api/v1/admin/users').set(admin()).send({ login, displayName: 'Reborn' }).expect(201);
         await request(t.url).delete(`/api/v1/admin/users/${user.id}?hard=maybe`).set(admin()).expect(400);
+      });
+
+      it('hard after soft: a soft-deleted user can still be removed for good', async () => {
+        const { user } = await createUser(t);
+        await request(t.url).delete(`/api/v1/admin/users/${user.id}`).set(admin()).expect(204);
+        await request(t.url).delete(`/api/v1/admin/users/${user.id}?hard=true`).set(admin()).expect(204);
+        expect(await t.app.get(DataSource).query('SELECT 1 FROM users WHERE id = $1', [user.id])).toEqual([]);
+        await request(t.url).delete(`/api/v1/admin/users/${user.id}?hard=true`).set(admin()).expect(404);
+      });
+
+      it('routes without query parameters refuse unknown ones too', async () => {
+        const { user } = await createUser(t);
+        for (const path of [`/api/v1/admin/users/${user.id}?x=1`, '/api/v1/admin/providers?x=1']) {
+          expect((await request(t.url).get(path).set(admin()).expect(400)).body.code).toBe('validation.failed');
+        }
+        await request(t.url).delete(`/api/v1/admin/users/${user.id}/sessions?x=1`).set(admin()).expect(400);
       });
     });
   });

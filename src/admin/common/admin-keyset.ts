@@ -3,7 +3,7 @@ import type { CursorKey } from '../common/admin-list.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A `timestamptz` as Postgres prints it (DateStyle ISO): `2026-11-26 08:00:00.123456+00`, offsets as `+05:30` too. */
-const PG_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+const PG_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-](0\d|1[0-5])(:[0-5]\d){0,2}$/;
 
 /** Whether `text` is a real instant Postgres printed (no 30 February: a cast of it would fail in SQL, not here). */
 function isPgTimestamp(text: string): boolean {
@@ -32,7 +32,7 @@ export function timestampIdKey(key: CursorKey | null): CursorKey | null {
 export function textIdKey(key: CursorKey | null): CursorKey | null {
   if (key === null) return null;
   const [text, id] = key;
-  if (text === undefined || id === undefined || !UUID.test(id)) throw new ValidationError([{ path: 'cursor', message: 'is not a cursor from this API' }]);
+  if (text === undefined || id === undefined || !UUID.test(id) || /[\u0000-\u001f\u007f]/.test(text)) throw new ValidationError([{ path: 'cursor', message: 'is not a cursor from this API' }]);
   return key;
 }
 

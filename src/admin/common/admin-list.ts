@@ -23,6 +23,9 @@ export function listQuery<S extends z.ZodRawShape>(filters: S) {
   });
 }
 
+/** The query of a route that takes none: any field is `validation.failed` (the list contract's rule, everywhere). */
+export const NoQuery = z.strictObject({});
+
 /** An ISO-8601 instant in a query (`createdFrom`, `from`, …). */
 export const instant = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-11-27T00:00:00Z' }).transform((v) => new Date(v));
 

@@ -8,6 +8,7 @@ import { ActingAs, type Acting } from '../common/acting.js';
 import { listQuery } from '../common/admin-list.js';
 import { AdminIdentitiesService } from './admin-identities.service.js';
 import { AdminController } from '../common/admin-route.js';
+import { NoQuery } from '../common/admin-list.js';
 
 const USER_ID = '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f';
 const IDENTITY_ID = '7c4e2a10-9b3d-4f5e-a6b7-c8d9e0f1a2b3';
@@ -59,7 +60,7 @@ export class AdminIdentitiesController {
   @ApiParam({ name: 'identityId', example: IDENTITY_ID })
   @ApiNoContentResponse({ description: 'Unlinked' })
   @ApiErrors('not_found', 'identity.last_method', 'auth.unauthenticated', 'auth.forbidden')
-  async unlink(@Param('id', ParseIdPipe) id: string, @Param('identityId', ParseIdPipe) identityId: string, @ActingAs() acting: Acting): Promise<void> {
+  async unlink(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Param('identityId', ParseIdPipe) identityId: string, @ActingAs() acting: Acting): Promise<void> {
     await this.service.unlink(acting, id, identityId);
   }
 }

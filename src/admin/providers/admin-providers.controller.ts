@@ -1,10 +1,11 @@
-import { Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { Roles } from '../../auth/auth.decorators.js';
 import { ApiErrors } from '../../common/http/api-docs.js';
 import { ActingAs, type Acting } from '../common/acting.js';
 import { AdminController } from '../common/admin-route.js';
 import { AdminProvidersService } from './admin-providers.service.js';
+import { NoQuery } from '../common/admin-list.js';
 
 const LIST_EXAMPLE = {
   items: [
@@ -48,7 +49,7 @@ export class AdminProvidersController {
   })
   @ApiOkResponse({ schema: { example: LIST_EXAMPLE } })
   @ApiErrors('auth.unauthenticated', 'auth.forbidden', 'rate_limited')
-  list() {
+  list(@Query({ schema: NoQuery }) _query: object) {
     return this.service.list();
   }
 
@@ -65,7 +66,7 @@ export class AdminProvidersController {
   })
   @ApiOkResponse({ schema: { example: CHECK_EXAMPLE } })
   @ApiErrors('oauth.provider_disabled', 'auth.unauthenticated', 'auth.forbidden', 'rate_limited')
-  check(@Param('id') id: string, @ActingAs() acting: Acting) {
+  check(@Query({ schema: NoQuery }) _query: object, @Param('id') id: string, @ActingAs() acting: Acting) {
     return this.service.check(id, acting);
   }
 }

@@ -8,6 +8,7 @@ import { RecentSignIn } from '../common/recent-sign-in.guard.js';
 import { SessionsQuery, UserSessionsQuery } from './admin-sessions.schemas.js';
 import { AdminSessionsService } from './admin-sessions.service.js';
 import { AdminController } from '../common/admin-route.js';
+import { NoQuery } from '../common/admin-list.js';
 
 const USER_ID = '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f';
 const SESSION_ID = '5d1c9e47-2f0b-4b8e-8d7a-3c2e1f0a9b8c';
@@ -73,7 +74,7 @@ export class AdminSessionsController {
   @ApiParam({ name: 'sessionId', example: SESSION_ID })
   @ApiNoContentResponse({ description: 'Revoked (or already was)' })
   @ApiErrors('not_found', 'auth.unauthenticated', 'auth.forbidden')
-  async revoke(@Param('id', ParseIdPipe) id: string, @Param('sessionId', ParseIdPipe) sessionId: string, @ActingAs() acting: Acting): Promise<void> {
+  async revoke(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Param('sessionId', ParseIdPipe) sessionId: string, @ActingAs() acting: Acting): Promise<void> {
     await this.service.revoke(acting, id, sessionId);
   }
 
@@ -88,7 +89,7 @@ export class AdminSessionsController {
   @ApiParam({ name: 'id', example: USER_ID })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('not_found', 'auth.reauth_required', 'auth.unauthenticated', 'auth.forbidden')
-  async revokeAll(@Param('id', ParseIdPipe) id: string, @ActingAs() acting: Acting): Promise<void> {
+  async revokeAll(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @ActingAs() acting: Acting): Promise<void> {
     await this.service.revokeAll(acting, id);
   }
 

@@ -41,7 +41,8 @@ export class AdminSessionsRepository {
   async page(search: SessionSearch): Promise<SessionRow[]> {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
-    const where: string[] = [];
+    // A soft-deleted user is gone from the admin API: its sessions too.
+    const where: string[] = ['NOT EXISTS (SELECT 1 FROM users d WHERE d.id = s.user_id AND d.deleted_at IS NOT NULL)'];
     if (search.userId) where.push(`s.user_id = ${param(search.userId)}`);
     if (search.kind) where.push(`s.kind = ${param(search.kind)}`);
     if (search.createdVia) where.push(`s.created_via = ${param(search.createdVia)}`);
@@ -53,7 +54,7 @@ export class AdminSessionsRepository {
     const rows = (await this.dataSource.query(
       `SELECT ${COLUMNS}, s.created_at::text AS k1, s.id::text AS k2
          FROM sessions s
-        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        WHERE ${where.join(' AND ')}
         ORDER BY s.created_at DESC, s.id DESC
         LIMIT ${param(search.limit + 1)}`,
       params,

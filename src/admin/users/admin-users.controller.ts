@@ -9,6 +9,7 @@ import { ActingAs, type Acting } from '../common/acting.js';
 import { AdminController } from '../common/admin-route.js';
 import { CreateUserBody, DeleteUserQuery, PatchUserBody, UserListQuery } from './admin-users.schemas.js';
 import { AdminUsersService, etagOf } from './admin-users.service.js';
+import { NoQuery } from '../common/admin-list.js';
 
 const USER_EXAMPLE = {
   id: '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f',
@@ -53,7 +54,7 @@ export class AdminUsersController {
   @ApiZodBody(CreateUserBody, { login: 'lilei', password: 'a long passphrase', displayName: 'Li Lei', roles: ['user'] })
   @ApiCreatedResponse({ schema: { example: USER_EXAMPLE } })
   @ApiErrors('validation.failed', 'conflict', 'auth.unauthenticated', 'auth.forbidden')
-  async create(@Body({ schema: CreateUserBody }) body: CreateUserBody, @ActingAs() acting: Acting, @Res({ passthrough: true }) res: Response) {
+  async create(@Query({ schema: NoQuery }) _query: object, @Body({ schema: CreateUserBody }) body: CreateUserBody, @ActingAs() acting: Acting, @Res({ passthrough: true }) res: Response) {
     const row = await this.service.create(acting, body);
     res.setHeader('ETag', etagOf(row));
     return userView(row.user);
@@ -61,10 +62,13 @@ export class AdminUsersController {
 
   @Get(':id')
   @Roles('admin', 'auditor')
-  @ApiOperation({ summary: 'One user, with identities and the count of active sessions; `ETag` for a later `If-Match`' })
+  @ApiOperation({
+    summary: 'One user, with identities and the count of active sessions; `ETag` for a later `If-Match`',
+    description: 'The `ETag` is the version of the user fields (not of the identities or the session count, which change on their own).',
+  })
   @ApiOkResponse({ schema: { example: { ...USER_EXAMPLE, identities: [], activeSessions: 2 } } })
   @ApiErrors('not_found', 'auth.unauthenticated', 'auth.forbidden')
-  async get(@Param('id', ParseIdPipe) id: string, @Res({ passthrough: true }) res: Response) {
+  async get(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const { row, activeSessions, identities } = await this.service.get(id);
     res.setHeader('ETag', etagOf(row));
     return { ...userView(row.user), identities: identities.map(identityView), activeSessions };
@@ -83,6 +87,7 @@ export class AdminUsersController {
   @ApiOkResponse({ schema: { example: { ...USER_EXAMPLE, status: 'disabled' } } })
   @ApiErrors('validation.failed', 'not_found', 'precondition_failed', 'auth.reauth_required', 'auth.unauthenticated', 'auth.forbidden')
   async patch(
+    @Query({ schema: NoQuery }) _query: object,
     @Param('id', ParseIdPipe) id: string,
     @Body({ schema: PatchUserBody }) body: PatchUserBody,
     @Headers('if-match') ifMatch: string | undefined,

@@ -110,7 +110,8 @@ export class AdminUsersRepository {
     const param = (value: unknown) => `$${params.push(value)}`;
     const sets = Object.entries(changes).map(([column, value]) => `"${column}" = ${param(value)}`);
     sets.push('updated_at = clock_timestamp()');
-    const condition = version === null ? '' : ` AND updated_at = ${param(version)}::timestamptz`;
+    // Compared as text, exactly as the version was printed: a tag from elsewhere simply does not match (never a cast error).
+    const condition = version === null ? '' : ` AND updated_at::text = ${param(version)}`;
     const rows = returnedRows<Record<string, unknown>>(
       await this.users.query(
         `UPDATE users u SET ${sets.join(', ')} WHERE u.id = $1 AND u.deleted_at IS NULL${condition}
@@ -119,6 +120,11 @@ export class AdminUsersRepository {
       ),
     );
     return rows[0] ? this.row(rows[0]) : null;
+  }
+
+  /** Whether the row exists, soft-deleted or not (a hard delete may follow a soft one). */
+  async existsAtAll(id: string): Promise<boolean> {
+    return ((await this.users.query('SELECT 1 FROM users WHERE id = $1', [id])) as unknown[]).length === 1;
   }
 
   /** Soft delete: marked deleted and disabled, its identities removed, in one transaction. False when there was nothing to delete. */

@@ -54,6 +54,8 @@ export class AdminUsersService {
   }
 
   async create(acting: Acting, body: CreateUserBody): Promise<UserRow> {
+    // Making an admin or an auditor is a role change like any other: it needs a recent sign-in.
+    if (body.roles?.some((role) => role !== 'user') && !(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
     const user = await this.users.create(body);
     await this.audit.record(acting, 'user.created', { userId: user.id }, { after: { login: user.login, ...auditable(user) }, withPassword: body.password !== undefined });
     return (await this.repository.find(user.id))!;
@@ -103,11 +105,18 @@ export class AdminUsersService {
     if (!(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
     if (id === acting.actor.userId) throw new ForbiddenError('You cannot delete yourself.');
     const before = await this.repository.find(id);
-    if (!before) throw new NotFoundError('No such user.');
-    // Sessions first: their tokens die on the next request and open sockets are told, even for a hard delete.
+    // A hard delete may follow a soft one (the row is still there, only hidden).
+    if (!before && !(hard && (await this.repository.existsAtAll(id)))) throw new NotFoundError('No such user.');
+    // Marked deleted (and disabled) first, so that no sign-in can start a session after the revocation below.
+    const marked = await this.repository.softDelete(id);
+    if (!marked && !hard) throw new NotFoundError('No such user.');
+    // Then every session: tokens die on the next request and open sockets are told, even for a hard delete.
     const revoked = await this.sessions.revokeAll(id, 'user_deleted');
-    const deleted = hard ? await this.repository.hardDelete(id) : await this.repository.softDelete(id);
-    if (!deleted) throw new NotFoundError('No such user.');
-    await this.audit.record(acting, 'user.deleted', { userId: id }, { hard, before: { login: before.user.login, ...auditable(before.user) }, revokedSessions: revoked.length });
+    if (hard && !(await this.repository.hardDelete(id))) throw new NotFoundError('No such user.');
+    await this.audit.record(acting, 'user.deleted', { userId: id }, {
+      hard,
+      before: before ? { login: before.user.login, ...auditable(before.user) } : { deleted: true },
+      revokedSessions: revoked.length,
+    });
   }
 }
