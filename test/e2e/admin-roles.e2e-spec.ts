@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createUser } from '../utils/accounts.js';
-import { adminCast } from '../utils/admin.js';
+import { adminCast, signedInAs } from '../utils/admin.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { testConfig } from '../utils/test-config.js';
 
@@ -77,5 +77,32 @@ describe('admin API role matrix (admin, auditor, user, anonymous × every route)
       const res = await call(method, path, cast.admin.auth);
       expect({ method, path, status: [401, 403].includes(res.status) ? `${res.status} ${res.body.code}` : 'allowed' }).toEqual({ method, path, status: 'allowed' });
     }
+  });
+});
+
+describe('admin API rate limit (per admin, at least 50 requests per second)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'on' }) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lets 50 requests in a second through, answers a burst of 300 with some 429 rate_limited (Retry-After), and counts each admin apart', async () => {
+    const [busy, other] = [await signedInAs(t, ['admin']), await signedInAs(t, ['auditor'])];
+    // 50 in one go (well within one second's allowance of 100): all through.
+    const fifty = await Promise.all(Array.from({ length: 50 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)));
+    expect(fifty.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1_100)); // a fresh window
+    const burst = await Promise.all(Array.from({ length: 300 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)));
+    const limited = burst.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.body.code).toBe('rate_limited');
+    expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another admin is not slowed by the first one's burst.
+    await request(t.url).get('/api/v1/admin/providers').set(other.auth).expect(200);
   });
 });
