@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { auditRows, db, expectError, insertIdentity, NO_LOGIN_LIMITS } from '../utils/accounts-more.js';
 import { bearer, createUser } from '../utils/accounts.js';
-import { adminCast } from '../utils/admin.js';
+import { adminCast, expectDocumented } from '../utils/admin.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { backends, describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
@@ -52,20 +52,7 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
     }
 
     it('documents every route in the OpenAPI document with an example answer and its query fields', async () => {
-      const document = (await request(t.url).get('/api/docs-json').expect(200)).body as {
-        paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Record<string, { schema?: { example?: unknown } }>; description?: string }> }>>;
-      };
-      for (const [path, method, query] of ROUTES) {
-        const operation = document.paths[path]?.[method];
-        expect({ path, method, documented: operation !== undefined }).toEqual({ path, method, documented: true });
-        const success = Object.entries(operation!.responses).filter(([status]) => status.startsWith('2'));
-        expect(success).toHaveLength(1);
-        const [status, response] = success[0]!;
-        if (status === '204') expect(response.description).toEqual(expect.any(String));
-        else expect(response.content?.['application/json']?.schema?.example).toBeDefined();
-        const named = (operation!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
-        expect({ path, method, query: named }).toEqual({ path, method, query: [...query].sort() });
-      }
+      await expectDocumented(t, ROUTES);
     });
 
     describe('GET /admin/users/{id}/identities', () => {

@@ -6,7 +6,7 @@ import { Clock } from '../../src/common/clock/clock.js';
 import { FIXTURE_DIR } from '../fixtures/geoip/fixtures.mjs';
 import { db, expectError, NO_LOGIN_LIMITS, sleep } from '../utils/accounts-more.js';
 import { bearer, createUser } from '../utils/accounts.js';
-import { adminCast } from '../utils/admin.js';
+import { adminCast, expectDocumented } from '../utils/admin.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
 import { backends, describeWith } from '../utils/services.js';
@@ -128,20 +128,7 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
     });
 
     it('documents every route in the OpenAPI document with an example answer and its query fields', async () => {
-      const document = (await request(t.url).get('/api/docs-json').expect(200)).body as {
-        paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Record<string, { schema?: { example?: unknown } }>; description?: string }> }>>;
-      };
-      for (const [path, method, query] of ROUTES) {
-        const operation = document.paths[path]?.[method];
-        expect({ path, method, documented: operation !== undefined }).toEqual({ path, method, documented: true });
-        const success = Object.entries(operation!.responses).filter(([status]) => status.startsWith('2'));
-        expect(success).toHaveLength(1);
-        const [status, response] = success[0]!;
-        if (status === '204') expect(response.description).toEqual(expect.any(String));
-        else expect(response.content?.['application/json']?.schema?.example).toBeDefined();
-        const named = (operation!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
-        expect({ path, method, query: named }).toEqual({ path, method, query: [...query].sort() });
-      }
+      await expectDocumented(t, ROUTES);
     });
 
     it('lists the QR logins newest first, each with its latest status, its step times, the requester’s context and the scanner', async () => {
