@@ -194,6 +194,14 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         expect(idsOf(await list(`ip=${ip}&type=auth.login_failed`).expect(200))).toEqual([failed2, failed1]);
         expect(idsOf(await list(`ip=${ip}&type=auth.login`).expect(200))).toEqual([]);
         expect(idsOf(await list(`ip=${neighbour}`).expect(200))).toEqual([elsewhere]);
+        // An IPv4 client recorded by a dual-stack listener (IPv4-mapped IPv6) is the same address; IPv6 in capitals too.
+        const v4 = `192.0.2.${(++ipCounter % 250) + 1}`;
+        const [plain, mapped] = await seed([
+          { type: 'auth.login_failed', at: '2024-03-01T00:00:05Z', ip: v4 },
+          { type: 'auth.login_failed', at: '2024-03-01T00:00:06Z', ip: `::ffff:${v4}` },
+        ]);
+        expect(idsOf(await list(`ip=${v4}`).expect(200))).toEqual([mapped, plain]);
+        expect(idsOf(await list(`ip=${ip.toUpperCase()}`).expect(200))).toEqual([succeeded, failed2, failed1]);
       });
 
       it('filters by time: from is inclusive, to exclusive', async () => {

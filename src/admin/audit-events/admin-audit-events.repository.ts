@@ -51,7 +51,11 @@ export class AdminAuditEventsRepository {
     const param = (value: unknown) => `$${params.push(value)}`;
     const common: string[] = [];
     if (filter.type !== undefined) common.push(`type = ${param(filter.type)}`);
-    if (filter.ip !== undefined) common.push(`ip = ${param(filter.ip)}`);
+    if (filter.ip !== undefined) {
+      // An IPv4 client of a dual-stack listener is recorded as `::ffff:a.b.c.d`: either spelling matches (both use `(ip, at)`).
+      const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(filter.ip);
+      common.push(ipv4 ? `ip IN (${param(filter.ip)}, ${param(`::ffff:${filter.ip}`)})` : `ip = ${param(filter.ip.toLowerCase())}`);
+    }
     if (filter.from !== undefined) common.push(`at >= ${param(filter.from)}::timestamptz`);
     if (filter.to !== undefined) common.push(`at < ${param(filter.to)}::timestamptz`);
     if (after) {
