@@ -71,3 +71,25 @@ export async function answerQrPage(res: Response, uuid: string, status: QrPageSt
   refreshSoon(res);
   res.type('html').send(await waitingQrPage(texts.title, texts.scan, phoneUrlOf(res.req, uuid)));
 }
+
+/** What a sandbox phone says: its title and question, and its two answers (form value, button, what "done" reads). */
+export interface PhoneTexts {
+  title: string;
+  question: string;
+  allow: { value: string; label: string; done: string };
+  refuse: { value: string; label: string; done: string };
+}
+
+/** The sandbox phone for `uuid`: the question while the authorization waits, else a notice. */
+export function phoneAnswer(uuid: string, status: QrPageStatus, texts: PhoneTexts): string {
+  if (!status || !('waiting' in status)) return page(texts.title, '<p>This QR code is no longer waiting.</p>');
+  return phonePage(texts.title, texts.question, uuid, texts.allow, texts.refuse);
+}
+
+/** The phone's answer (the refusing value, else the allowing one) given to `decide`; the page saying what was done. */
+export function decisionAnswer<D extends string>(body: { decision?: string; user?: string } | undefined, texts: PhoneTexts, decide: (decision: D, user: string) => boolean): string {
+  const refused = body?.decision === texts.refuse.value;
+  const decision = (refused ? texts.refuse.value : texts.allow.value) as D;
+  const done = decide(decision, String(body?.user ?? ''));
+  return page(texts.title, done ? `<p data-done="${decision}">Done: ${refused ? texts.refuse.done : texts.allow.done}.</p>` : '<p>Nothing to decide here.</p>');
+}

@@ -3,8 +3,16 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
 import { escapeHtml } from '../../common/http/html.js';
-import { answerQrPage, page, phonePage } from '../sandbox-pages.js';
+import { answerQrPage, page, decisionAnswer, phoneAnswer, type PhoneTexts } from '../sandbox-pages.js';
 import { AlipaySandbox, type AlipayFaults } from './alipay.sandbox.js';
+
+/** What the sandbox phone says. */
+const PHONE: PhoneTexts = {
+  title: 'Alipay sandbox phone',
+  question: 'A website asks for your Alipay account information (auth_user).',
+  allow: { value: 'approve', label: '同意 · Agree', done: 'agreed' },
+  refuse: { value: 'cancel', label: '取消 · Cancel', done: 'cancelled' },
+};
 
 /**
  * The Alipay sandbox's HTTP face, at the real paths under `/sandbox/alipay`:
@@ -35,18 +43,14 @@ export class AlipaySandboxController {
   @Get('phone/:uuid')
   @Header('Content-Type', 'text/html; charset=utf-8')
   phone(@Param('uuid') uuid: string): string {
-    const status = this.sandbox.status(uuid);
-    if (!status || !('waiting' in status)) return page('Alipay sandbox phone', '<p>This QR code is no longer waiting.</p>');
-    return phonePage('Alipay sandbox phone', 'A website asks for your Alipay account information (auth_user).', uuid, { value: 'approve', label: '同意 · Agree' }, { value: 'cancel', label: '取消 · Cancel' });
+    return phoneAnswer(uuid, this.sandbox.status(uuid), PHONE);
   }
 
   @Post('phone/:uuid')
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    const decision = body?.decision === 'cancel' ? 'cancel' : 'approve';
-    const done = this.sandbox.decide(uuid, decision, String(body?.user ?? ''));
-    return page('Alipay sandbox phone', done ? `<p data-done="${decision}">Done: ${decision === 'approve' ? 'agreed' : 'cancelled'}.</p>` : '<p>Nothing to decide here.</p>');
+    return decisionAnswer(body, PHONE, (decision: Parameters<AlipaySandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
   }
 
   /** Clients split parameters between the query and the form body in different ways (PROVIDERS.md §2.5): both are read. */

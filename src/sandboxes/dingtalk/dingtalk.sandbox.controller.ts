@@ -3,10 +3,18 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
 import { escapeHtml } from '../../common/http/html.js';
-import { answerQrPage, page, phonePage } from '../sandbox-pages.js';
+import { answerQrPage, page, decisionAnswer, phoneAnswer, type PhoneTexts } from '../sandbox-pages.js';
 import { DingtalkSandbox, type DingtalkAnswer, type DingtalkFaults } from './dingtalk.sandbox.js';
 
 const TITLE = '钉钉登录 · DingTalk sandbox';
+
+/** What the sandbox phone says. */
+const PHONE: PhoneTexts = {
+  title: 'DingTalk sandbox phone',
+  question: 'A website asks to sign you in with DingTalk.',
+  allow: { value: 'approve', label: '同意 · Agree', done: 'approved' },
+  refuse: { value: 'decline', label: '拒绝 · Decline', done: 'declined' },
+};
 
 /**
  * The DingTalk sandbox's HTTP face under `/sandbox/dingtalk`: `oauth2/auth`
@@ -34,18 +42,14 @@ export class DingtalkSandboxController {
   @Get('phone/:uuid')
   @Header('Content-Type', 'text/html; charset=utf-8')
   phone(@Param('uuid') uuid: string): string {
-    const status = this.sandbox.status(uuid);
-    if (!status || !('waiting' in status)) return page('DingTalk sandbox phone', '<p>This QR code is no longer waiting.</p>');
-    return phonePage('DingTalk sandbox phone', 'A website asks to sign you in with DingTalk.', uuid, { value: 'approve', label: '同意 · Agree' }, { value: 'decline', label: '拒绝 · Decline' });
+    return phoneAnswer(uuid, this.sandbox.status(uuid), PHONE);
   }
 
   @Post('phone/:uuid')
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    const decision = body?.decision === 'decline' ? 'decline' : 'approve';
-    const done = this.sandbox.decide(uuid, decision, String(body?.user ?? ''));
-    return page('DingTalk sandbox phone', done ? `<p data-done="${decision}">Done: ${decision}d.</p>` : '<p>Nothing to decide here.</p>');
+    return decisionAnswer(body, PHONE, (decision: Parameters<DingtalkSandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
   }
 
   @Post('v1.0/oauth2/userAccessToken')
@@ -74,7 +78,6 @@ export class DingtalkSandboxController {
   private follow(uuid: string, res: Response): Promise<void> {
     return answerQrPage(res, uuid, this.sandbox.status(uuid), { title: TITLE, scan: '钉钉扫码登录 · Scan with DingTalk (sandbox)' });
   }
-
 
   private async answer(res: Response, answer: DingtalkAnswer): Promise<void> {
     if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));

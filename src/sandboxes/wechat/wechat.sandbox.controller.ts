@@ -3,8 +3,16 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../auth/auth.decorators.js';
 import { escapeHtml } from '../../common/http/html.js';
-import { answerQrPage, page, phonePage } from '../sandbox-pages.js';
+import { answerQrPage, page, decisionAnswer, phoneAnswer, type PhoneTexts } from '../sandbox-pages.js';
 import { WechatSandbox, type WechatFaults } from './wechat.sandbox.js';
+
+/** What the sandbox phone says. */
+const PHONE: PhoneTexts = {
+  title: 'WeChat sandbox phone',
+  question: 'A website asks to sign you in with WeChat.',
+  allow: { value: 'approve', label: '同意 · Allow', done: 'allowed' },
+  refuse: { value: 'cancel', label: '取消 · Cancel', done: 'cancelled' },
+};
 
 /**
  * The WeChat sandbox's HTTP face, at the real paths under `/sandbox/wechat`:
@@ -34,18 +42,14 @@ export class WechatSandboxController {
   @Get('phone/:uuid')
   @Header('Content-Type', 'text/html; charset=utf-8')
   phone(@Param('uuid') uuid: string): string {
-    const status = this.sandbox.status(uuid);
-    if (!status || !('waiting' in status)) return page('WeChat sandbox phone', '<p>This QR code is no longer waiting.</p>');
-    return phonePage('WeChat sandbox phone', 'A website asks to sign you in with WeChat.', uuid, { value: 'approve', label: '同意 · Allow' }, { value: 'cancel', label: '取消 · Cancel' });
+    return phoneAnswer(uuid, this.sandbox.status(uuid), PHONE);
   }
 
   @Post('phone/:uuid')
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    const decision = body?.decision === 'cancel' ? 'cancel' : 'approve';
-    const done = this.sandbox.decide(uuid, decision, String(body?.user ?? ''));
-    return page('WeChat sandbox phone', done ? `<p data-done="${decision}">Done: ${decision === 'approve' ? 'allowed' : 'cancelled'}.</p>` : '<p>Nothing to decide here.</p>');
+    return decisionAnswer(body, PHONE, (decision: Parameters<WechatSandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
   }
 
   @Get('sns/oauth2/access_token')
@@ -78,7 +82,6 @@ export class WechatSandboxController {
       cancelled: '你已取消此次登录 · You cancelled this sign-in.',
     });
   }
-
 
   private async answer(res: Response, body: Record<string, unknown>): Promise<void> {
     if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));
