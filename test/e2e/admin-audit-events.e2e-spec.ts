@@ -1,3 +1,4 @@
+import type { AuditEventView } from '../../src/admin/audit-events/admin-audit-events.schemas.js';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { get as httpGet } from 'node:http';
@@ -27,17 +28,7 @@ interface Seed {
   detail?: Record<string, unknown>;
 }
 
-interface Item {
-  id: string;
-  type: string;
-  at: string;
-  actorId: string | null;
-  userId: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  detail: Record<string, unknown>;
-}
+type Item = AuditEventView;
 
 /**
  * GET /api/v1/admin/audit-events (PROTOCOL.md § Operators): filters, newest

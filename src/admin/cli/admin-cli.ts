@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AdminApiClient, ApiError, TransportError, type Query } from './admin-api.client.js';
+import type { Page } from '../common/admin-list.js';
 import { auditLine, jsonLines, safeText, table, USER_HEADERS, userRow, type AuditRecord, type UserRecord, type Writer } from './output.js';
 
 /** What the CLI touches of the world: given by the entry point, faked by tests. */
@@ -66,10 +67,6 @@ interface Command {
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 const COMMANDS: Command[] = [
   {

@@ -1,3 +1,6 @@
+import type { AuditEventView } from '../audit-events/admin-audit-events.schemas.js';
+import type { userView } from '../../auth/auth.views.js';
+
 /**
  * How the admin CLI prints: aligned tables for people, one JSON object per
  * line (`--json`) for programs. Every text that came from the server (a display
@@ -64,28 +67,14 @@ export function jsonLines(records: unknown[]): string {
   return records.map((r) => `${JSON.stringify(r)}\n`).join('');
 }
 
-export interface UserRecord {
-  id: string;
-  login: string;
-  displayName: string;
-  status: string;
-  roles: string[];
-  createdAt: string;
-}
+/** A user as the admin API answers it (the server's own view; a type only, nothing of the server runs here). */
+export type UserRecord = ReturnType<typeof userView>;
 
 export const USER_HEADERS = ['ID', 'LOGIN', 'DISPLAY NAME', 'STATUS', 'ROLES', 'CREATED'];
 export const userRow = (u: UserRecord): unknown[] => [u.id, u.login, u.displayName, u.status, Array.isArray(u.roles) ? u.roles.join(',') : u.roles, u.createdAt];
 
-export interface AuditRecord {
-  id: string;
-  type: string;
-  at: string;
-  actorId: string | null;
-  userId: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** An audit event as the admin API answers it. */
+export type AuditRecord = AuditEventView;
 
 /** One audit event on one line (a stream has no table to align to). */
 export function auditLine(e: AuditRecord): string {

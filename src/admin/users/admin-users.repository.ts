@@ -122,11 +122,6 @@ export class AdminUsersRepository {
     return rows[0] ? this.row(rows[0]) : null;
   }
 
-  /** Whether the row exists, soft-deleted or not (a hard delete may follow a soft one). */
-  async existsAtAll(id: string): Promise<boolean> {
-    return ((await this.users.query('SELECT 1 FROM users WHERE id = $1', [id])) as unknown[]).length === 1;
-  }
-
   /** Soft delete: marked deleted and disabled, its identities removed, in one transaction. False when there was nothing to delete. */
   async softDelete(id: string): Promise<boolean> {
     return this.users.manager.transaction(async (em) => {
@@ -142,8 +137,12 @@ export class AdminUsersRepository {
     return returnedRows(await this.users.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length === 1;
   }
 
-  /** Whether a user row exists at all (deleted or not): tells a stale version from a missing user. */
-  async exists(id: string): Promise<boolean> {
-    return ((await this.users.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL', [id])) as unknown[]).length === 1;
+  /**
+   * Whether the user exists (tells a stale version from a missing user);
+   * `includingDeleted`: a soft-deleted row counts too (a hard delete may follow a soft one).
+   */
+  async exists(id: string, includingDeleted = false): Promise<boolean> {
+    const rows = (await this.users.query(`SELECT 1 FROM users WHERE id = $1${includingDeleted ? '' : ' AND deleted_at IS NULL'}`, [id])) as unknown[];
+    return rows.length === 1;
   }
 }

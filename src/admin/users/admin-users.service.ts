@@ -106,7 +106,7 @@ export class AdminUsersService {
     if (id === acting.actor.userId) throw new ForbiddenError('You cannot delete yourself.');
     const before = await this.repository.find(id);
     // A hard delete may follow a soft one (the row is still there, only hidden).
-    if (!before && !(hard && (await this.repository.existsAtAll(id)))) throw new NotFoundError('No such user.');
+    if (!before && !(hard && (await this.repository.exists(id, true)))) throw new NotFoundError('No such user.');
     // Marked deleted (and disabled) first, so that no sign-in can start a session after the revocation below.
     const marked = await this.repository.softDelete(id);
     if (!marked && !hard) throw new NotFoundError('No such user.');
