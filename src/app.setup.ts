@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { noStoreMiddleware } from './common/http/http.middleware.js';
+import { jsonOnlyMiddleware, noStoreMiddleware } from './common/http/http.middleware.js';
 import { APP_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type AppConfig, type RealtimeConfig, type StoreConfig } from './config/config.types.js';
 import { AppLogger } from './logging/app.logger.js';
 import { requestIdMiddleware } from './logging/request-id.js';
@@ -41,7 +41,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
       maxAge: 600,
     });
   }
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.use(jsonOnlyMiddleware);
+  app.useBodyParser('json', { limit: config.bodyLimit, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   if (config.apiDocs) setupOpenApi(app, config.publicUrl);
   app.useWebSocketAdapter(

@@ -34,8 +34,9 @@ export class AuthController {
   })
   @ApiZodBody(LoginBody, { login: 'lilei', password: 'correct horse battery', device: { id: 'iphone-4f2a91c0', name: 'Li Lei’s iPhone', platform: 'ios' } })
   @ApiOkResponse({ schema: { example: TOKENS_EXAMPLE } })
-  @ApiErrors('validation.failed', 'auth.invalid_credentials', 'auth.account_disabled', 'rate_limited', 'store.unavailable')
-  async login(@Body({ schema: LoginBody }) body: LoginBody, @Client() client: ClientContext, @Res({ passthrough: true }) res: Response) {
+  @ApiErrors('validation.failed', 'auth.invalid_credentials', 'auth.account_disabled', 'auth.forbidden', 'rate_limited', 'store.unavailable')
+  async login(@Body({ schema: LoginBody }) body: LoginBody, @Client() client: ClientContext, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    if (!body.device) this.cookie.assertAllowedOrigin(req); // a web sign-in sets the cookie
     const signedIn = await this.auth.login(body.login, body.password, client, body.device);
     return this.answer(signedIn, res);
   }
@@ -59,7 +60,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     if (body.refreshToken) return this.answer(await this.auth.refresh(body.refreshToken, 'mobile', client), res);
-    this.cookie.assertSameOrigin(req);
+    this.cookie.assertAllowedOrigin(req, { required: true });
     const token = this.cookie.read(req);
     if (!token) throw new UnauthenticatedError('No refresh cookie: sign in again.');
     try {
@@ -75,8 +76,9 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Sign out this session (its access and refresh tokens stop working at once)' })
   @ApiNoContentResponse({ description: 'Signed out; the refresh cookie is cleared' })
-  @ApiErrors('auth.unauthenticated')
-  async logout(@CurrentUser() principal: Principal, @Client() client: ClientContext, @Res({ passthrough: true }) res: Response) {
+  @ApiErrors('auth.unauthenticated', 'auth.forbidden')
+  async logout(@CurrentUser() principal: Principal, @Client() client: ClientContext, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    this.cookie.assertAllowedOrigin(req);
     await this.auth.logout(principal, client);
     this.cookie.clear(res);
   }

@@ -11,8 +11,13 @@ export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
 /**
  * The web session's refresh token lives only in an HttpOnly cookie: never in a
- * response body, never readable by scripts. Cookie-authenticated state changes
- * must come from an allowed origin (the public URL or a CORS origin).
+ * response body, never readable by scripts. Every route that sets or uses it
+ * (web sign-in, QR exchange, refresh, sign-out) refuses a request from another
+ * site: an `Origin` that is neither the public URL nor a CORS origin. Refresh,
+ * which the cookie alone authenticates, also needs the header to be there.
+ * (The OAuth callback sets it too, but is a top-level navigation from the
+ * provider, without `Origin`: its one-time state bound to this browser is
+ * what proves the browser started the login.)
  */
 @Injectable()
 export class RefreshCookie {
@@ -43,10 +48,14 @@ export class RefreshCookie {
     return readCookie(req, REFRESH_COOKIE);
   }
 
-  /** Refuses a cookie-authenticated request from another site (CSRF), or without `Origin`. */
-  assertSameOrigin(req: Request): void {
+  /**
+   * Refuses a request from another site (login CSRF: its answer would set the
+   * cookie of someone else's session in this browser). `required`: a request
+   * without `Origin` is refused too (refresh, which the cookie authenticates).
+   */
+  assertAllowedOrigin(req: Request, options: { required?: boolean } = {}): void {
     const origin = req.get('origin');
-    if (!origin || !this.allowedOrigins.has(origin)) {
+    if (origin === undefined ? options.required : !this.allowedOrigins.has(origin)) {
       throw new ForbiddenError('This request must come from the sign-in page’s own origin.');
     }
   }

@@ -7,6 +7,17 @@ export function isUniqueViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
 }
 
+/**
+ * Postgres class 22, "data exception" (a NUL byte in text, a value out of
+ * range, text that is not a uuid, …): a value from the request that the
+ * database cannot take. Validation should have caught it; if it did not, the
+ * client still gets a 400, never a 500.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 /** The rows of `query()` on `UPDATE|DELETE … RETURNING`, which the postgres driver gives as `[rows, count]`. */
 export function returnedRows<T>(result: unknown): T[] {
   return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];

@@ -176,14 +176,16 @@ export class QrLoginController {
   @ApiOperation({ summary: 'Exchange a confirmed QR login for a web session (browser); sets the refresh cookie' })
   @ApiZodBody(EmptyBody)
   @ApiOkResponse({ schema: { example: { user: { id: '…', displayName: 'Li Lei', avatarUrl: null }, accessToken: 'eyJ…', expiresIn: 600 } } })
-  @ApiErrors('qr.not_found', 'qr.expired', 'qr.consumed', 'qr.wrong_state', 'auth.account_disabled')
+  @ApiErrors('qr.not_found', 'qr.expired', 'qr.consumed', 'qr.wrong_state', 'auth.account_disabled', 'auth.forbidden')
   async exchange(
     @Param('id', QrIdPipe) id: string,
     @Body({ schema: EmptyBody }) _body: object,
     @Headers('x-poll-token') pollToken: string | undefined,
     @Client() client: ClientContext,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
+    this.cookie.assertAllowedOrigin(req);
     const signedIn = await this.qr.exchange(id, pollToken, client);
     this.cookie.set(res, signedIn.refreshToken, signedIn.session);
     const { user } = signedIn;

@@ -40,7 +40,7 @@ export const Device = z.strictObject({
 });
 
 export const LoginBody = z.strictObject({
-  login: z.string().min(1).max(128),
+  login: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' }),
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
   device: Device.optional(),
 });

@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   internal: 500,
 } as const satisfies Record<string, number>;
 
