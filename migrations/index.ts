@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreatedAccounts1795728450348 } from './1795728450348-CreatedAccounts.js';
 import { AdminSearchAndListing1795750000000 } from './1795750000000-AdminSearchAndListing.js';
+import { FreshCredentials1796000000000 } from './1796000000000-FreshCredentials.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a
@@ -10,4 +11,5 @@ import { AdminSearchAndListing1795750000000 } from './1795750000000-AdminSearchA
 export const migrations: Array<new () => MigrationInterface> = [
   CreatedAccounts1795728450348,
   AdminSearchAndListing1795750000000,
+  FreshCredentials1796000000000,
 ];

@@ -45,6 +45,9 @@ printBanner(config, Math.round(performance.now() - startedAt));
 if (config.app.isProduction && !config.app.rateLimits) {
   logger.warn('RATE_LIMITS=off: every rate limit is disabled', 'Startup');
 }
+if (config.app.isProduction && !config.app.metricsToken) {
+  logger.warn('METRICS_TOKEN is not set: /metrics is public; set it, or keep /metrics off the public proxy', 'Startup');
+}
 if (config.store.mode === 'memory' && config.app.isProduction) {
   logger.warn('REDIS_URL is not set: the in-process store serves one instance only', 'Startup');
 }

@@ -14,10 +14,19 @@ export interface NewLogin extends Omit<RequesterContext, 'createdAt'> {
   createdAt: string;
 }
 
+/** A way to sign in added to a user: what the user's phones are shown ("not me? unlink it"). */
+export interface NewIdentityLink extends Omit<RequesterContext, 'createdAt'> {
+  /** `DELETE /api/v1/me/identities/{identityId}` unlinks it. */
+  identityId: string;
+  provider: string;
+  linkedAt: string;
+}
+
 export type AccountEvent =
   /** These sessions were revoked (sign-out, replacement, reuse, password change, disabled user, administrator). */
   | { type: 'session.revoked'; sessionIds: string[] }
-  | { type: 'login.new'; userId: string; login: NewLogin };
+  | { type: 'login.new'; userId: string; login: NewLogin }
+  | { type: 'identity.linked'; userId: string; link: NewIdentityLink };
 
 /**
  * Publishes account events on the shared store, for every instance. Telling

@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Headers, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
 import { Client, CurrentUser, Public } from './auth.decorators.js';
@@ -8,7 +8,7 @@ import { UnauthenticatedError } from './auth.errors.js';
 import { AuthService, type SignedIn } from './auth.service.js';
 import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
 import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
-import { LOGIN_RATE_LIMITS } from './guards/login-rate-limits.js';
+import { LOGIN_RATE_LIMITS, PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import type { ClientContext } from './sessions/sessions.service.js';
 
@@ -30,14 +30,22 @@ export class AuthController {
     summary: 'Sign in with login and password',
     description:
       'With `device`: a mobile device session (one per device id; tokens in the body). Without: a web session ' +
-      '(the refresh token only in the HttpOnly cookie).',
+      '(the refresh token only in the HttpOnly cookie, and a foreign `Origin` is refused). Rate-limited per client IP, ' +
+      'per login and IP, and per login (a known device, signing with the key of its active session, is exempt from the last).',
   })
+  @ApiHeader({ name: 'X-Device-Signature', required: false, description: 'A known device: base64url ES256 (P1363) signature of `scangate:login:<device.id>:<login>` by the key of its active session' })
   @ApiZodBody(LoginBody, { login: 'lilei', password: 'correct horse battery', device: { id: 'iphone-4f2a91c0', name: 'Li Lei’s iPhone', platform: 'ios' } })
   @ApiOkResponse({ schema: { example: TOKENS_EXAMPLE } })
   @ApiErrors('validation.failed', 'auth.invalid_credentials', 'auth.account_disabled', 'auth.forbidden', 'rate_limited', 'store.unavailable')
-  async login(@Body({ schema: LoginBody }) body: LoginBody, @Client() client: ClientContext, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async login(
+    @Body({ schema: LoginBody }) body: LoginBody,
+    @Headers('x-device-signature') deviceSignature: string | undefined,
+    @Client() client: ClientContext,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (!body.device) this.cookie.assertAllowedOrigin(req); // a web sign-in sets the cookie
-    const signedIn = await this.auth.login(body.login, body.password, client, body.device);
+    const signedIn = await this.auth.login(body.login, body.password, client, body.device, deviceSignature);
     return this.answer(signedIn, res);
   }
 
@@ -85,7 +93,7 @@ export class AuthController {
 
   @Post('reauth')
   @HttpCode(200)
-  @UseGuards(RateLimitGuard(LOGIN_RATE_LIMITS))
+  @UseGuards(RateLimitGuard(PASSWORD_CHECK_RATE_LIMITS))
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Confirm the password again, for actions that need a recent sign-in' })
   @ApiZodBody(ReauthBody, { password: 'correct horse battery' })

@@ -10,10 +10,12 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
-import { loginRateLimitsProvider } from './guards/login-rate-limits.js';
+import { LoginThrottle, loginRateLimitProviders } from './guards/login-rate-limits.js';
 import { SigningKey } from './keys/signing-key.entity.js';
 import { SigningKeysRepository } from './keys/signing-keys.repository.js';
 import { SigningKeysService } from './keys/signing-keys.service.js';
+import { signingKeysSecretProvider } from './keys/signing-keys.secret.js';
+import { LocalSecrets } from '../common/secrets/local-secret.js';
 import { WellKnownController } from './keys/well-known.controller.js';
 import { MeController } from './me.controller.js';
 import { RefreshCookie } from './refresh-cookie.js';
@@ -47,10 +49,13 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     RevocationStore,
     SigningKeysRepository,
     SigningKeysService,
+    signingKeysSecretProvider,
+    LocalSecrets,
     AccessTokenService,
     RefreshCookie,
     JwtStrategy,
-    loginRateLimitsProvider,
+    ...loginRateLimitProviders,
+    LoginThrottle,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
   exports: [AuthService, SessionsService, SigningKeysService, AccessTokenService, AccountEvents, RefreshCookie],

@@ -5,11 +5,14 @@ import { AccountEvents } from './account-events.js';
 import { ValidationError } from '../common/errors/app-error.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { AccountDisabledError, InvalidCredentialsError, RefreshReusedError, UnauthenticatedError } from './auth.errors.js';
+import { AccountDisabledError, InvalidCredentialsError, ReauthRequiredError, RefreshReusedError, UnauthenticatedError } from './auth.errors.js';
+import type { Identity } from '../users/identity.entity.js';
 import type { Principal } from './auth.principal.js';
 import type { Session } from './sessions/session.entity.js';
 import { SessionsService, type ClientContext, type DeviceInfo } from './sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
+import { LoginThrottle } from './guards/login-rate-limits.js';
+import { normalizeLogin } from '../users/login.js';
 
 export interface SignedIn {
   user: User;
@@ -29,14 +32,19 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly events: AccountEvents,
     private readonly requesters: RequesterContextBuilder,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /**
    * Password sign-in: with `device`, a mobile session (one per device); without,
    * a web session. Unknown login and wrong password answer alike, in the same
-   * time; a disabled account is told so only with the right password.
+   * time; a disabled account is told so only with the right password. Counted
+   * against the account's ceiling unless a known device proves itself with
+   * `deviceSignature` (of `scangate:login:<device id>:<login>`): strangers'
+   * guesses never keep a user's own phone out.
    */
-  async login(login: string, password: string, context: ClientContext, device?: DeviceInfo): Promise<SignedIn> {
+  async login(login: string, password: string, context: ClientContext, device?: DeviceInfo, deviceSignature?: string): Promise<SignedIn> {
+    if (!(device && deviceSignature && (await this.isKnownDevice(login, device.id, deviceSignature)))) await this.throttle.attempt(login, context.ip);
     const user = await this.users.verifyCredentials(login, password);
     if (!user) {
       await this.audit.record({ type: 'auth.login_failed', ...context, detail: { method: 'password', reason: 'invalid_credentials' } });
@@ -47,6 +55,11 @@ export class AuthService {
       throw new AccountDisabledError();
     }
     return this.signIn(user, device ? 'mobile' : 'web', 'password', context, device);
+  }
+
+  private async isKnownDevice(login: string, deviceId: string, signature: string): Promise<boolean> {
+    const userId = await this.users.idOfLogin(login);
+    return userId !== null && this.sessions.isKnownDevice(userId, deviceId, `scangate:login:${deviceId}:${normalizeLogin(login)}`, signature);
   }
 
   /**
@@ -113,19 +126,65 @@ export class AuthService {
     return at;
   }
 
+  /**
+   * Adding a way to sign in needs a fresh credential (security review, finding
+   * 1): a password proved within `REAUTH_MAX_AGE_SECONDS` in this session (or,
+   * without a password, re-proof through an identity already linked). A
+   * session made by QR or a provider alone is never fresh: a hijacked session
+   * cannot plant a way back in.
+   */
+  async assertFreshCredential(sessionId: string): Promise<void> {
+    if (!(await this.sessions.hasFreshCredential(sessionId))) throw new ReauthRequiredError();
+  }
+
+  /** Whether the user has a password (else it re-proves itself through a linked provider). */
+  hasPassword(userId: string): Promise<boolean> {
+    return this.users.hasPassword(userId);
+  }
+
+  /**
+   * A session re-proved itself through a provider identity already linked to
+   * its user (an account without a password): fresh for the next minutes.
+   */
+  async reauthByIdentity(userId: string, sessionId: string, method: string, context: ClientContext): Promise<Date> {
+    if (await this.sessions.isRevoked(sessionId)) throw new UnauthenticatedError();
+    const at = await this.sessions.markAuthenticated(sessionId);
+    await this.audit.record({ type: 'auth.reauthenticated', actorId: userId, userId, sessionId, ...context, detail: { method } });
+    return at;
+  }
+
+  /** A new identity was linked to the user: audited, and every phone of the user is told ("not me? unlink it"). */
+  async identityLinked(userId: string, sessionId: string | null, identity: Identity, context: ClientContext): Promise<void> {
+    await this.audit.record({ type: 'identity.linked', actorId: userId, userId, sessionId, ...context, detail: { provider: identity.provider, subjectKind: identity.subjectKind, identity: identity.id } });
+    const { context: seen } = this.requesters.capture({ ip: context.ip, userAgent: context.userAgent, createdAt: identity.linkedAt });
+    void this.events.publish({ type: 'identity.linked', userId, link: { ...seen, identityId: identity.id, provider: identity.provider, linkedAt: identity.linkedAt.toISOString() } });
+  }
+
   /** Unlinks one of my identities (never the last way in), audited. */
   async unlinkIdentity(principal: Principal, identityId: string, context: ClientContext): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, identityId);
     await this.audit.record({ type: 'identity.unlinked', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { identity: identityId } });
   }
 
-  /** Changes the password and signs out every other session. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string, context: ClientContext): Promise<void> {
+  /**
+   * Changes the password and signs out every other session. Answers the
+   * identities linked since the previous password, for the client to offer
+   * removing them (someone who had the account may have added a way back in).
+   */
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    context: ClientContext,
+  ): Promise<{ revokedSessions: number; identitiesLinkedSinceLastPassword: Identity[] }> {
     if (!(await this.users.checkPassword(principal.userId, currentPassword))) {
       throw new ValidationError([{ path: 'currentPassword', message: 'is not the current password' }], 'The current password is wrong.');
     }
     const user = await this.users.get(principal.userId);
+    const linkedSince = await this.users.identitiesLinkedSincePassword(user);
     await this.users.setPassword(user, newPassword, 'newPassword');
+    // Proving the current password makes this session fresh as a reauth would.
+    await this.sessions.markAuthenticated(principal.sessionId);
     const revoked = await this.sessions.revokeAll(user.id, 'password_changed', principal.sessionId);
     await this.audit.record({
       type: 'auth.password_changed',
@@ -135,5 +194,6 @@ export class AuthService {
       ...context,
       detail: { revokedSessions: revoked.length },
     });
+    return { revokedSessions: revoked.length, identitiesLinkedSinceLastPassword: linkedSince };
   }
 }

@@ -10,7 +10,7 @@ import type { Principal } from './auth.principal.js';
 import { AuthService } from './auth.service.js';
 import { identityView, sessionView, userView } from './auth.views.js';
 import { ChangePasswordBody } from './dto/auth.schemas.js';
-import { LOGIN_RATE_LIMITS } from './guards/login-rate-limits.js';
+import { PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { SessionsService, type ClientContext } from './sessions/sessions.service.js';
 
 @ApiTags('me')
@@ -34,18 +34,24 @@ export class MeController {
   }
 
   @Post('password')
-  @HttpCode(204)
-  @UseGuards(RateLimitGuard(LOGIN_RATE_LIMITS))
-  @ApiOperation({ summary: 'Change the password; every other session is signed out' })
+  @HttpCode(200)
+  @UseGuards(RateLimitGuard(PASSWORD_CHECK_RATE_LIMITS))
+  @ApiOperation({
+    summary: 'Change the password; every other session is signed out',
+    description:
+      'Answers the identities linked since the previous password: offer to remove them (`DELETE /api/v1/me/identities/{id}`), ' +
+      'since whoever had the account may have added a way back in.',
+  })
   @ApiZodBody(ChangePasswordBody, { currentPassword: 'old one…', newPassword: 'a new long passphrase' })
-  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiOkResponse({ schema: { example: { revokedSessions: 2, identitiesLinkedSinceLastPassword: [{ id: '…', provider: 'wechat', subjectKind: 'unionid', linkedAt: '2026-12-01T08:00:00.000Z' }] } } })
   @ApiErrors('validation.failed', 'auth.unauthenticated', 'rate_limited')
   async changePassword(
     @Body({ schema: ChangePasswordBody }) body: { currentPassword: string; newPassword: string },
     @CurrentUser() principal: Principal,
     @Client() client: ClientContext,
   ) {
-    await this.auth.changePassword(principal, body.currentPassword, body.newPassword, client);
+    const changed = await this.auth.changePassword(principal, body.currentPassword, body.newPassword, client);
+    return { revokedSessions: changed.revokedSessions, identitiesLinkedSinceLastPassword: changed.identitiesLinkedSinceLastPassword.map(identityView) };
   }
 
   @Get('sessions')

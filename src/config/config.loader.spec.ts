@@ -92,6 +92,21 @@ describe('parseConfig', () => {
     it('refuses the embedded database', () => {
       expect(problemsOf({ ...prod, DATABASE_URL: '' })).toMatch(/DATABASE_URL: required when NODE_ENV=production/);
     });
+
+    it('serves no API documentation unless API_DOCS=on (development serves it unless off)', () => {
+      expect(parseConfig(prod).app.apiDocs).toBe(false);
+      expect(parseConfig({ ...prod, API_DOCS: 'on' }).app.apiDocs).toBe(true);
+      expect(parseConfig({}).app.apiDocs).toBe(true);
+      expect(parseConfig({ API_DOCS: 'off' }).app.apiDocs).toBe(false);
+    });
+  });
+
+  it('takes a METRICS_TOKEN of 16 to 256 printable characters, never echoing a bad one', () => {
+    expect(parseConfig({ METRICS_TOKEN: 'a-long-random-token-42' }).app.metricsToken).toBe('a-long-random-token-42');
+    expect(parseConfig({}).app.metricsToken).toBeUndefined();
+    const message = problemsOf({ METRICS_TOKEN: 'short secret' });
+    expect(message).toMatch(/METRICS_TOKEN: expected 16 to 256 printable characters/);
+    expect(message).not.toContain('short secret');
   });
 
   it('parses TRUST_PROXY into what Express expects', () => {

@@ -118,7 +118,8 @@ function build(env: Env): Config {
         .filter(Boolean),
       bodyLimit: env.BODY_LIMIT.toLowerCase(),
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-      apiDocs: env.API_DOCS,
+      apiDocs: env.API_DOCS ?? !isProduction,
+      metricsToken: env.METRICS_TOKEN,
     },
     database: {
       mode: env.DATABASE_URL ? 'external' : 'embedded',
@@ -148,7 +149,8 @@ function build(env: Env): Config {
       signingKeysSecret: env.SIGNING_KEYS_SECRET ? Buffer.from(env.SIGNING_KEYS_SECRET, 'base64') : undefined,
       secureCookies: isProduction || publicUrl.startsWith('https://'),
       loginLimitPerIpPerMinute: env.LOGIN_LIMIT_PER_IP,
-      loginLimitPerAccountPer15Minutes: env.LOGIN_LIMIT_PER_ACCOUNT,
+      loginLimitPerAccountIpPer15Minutes: env.LOGIN_LIMIT_PER_ACCOUNT_IP,
+      loginLimitPerAccountPerMinute: env.LOGIN_LIMIT_PER_ACCOUNT,
       demoUser: env.DEMO_USER && !isProduction && !env.DATABASE_URL,
     },
     qr: {
@@ -157,6 +159,7 @@ function build(env: Env): Config {
       allowKeylessDevices: env.QR_ALLOW_KEYLESS_DEVICES ?? !isProduction,
       createLimitPerIpPerMinute: env.QR_CREATE_LIMIT_PER_IP,
       statusLimitPerSessionPerMinute: env.QR_STATUS_LIMIT_PER_SESSION,
+      statusMissLimitPerIpPerMinute: env.QR_STATUS_MISS_LIMIT_PER_IP,
       scanLimitPerUserPerMinute: env.QR_SCAN_LIMIT_PER_USER,
       geoip: { cityDb: env.GEOIP_CITY_DB, asnDb: env.GEOIP_ASN_DB },
     },

@@ -15,7 +15,10 @@ export interface AppConfig {
   corsOrigins: string[];
   bodyLimit: string;
   shutdownGraceMs: number;
+  /** Serve the OpenAPI UI and document (`API_DOCS`; off by default in production). */
   apiDocs: boolean;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export interface DatabaseConfig {
@@ -51,7 +54,10 @@ export interface AuthConfig {
   /** Refresh cookie `Secure` flag: on unless the public URL is plain http outside production. */
   secureCookies: boolean;
   loginLimitPerIpPerMinute: number;
-  loginLimitPerAccountPer15Minutes: number;
+  /** Password attempts on one login from one client IP (or in one session, for reauth and password changes), per 15 minutes. */
+  loginLimitPerAccountIpPer15Minutes: number;
+  /** Password attempts on one login from everywhere, per minute: slows guessing, never locks for long; known devices are exempt. */
+  loginLimitPerAccountPerMinute: number;
   /** Create (once) and announce a demo user: zero-configuration development only. */
   demoUser: boolean;
 }
@@ -62,7 +68,10 @@ export interface QrConfig {
   /** Whether phones without a registered device key may scan and approve (off by default in production). */
   allowKeylessDevices: boolean;
   createLimitPerIpPerMinute: number;
+  /** Status polls with the right poll token, per QR session. */
   statusLimitPerSessionPerMinute: number;
+  /** Status polls with an unknown id or a wrong poll token, per client IP (never counted against the session). */
+  statusMissLimitPerIpPerMinute: number;
   scanLimitPerUserPerMinute: number;
   geoip: { cityDb?: string; asnDb?: string };
 }

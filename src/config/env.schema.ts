@@ -89,7 +89,8 @@ export const EnvSchema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, { error: 'expected a size such as 100kb or 1mb' })
     .default('100kb'),
   SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000, 'a duration in milliseconds'),
-  API_DOCS: onOff('on'),
+  API_DOCS: optional(z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).transform((v) => v === 'on')),
+  METRICS_TOKEN: optional(z.string().regex(/^[\x21-\x7e]{16,256}$/, { error: 'expected 16 to 256 printable characters without spaces (a random token)' })),
 
   AUTH_AUDIENCE: z.string().regex(/^[\x21-\x7e]{1,200}$/, { error: 'expected a short printable identifier' }).default('scangate'),
   ACCESS_TOKEN_TTL_SECONDS: int(60, 900, 600, 'a lifetime in seconds (at most 15 minutes)'),
@@ -105,7 +106,8 @@ export const EnvSchema = z.object({
     }),
   ),
   LOGIN_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of attempts per minute'),
-  LOGIN_LIMIT_PER_ACCOUNT: int(1, 10_000, 10, 'a number of attempts per 15 minutes'),
+  LOGIN_LIMIT_PER_ACCOUNT_IP: int(1, 10_000, 10, 'a number of attempts per 15 minutes'),
+  LOGIN_LIMIT_PER_ACCOUNT: int(1, 10_000, 30, 'a number of attempts per minute'),
   DEMO_USER: onOff('on'),
 
   QR_TTL_SECONDS: int(2, 300, 120, 'a lifetime in seconds (30 to 300; tests outside production may go down to 2)'),
@@ -115,6 +117,7 @@ export const EnvSchema = z.object({
   ),
   QR_CREATE_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of QR codes per minute'),
   QR_STATUS_LIMIT_PER_SESSION: int(1, 100_000, 300, 'a number of status requests per minute'),
+  QR_STATUS_MISS_LIMIT_PER_IP: int(1, 100_000, 60, 'a number of status requests with a wrong id or poll token per minute'),
   QR_SCAN_LIMIT_PER_USER: int(1, 100_000, 30, 'a number of scans and confirms per minute'),
   SOCKET_PING_INTERVAL_MS: int(1_000, 300_000, 20_000, 'milliseconds between Socket.IO pings'),
   SOCKET_PING_TIMEOUT_MS: int(1_000, 300_000, 10_000, 'milliseconds to wait for a pong'),

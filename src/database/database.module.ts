@@ -2,11 +2,12 @@ import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { DATABASE_CONFIG, type DatabaseConfig } from '../config/config.types.js';
+import { LocalSecrets } from '../common/secrets/local-secret.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { dataSourceOptions } from './database.options.js';
 import { runPendingMigrations } from './migration.runner.js';
 
-@Module({ providers: [EmbeddedPostgres], exports: [EmbeddedPostgres] })
+@Module({ providers: [EmbeddedPostgres, LocalSecrets], exports: [EmbeddedPostgres] })
 class EmbeddedPostgresModule {}
 
 /** Stops the embedded server at shutdown, after the pool that uses it. */

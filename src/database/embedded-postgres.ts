@@ -2,8 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalSecrets } from '../common/secrets/local-secret.js';
+import { EmbeddedAuthProxy } from './embedded-auth.proxy.js';
+
+/** The embedded database's password: made once, kept beside its files (owner only). */
+export const EMBEDDED_PASSWORD_FILE = 'postgres.password';
 
 /**
  * The zero-configuration stand-in for Postgres: PGlite (Postgres compiled to
@@ -17,12 +23,21 @@ import { join } from 'node:path';
  *
  * A data folder belongs to one process at a time: a lock file with the owner's
  * pid refuses a second process instead of letting two corrupt the files.
+ *
+ * PGlite itself checks no password, so it listens only on a Unix socket in a
+ * private temporary folder; clients come in through `EmbeddedAuthProxy` on
+ * loopback, which asks for a generated password (SCRAM-SHA-256) kept in the
+ * data folder, readable by its owner only.
  */
 @Injectable()
 export class EmbeddedPostgres {
   private db?: PGlite;
   private server?: PGLiteSocketServer;
+  private proxy?: EmbeddedAuthProxy;
+  private socketDir?: string;
   private lockFile?: string;
+
+  constructor(private readonly secrets: LocalSecrets) {}
 
   /** Starts the database in `dataDir` (`memory://` keeps it in memory) and returns its URL. */
   async start(dataDir: string): Promise<string> {
@@ -32,16 +47,24 @@ export class EmbeddedPostgres {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       this.lockFile = await acquireLock(join(dataDir, '..', 'postgres.lock'), dataDir);
     }
+    let address: string;
+    let password: string;
     try {
+      password = (await this.secrets.get(inMemory ? 'memory://' : join(dataDir, '..'), EMBEDDED_PASSWORD_FILE)).toString('base64url');
       // pg_trgm: the admin search's trigram indexes (the migrations create the extension).
       this.db = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { pg_trgm } });
-      this.server = new PGLiteSocketServer({ db: this.db, host: '127.0.0.1', port: 0, maxConnections: 2 });
+      // mkdtemp makes the folder 0700: only this user may even reach the socket.
+      this.socketDir = await mkdtemp(join(tmpdir(), 'scangate-pg-'));
+      const socketPath = join(this.socketDir, '.s.PGSQL');
+      this.server = new PGLiteSocketServer({ db: this.db, path: socketPath, maxConnections: 2 });
       await this.server.start();
+      this.proxy = new EmbeddedAuthProxy(password, socketPath);
+      address = await this.proxy.listen('127.0.0.1');
     } catch (error) {
       await this.stop();
       throw error;
     }
-    return `postgres://postgres@${this.server.getServerConn()}/postgres`;
+    return `postgres://postgres:${password}@${address}/postgres`;
   }
 
   get running(): boolean {
@@ -49,10 +72,12 @@ export class EmbeddedPostgres {
   }
 
   async stop(): Promise<void> {
-    const { server, db, lockFile } = this;
-    this.server = this.db = this.lockFile = undefined;
+    const { proxy, server, db, lockFile, socketDir } = this;
+    this.proxy = this.server = this.db = this.lockFile = this.socketDir = undefined;
     try {
+      await proxy?.close();
       await server?.stop();
+      if (socketDir) await rm(socketDir, { recursive: true, force: true });
     } finally {
       try {
         if (db && !db.closed) await db.close();

@@ -10,12 +10,19 @@ export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 /** A browser key (cookie) or a state: 32 random bytes, base64url. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+export type OAuthMode = 'login' | 'link' | 'reauth';
+
 /** What a started login remembers until its callback. */
 export interface OAuthStart {
   provider: OAuthProviderId;
-  /** `login` signs in (or up); `link` adds the identity to `userId`. */
-  mode: 'login' | 'link';
+  /**
+   * `login` signs in (or up); `link` adds the identity to `userId`; `reauth`
+   * re-proves `sessionId` through an identity already linked to `userId`.
+   */
+  mode: OAuthMode;
   userId: string | null;
+  /** The signed-in session that started a `link` or `reauth` (checked again at the callback). */
+  sessionId: string | null;
   /** Validated where it was given (same-origin path or allowed origin). */
   returnTo: string;
   /** Epoch ms. */

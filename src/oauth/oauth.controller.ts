@@ -13,6 +13,7 @@ import { readCookie } from '../common/http/cookies.js';
 import { OAUTH_BROWSER_COOKIE, setBrowserCookie } from './oauth-cookies.js';
 import { OAuthRegistry, type ProviderListing } from './oauth.registry.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
+import type { OAuthMode } from './oauth-state.store.js';
 
 /** `Accept` prefers JSON to HTML: answer the envelope instead of redirecting to the login page. */
 function prefersJson(req: Request): boolean {
@@ -97,17 +98,39 @@ export class OAuthController {
 
   @ApiBearerAuth()
   @Post('api/v1/me/identities/:provider/authorize')
-  @ApiOperation({ summary: 'Start linking a provider to me', description: 'Answers `{ "url" }`: open it in this browser; the callback adds the identity and goes to `returnTo`.' })
+  @ApiOperation({
+    summary: 'Start linking a provider to me',
+    description:
+      'Needs a fresh credential: a password confirmed (sign-in or `POST /api/v1/auth/reauth`) within `REAUTH_MAX_AGE_SECONDS`, ' +
+      'checked here and again at the callback; a session made by QR or a provider alone is not fresh. Answers `{ "url" }`: ' +
+      'open it in this browser; the callback adds the identity, tells the user’s phones (`identity.linked` on `/me`) and goes to `returnTo`.',
+  })
   @ApiQuery({ name: 'returnTo', required: false })
   @ApiOkResponse({ schema: { example: { url: 'https://open.weixin.qq.com/connect/qrconnect?appid=…' } } })
-  @ApiErrors('auth.unauthenticated', 'oauth.provider_disabled', 'store.unavailable')
+  @ApiErrors('auth.unauthenticated', 'auth.reauth_required', 'oauth.provider_disabled', 'store.unavailable')
   async link(@CurrentUser() principal: Principal, @Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    res.status(200).json({ url: await this.begin(provider, 'link', principal.userId, returnTo, req, res) });
+    res.status(200).json({ url: await this.begin(provider, 'link', principal, returnTo, req, res) });
   }
 
-  private begin(provider: string, mode: 'login' | 'link', userId: string | null, returnTo: unknown, req: Request, res: Response): Promise<string> {
+  @ApiBearerAuth()
+  @Post('api/v1/auth/reauth/:provider')
+  @ApiOperation({
+    summary: 'Re-prove this session through a linked provider (accounts without a password)',
+    description:
+      'Answers `{ "url" }`: open it in this browser and sign in there with an account already linked to you; the callback ' +
+      'marks this session freshly authenticated and goes to `returnTo`. An account with a password confirms it instead (403).',
+  })
+  @ApiQuery({ name: 'returnTo', required: false })
+  @ApiOkResponse({ schema: { example: { url: 'https://open.weixin.qq.com/connect/qrconnect?appid=…' } } })
+  @ApiErrors('auth.unauthenticated', 'auth.forbidden', 'oauth.provider_disabled', 'store.unavailable')
+  async reauth(@CurrentUser() principal: Principal, @Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    res.status(200).json({ url: await this.begin(provider, 'reauth', principal, returnTo, req, res) });
+  }
+
+  private begin(provider: string, mode: OAuthMode, principal: Principal | null, returnTo: unknown, req: Request, res: Response): Promise<string> {
     const browserKey = this.oauth.browserKey(readCookie(req, OAUTH_BROWSER_COOKIE));
     setBrowserCookie(res, browserKey, this.auth.secureCookies);
-    return this.oauth.start(provider, mode, userId, returnTo, browserKey);
+    const caller = principal && { userId: principal.userId, sessionId: principal.sessionId };
+    return this.oauth.start(provider, mode, caller, returnTo, browserKey);
   }
 }

@@ -10,10 +10,16 @@ import type { User } from '../users/user.entity.js';
 import { UsersService, type NewIdentity } from '../users/users.service.js';
 import { OAuthProviderError, type OAuthProfile } from './oauth-provider.js';
 import { OAuthRegistry } from './oauth.registry.js';
-import { OAuthStateStore, type OAuthStart } from './oauth-state.store.js';
+import { OAuthStateStore, type OAuthMode, type OAuthStart } from './oauth-state.store.js';
 
-/** How a completed callback ended: a web session (login), or an identity added (link). */
-export type OAuthOutcome = { start: OAuthStart; signedIn: SignedIn } | { start: OAuthStart; linked: true };
+/** How a completed callback ended: a web session (login), an identity added (link), or a session re-proved (reauth). */
+export type OAuthOutcome = { start: OAuthStart; signedIn: SignedIn } | { start: OAuthStart; linked: true } | { start: OAuthStart; reauthenticated: true };
+
+/** Who starts a link or a reauth: a signed-in user in one of their sessions. */
+export interface OAuthCaller {
+  userId: string;
+  sessionId: string;
+}
 
 /**
  * Third-party login, the provider-independent part: starts (state bound to the
@@ -40,10 +46,22 @@ export class OAuthService {
     return this.states.browserKey(fromCookie);
   }
 
-  /** The provider's authorization URL for a new login (or link to `userId`), with its one-time state. */
-  async start(providerId: string, mode: 'login' | 'link', userId: string | null, returnTo: unknown, browserKey: string): Promise<string> {
+  /**
+   * The provider's authorization URL for a new login, a link to the caller or
+   * a reauth of the caller's session, with its one-time state. Linking needs a
+   * fresh credential (checked here and again at the callback); a reauth through
+   * a provider is for accounts without a password (the others confirm it).
+   */
+  async start(providerId: string, mode: OAuthMode, caller: OAuthCaller | null, returnTo: unknown, browserKey: string): Promise<string> {
     const provider = this.registry.get(providerId);
-    const state = await this.states.issue({ provider: provider.id, mode, userId, returnTo: safeReturnTo(returnTo, this.app) ?? '/' }, browserKey);
+    if (mode === 'link') await this.auth.assertFreshCredential(caller!.sessionId);
+    if (mode === 'reauth' && (await this.auth.hasPassword(caller!.userId))) {
+      throw new AppError('auth.forbidden', 'This account has a password: confirm it with POST /api/v1/auth/reauth instead.');
+    }
+    const state = await this.states.issue(
+      { provider: provider.id, mode, userId: caller?.userId ?? null, sessionId: caller?.sessionId ?? null, returnTo: safeReturnTo(returnTo, this.app) ?? '/' },
+      browserKey,
+    );
     return provider.authorizationUrl({ state, redirectUri: this.redirectUri(provider.id) });
   }
 
@@ -60,10 +78,19 @@ export class OAuthService {
       if (!code) throw new AppError('oauth.code_invalid', 'The sign-in was not approved on the provider’s side; start again.');
       const profile = await this.profile(provider.id, () => provider.profile(code, this.redirectUri(provider.id)));
       const identity: NewIdentity = { provider: provider.id, subject: profile.subject, subjectKind: profile.subjectKind, profile: profile.profile };
-      if (start.mode === 'link' && start.userId) {
-        await this.users.linkIdentity(start.userId, identity);
-        await this.audit.record({ type: 'identity.linked', actorId: start.userId, userId: start.userId, ...context, detail: { provider: provider.id, subjectKind: profile.subjectKind } });
-        return { start, linked: true };
+      if (start.mode !== 'login') {
+        if (!start.userId || !start.sessionId) throw new AppError('oauth.state_invalid', 'This link is not valid any more; start again.');
+        if (start.mode === 'link') {
+          // Still fresh now, in a session still valid: the approval at the provider may have taken minutes.
+          await this.auth.assertFreshCredential(start.sessionId);
+          const { identity: linked, created } = await this.users.linkIdentity(start.userId, identity);
+          if (created) await this.auth.identityLinked(start.userId, start.sessionId, linked, context);
+          return { start, linked: true };
+        }
+        const owner = await this.users.findByIdentity(identity.provider, identity.subject);
+        if (owner?.id !== start.userId) throw new AppError('auth.forbidden', 'That account is not one linked to you; confirm with one that is.');
+        await this.auth.reauthByIdentity(start.userId, start.sessionId, method, context);
+        return { start, reauthenticated: true };
       }
       const user = await this.userFor(identity, profile);
       if (user.status !== 'active') throw new AccountDisabledError();

@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../store/store.errors.js';
 import type { UsersService } from '../users/users.service.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
+import type { QrPollLimits } from './qr-rate-limits.js';
 import { QrLoginService, type CreatedQrSession } from './qr-login.service.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import type { QrStatusView } from './qr-session.js';
@@ -49,6 +50,7 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     strict<UsersService>('UsersService'),
     { devicePublicKey: async () => null } as unknown as SessionsService,
     { record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService,
+    strict<QrPollLimits>('QrPollLimits'),
     CONFIG.qr,
     CONFIG.app,
   );
@@ -123,7 +125,7 @@ describe('QrExpirySweeper (real service and store, fake clock)', () => {
 
   it('expires scanned and confirmed sessions too, and skips finished ones', async () => {
     const [pending, scanned, confirmed, cancelled] = await createMany(4);
-    for (const qr of [scanned!, confirmed!, cancelled!]) await one.service.scan(PHONE, qr.id, BROWSER);
+    for (const qr of [scanned!, confirmed!, cancelled!]) await one.service.scan(PHONE, qr.id, undefined, BROWSER);
     await one.service.confirm(PHONE, confirmed!.id, confirmed!.matchCode, undefined, BROWSER);
     await one.service.cancel(PHONE, cancelled!.id, BROWSER);
     await settle();

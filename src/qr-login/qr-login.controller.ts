@@ -13,7 +13,7 @@ import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } 
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrLoginService } from './qr-login.service.js';
-import { QR_CREATE_LIMITS, QR_IMAGE_LIMITS, QR_SCAN_LIMITS, QR_STATUS_LIMITS } from './qr-rate-limits.js';
+import { QR_CREATE_LIMITS, QR_IMAGE_LIMITS, QR_SCAN_LIMITS } from './qr-rate-limits.js';
 
 /** A QR id in the path: anything that cannot be one is simply not found. */
 class QrIdPipe implements PipeTransform<string, string> {
@@ -63,10 +63,11 @@ export class QrLoginController {
 
   @Public()
   @Get(':id')
-  @UseGuards(RateLimitGuard(QR_STATUS_LIMITS))
   @ApiOperation({
     summary: 'Status (browser); long poll with waitSeconds and afterVersion',
-    description: 'Holds the request until `version > afterVersion` or `waitSeconds` pass, then answers the current status.',
+    description:
+      'Holds the request until `version > afterVersion` or `waitSeconds` pass, then answers the current status. ' +
+      'Rate-limited after the poll token is checked: per QR session with the right token, per client IP with a wrong one.',
   })
   @ApiHeader({ name: 'X-Poll-Token', required: true })
   @ApiOkResponse({ schema: { example: STATUS_EXAMPLE } })
@@ -78,8 +79,9 @@ export class QrLoginController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    const poll = { ip: req.ip ?? null };
     if (!query.waitSeconds) {
-      res.json(await this.qr.status(id, pollToken));
+      res.json(await this.qr.status(id, pollToken, undefined, poll));
       return;
     }
     // Answered from a callback, after this handler has returned: a waiting request
@@ -88,7 +90,7 @@ export class QrLoginController {
       if (res.headersSent || res.destroyed) return;
       if (outcome instanceof Error) this.errors.respond(outcome, req, res);
       else res.json(outcome);
-    });
+    }, poll);
     res.once('close', cancel);
   }
 
@@ -118,6 +120,7 @@ export class QrLoginController {
   @HttpCode(200)
   @UseGuards(RateLimitGuard(QR_SCAN_LIMITS))
   @ApiBearerAuth()
+  @ApiHeader({ name: 'X-Device-Signature', required: false, description: 'Required when the session registered a device key: base64url ES256 (P1363) signature of `scangate:scan:<id>`' })
   @ApiOperation({ summary: 'Scan (phone): who is asking, and the number choices' })
   @ApiZodBody(EmptyBody)
   @ApiOkResponse({
@@ -132,9 +135,15 @@ export class QrLoginController {
       },
     },
   })
-  @ApiErrors('qr.not_found', 'qr.expired', 'qr.already_scanned', 'qr.wrong_state', 'auth.unauthenticated', 'auth.forbidden', 'rate_limited')
-  scan(@Param('id', QrIdPipe) id: string, @Body({ schema: EmptyBody }) _body: object, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
-    return this.qr.scan(principal, id, client);
+  @ApiErrors('qr.not_found', 'qr.expired', 'qr.already_scanned', 'qr.wrong_state', 'auth.unauthenticated', 'auth.device_signature_invalid', 'auth.forbidden', 'rate_limited')
+  scan(
+    @Param('id', QrIdPipe) id: string,
+    @Body({ schema: EmptyBody }) _body: object,
+    @Headers('x-device-signature') signature: string | undefined,
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
+    return this.qr.scan(principal, id, signature, client);
   }
 
   @Post(':id/confirm')

@@ -3,12 +3,13 @@ import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { UsersModule } from '../users/users.module.js';
+import { QrApproverWatch } from './qr-approver.watch.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginController } from './qr-login.controller.js';
 import { QrLoginService } from './qr-login.service.js';
-import { qrRateLimitProviders } from './qr-rate-limits.js';
+import { QrPollLimits, qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import { QrSessionStore } from './qr-sessions.store.js';
 import { RequesterModule } from '../requester/requester.module.js';
@@ -22,6 +23,8 @@ import { RequesterModule } from '../requester/requester.module.js';
     QrSessionStore,
     QrEventsHub,
     QrExpirySweeper,
+    QrApproverWatch,
+    QrPollLimits,
     QrRequesterService,
     QrImageRenderer,
     AllExceptionsFilter,

@@ -13,6 +13,8 @@ import type { UsersService } from '../users/users.service.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginService, type CreatedQrSession } from './qr-login.service.js';
 import { QrRequesterService } from './qr-requester.service.js';
+import { QrPollLimits } from './qr-rate-limits.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { QrStatusView } from './qr-session.js';
 import { QR_EVENTS_CHANNEL, QrSessionStore } from './qr-sessions.store.js';
 import { GeoIpReader } from '../requester/geoip.reader.js';
@@ -40,6 +42,7 @@ function build(qr: Partial<QrConfig> = {}) {
   const hub = new QrEventsHub(store);
   const audit: AuditInput[] = [];
   const deviceKeys = new Map<string, KeyObject>();
+  const revoked = new Set<string>();
   const signedIn: Array<{ userId: string; kind: string; createdVia: string }> = [];
   let webSessions = 0;
   const service = new QrLoginService(
@@ -55,16 +58,17 @@ function build(qr: Partial<QrConfig> = {}) {
       },
     } as unknown as AuthService,
     { get: async (id: string) => ({ id, displayName: `Name of ${id}`, avatarUrl: null }) } as unknown as UsersService,
-    { devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null } as unknown as SessionsService,
+    { devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null, isRevoked: async (id: string) => revoked.has(id) } as unknown as SessionsService,
     {
       record: async (input: AuditInput) => {
         audit.push(input);
       },
     } as unknown as AuditService,
+    new QrPollLimits(new RateLimiter(store, CONFIG.app), { ...CONFIG.qr, ...qr }),
     { ...CONFIG.qr, ...qr },
     CONFIG.app,
   );
-  return { clock, store, sessions, hub, service, audit, deviceKeys, signedIn };
+  return { clock, store, sessions, hub, service, audit, deviceKeys, revoked, signedIn };
 }
 
 describe('QrLoginService (real store, fake clock)', () => {
@@ -88,7 +92,7 @@ describe('QrLoginService (real store, fake clock)', () => {
 
   const wrongCode = (qr: CreatedQrSession) => String((Number(qr.matchCode) + 1) % 100).padStart(2, '0');
   const create = () => service.create(undefined, BROWSER);
-  const scan = (qr: CreatedQrSession, by: Principal = A) => service.scan(by, qr.id, PHONE_CONTEXT);
+  const scan = (qr: CreatedQrSession, by: Principal = A) => service.scan(by, qr.id, undefined, PHONE_CONTEXT);
   const confirm = (qr: CreatedQrSession, by: Principal = A, code = qr.matchCode) => service.confirm(by, qr.id, code, undefined, PHONE_CONTEXT);
   const cancel = (qr: CreatedQrSession, by: Principal = A) => service.cancel(by, qr.id, PHONE_CONTEXT);
   const exchange = (qr: CreatedQrSession, token = qr.pollToken) => service.exchange(qr.id, token, BROWSER);
@@ -170,7 +174,7 @@ describe('QrLoginService (real store, fake clock)', () => {
     });
 
     it('answers qr.not_found for an unknown id, and auth.forbidden to a web session', async () => {
-      expect(await codeOf(service.scan(A, 'A'.repeat(43), PHONE_CONTEXT))).toBe('qr.not_found');
+      expect(await codeOf(service.scan(A, 'A'.repeat(43), undefined, PHONE_CONTEXT))).toBe('qr.not_found');
       const qr = await create();
       expect(await codeOf(scan(qr, WEB))).toBe('auth.forbidden');
       expect(await codeOf(scan(qr, { ...A, deviceId: null }))).toBe('auth.forbidden');
@@ -303,7 +307,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       await built.hub.onModuleInit();
       try {
         const qr = await built.service.create('/after', BROWSER);
-        await built.service.scan(A, qr.id, PHONE_CONTEXT);
+        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
         await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
         const signed = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
         expect(signed).toMatchObject({ session: { id: 'web-session-1' }, returnTo: '/after' });
@@ -384,7 +388,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       try {
         (broken.service as unknown as { audit: { record(): Promise<void> } }).audit = { record: () => Promise.reject(new Error('database down')) };
         const qr = await broken.service.create(undefined, BROWSER);
-        await broken.service.scan(A, qr.id, PHONE_CONTEXT);
+        await broken.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
         await broken.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
         expect((await broken.sessions.find(qr.id))!.status).toBe('confirmed');
       } finally {
@@ -401,7 +405,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       try {
         const qr = await off.service.create(undefined, BROWSER);
         expect(qr).not.toHaveProperty('matchCode');
-        const scanned = await off.service.scan(A, qr.id, PHONE_CONTEXT);
+        const scanned = await off.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
         expect(scanned).not.toHaveProperty('matchCodeChoices');
         await off.service.confirm(A, qr.id, undefined, undefined, PHONE_CONTEXT);
         expect((await off.sessions.find(qr.id))!.status).toBe('confirmed');
@@ -413,8 +417,8 @@ describe('QrLoginService (real store, fake clock)', () => {
 
     it('with a device key: a confirm needs a valid signature of scangate:confirm:<id>:<matchCode>', async () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const qr = await STATES.scanned!(); // (an unsigned scan, before the key is known)
       deviceKeys.set(A.sessionId, publicKey);
-      const qr = await STATES.scanned!();
       const signature = (message: string) => sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
       for (const bad of [undefined, 'A'.repeat(86), signature(`scangate:confirm:${qr.id}:${wrongCode(qr)}`), signature(`scangate:confirm:${qr.id}:`)]) {
         expect(await codeOf(service.confirm(A, qr.id, qr.matchCode, bad, PHONE_CONTEXT))).toBe('auth.device_signature_invalid');
@@ -429,10 +433,12 @@ describe('QrLoginService (real store, fake clock)', () => {
       await strict.hub.onModuleInit();
       try {
         const qr = await strict.service.create(undefined, BROWSER);
-        expect(await codeOf(strict.service.scan(A, qr.id, PHONE_CONTEXT))).toBe('auth.forbidden');
+        expect(await codeOf(strict.service.scan(A, qr.id, undefined, PHONE_CONTEXT))).toBe('auth.forbidden');
         expect((await strict.sessions.find(qr.id))!.status).toBe('pending');
-        strict.deviceKeys.set(STRANGER.sessionId, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
-        expect(await codeOf(strict.service.scan(STRANGER, qr.id, PHONE_CONTEXT))).toBe('ok');
+        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        strict.deviceKeys.set(STRANGER.sessionId, publicKey);
+        const signed = sign('sha256', Buffer.from(`scangate:scan:${qr.id}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+        expect(await codeOf(strict.service.scan(STRANGER, qr.id, signed, PHONE_CONTEXT))).toBe('ok');
       } finally {
         await strict.hub.onApplicationShutdown();
         strict.store.onApplicationShutdown();
@@ -445,6 +451,78 @@ describe('QrLoginService (real store, fake clock)', () => {
       }
       const qr = await service.create('/after?x=1', BROWSER);
       expect((await sessions.find(qr.id))!.returnTo).toBe('/after?x=1');
+    });
+  });
+
+  describe('security review', () => {
+    const signer = () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return { publicKey, sign: (message: string) => sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url') };
+    };
+
+    it('a phone with a device key must sign its scan (scangate:scan:<id>): a stolen access token alone claims nothing', async () => {
+      const key = signer();
+      deviceKeys.set(A.sessionId, key.publicKey);
+      const qr = await create();
+      for (const bad of [undefined, 'A'.repeat(86), key.sign(`scangate:scan:${'B'.repeat(43)}`), key.sign(`scangate:confirm:${qr.id}:`)]) {
+        expect(await codeOf(service.scan(A, qr.id, bad, PHONE_CONTEXT))).toBe('auth.device_signature_invalid');
+      }
+      expect(await stateOf(qr)).toBe('pending');
+      expect(await codeOf(service.scan(A, qr.id, key.sign(`scangate:scan:${qr.id}`), PHONE_CONTEXT))).toBe('ok');
+      expect(await stateOf(qr)).toBe('scanned');
+    });
+
+    it('an exchange after the approving phone session was revoked cancels the login and signs nobody in', async () => {
+      const built = build();
+      await built.hub.onModuleInit();
+      try {
+        const qr = await built.service.create(undefined, BROWSER);
+        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
+        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        built.revoked.add(A.sessionId);
+        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.wrong_state');
+        expect(await built.sessions.find(qr.id)).toMatchObject({ status: 'cancelled', cancelReason: 'approver_revoked' });
+        expect(built.signedIn).toEqual([]);
+        expect(built.audit.filter((e) => e.type === 'qr.cancelled').map((e) => e.detail)).toEqual([{ qr: qr.id.slice(0, 8), reason: 'approver_revoked' }]);
+      } finally {
+        await built.hub.onApplicationShutdown();
+        built.store.onApplicationShutdown();
+      }
+    });
+
+    it("a revoked phone session's scanned and confirmed logins are cancelled, once, and nobody else's", async () => {
+      const scanned = await STATES.scanned!();
+      const confirmed = await STATES.confirmed!();
+      const consumed = await STATES.consumed!();
+      const others = await create();
+      await scan(others, STRANGER);
+      expect(await service.cancelApprovedBy(A.sessionId)).toBe(2);
+      expect(await stateOf(scanned)).toBe('cancelled');
+      expect(await stateOf(confirmed)).toBe('cancelled');
+      expect(await stateOf(consumed)).toBe('consumed');
+      expect(await stateOf(others)).toBe('scanned');
+      expect(await service.cancelApprovedBy(A.sessionId)).toBe(0);
+    });
+
+    it('status polls with a wrong token count against the caller IP, never against the session', async () => {
+      const limited = build({ statusLimitPerSessionPerMinute: 3, statusMissLimitPerIpPerMinute: 2 });
+      await limited.hub.onModuleInit();
+      try {
+        const qr = await limited.service.create(undefined, BROWSER);
+        const poll = (token: string, ip: string) => codeOf(limited.service.status(qr.id, token, undefined, { ip }));
+        const attacker = '203.0.113.66';
+        expect([await poll('x'.repeat(43), attacker), await poll('x'.repeat(43), attacker), await poll('x'.repeat(43), attacker)]).toEqual([
+          'qr.not_found',
+          'qr.not_found',
+          'rate_limited',
+        ]);
+        // The browser's own budget is untouched: three polls pass, the fourth is over it.
+        expect([await poll(qr.pollToken, BROWSER.ip), await poll(qr.pollToken, BROWSER.ip), await poll(qr.pollToken, BROWSER.ip)]).toEqual(['ok', 'ok', 'ok']);
+        expect(await poll(qr.pollToken, BROWSER.ip)).toBe('rate_limited');
+      } finally {
+        await limited.hub.onApplicationShutdown();
+        limited.store.onApplicationShutdown();
+      }
     });
   });
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { verify as verifySignature } from 'node:crypto';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { AuthService, type SignedIn } from '../auth/auth.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ForbiddenError } from '../auth/auth.errors.js';
+import { isDeviceSignature } from '../auth/sessions/device-signature.js';
 import { SessionsService, type ClientContext } from '../auth/sessions/sessions.service.js';
 import { Clock } from '../common/clock/clock.js';
 import { CryptoService } from '../common/crypto/crypto.service.js';
@@ -14,6 +14,7 @@ import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/
 import { UsersService } from '../users/users.service.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginError } from './qr-login.errors.js';
+import { QrPollLimits } from './qr-rate-limits.js';
 import { QrRequesterService, type Risk } from './qr-requester.service.js';
 import { statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
 import { QrSessionStore } from './qr-sessions.store.js';
@@ -32,6 +33,11 @@ export interface CreatedQrSession {
   expiresAt: string;
   pollIntervalMs: number;
   matchCode?: string;
+}
+
+/** Where an HTTP status poll comes from (it is rate-limited; socket handshakes are counted apart). */
+export interface PollOrigin {
+  ip: string | null;
 }
 
 export interface ScanAnswer {
@@ -63,6 +69,7 @@ export class QrLoginService {
     private readonly users: UsersService,
     private readonly deviceSessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly pollLimits: QrPollLimits,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
     @Inject(APP_CONFIG) private readonly app: AppConfig,
   ) {
@@ -116,12 +123,13 @@ export class QrLoginService {
 
   /**
    * The status for the browser holding the poll token. With `wait`, the long
-   * poll as a promise (see `listen`, which the controller uses).
+   * poll as a promise (see `listen`, which the controller uses). With `poll`
+   * (the HTTP route), the request is counted: see `authorizedRecord`.
    */
-  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number }): Promise<QrStatusView> {
-    if (!wait) return statusView(await this.authorizedRecord(id, pollToken));
+  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number }, poll?: PollOrigin): Promise<QrStatusView> {
+    if (!wait) return statusView(await this.authorizedRecord(id, pollToken, poll));
     return new Promise((resolve, reject) => {
-      this.listen(id, pollToken, wait.afterVersion, wait.seconds, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))).catch(reject);
+      this.listen(id, pollToken, wait.afterVersion, wait.seconds, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)), poll).catch(reject);
     });
   }
 
@@ -137,8 +145,9 @@ export class QrLoginService {
     afterVersion: number,
     seconds: number,
     onDone: (outcome: QrStatusView | Error) => void,
+    poll?: PollOrigin,
   ): Promise<() => void> {
-    const record = await this.authorizedRecord(id, pollToken);
+    const record = await this.authorizedRecord(id, pollToken, poll);
     if (record.version > afterVersion || TERMINAL.has(record.status)) {
       onDone(statusView(record));
       return () => undefined;
@@ -157,9 +166,14 @@ export class QrLoginService {
     return this.hub.waiting > BUSY_WAITERS ? POLL_INTERVAL_MS * 2 : POLL_INTERVAL_MS;
   }
 
-  /** The phone scans: first scanner wins; the same device scanning again gets the same answer. */
-  async scan(principal: Principal, id: string, context: ClientContext): Promise<ScanAnswer> {
+  /**
+   * The phone scans: first scanner wins; the same device scanning again gets
+   * the same answer. A device with a key signs `scangate:scan:<id>`, so a
+   * stolen access token alone cannot claim codes.
+   */
+  async scan(principal: Principal, id: string, signature: string | undefined, context: ClientContext): Promise<ScanAnswer> {
     await this.assertApprovingDevice(principal);
+    await this.verifyDeviceSignature(principal, `scangate:scan:${id}`, signature);
     const existing = await this.sessions.read(id);
     if (!existing) throw new QrLoginError('qr.not_found');
     if (this.scannedBy(existing, principal)) return this.scanAnswer(existing);
@@ -187,6 +201,7 @@ export class QrLoginService {
       if (again && this.scannedBy(again, principal)) return this.scanAnswer(again);
       throw error;
     }
+    await this.sessions.indexScanner(scanned);
     this.record({ type: 'qr.scanned', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip } });
     return this.scanAnswer(scanned);
   }
@@ -221,10 +236,17 @@ export class QrLoginService {
   /**
    * The browser that created the session turns a confirmed one into a web
    * session: `confirmed → consumed` is one compare-and-set, so of any number of
-   * parallel calls exactly one gets here; the others get `qr.consumed`.
+   * parallel calls exactly one gets here; the others get `qr.consumed`. The
+   * approval is only as good as the phone session that gave it: if that
+   * session was revoked since (signed out, replaced, its user disabled), the
+   * login is cancelled instead (`qr.wrong_state`, the browser sees `cancelled`).
    */
   async exchange(id: string, pollToken: string | undefined, context: ClientContext): Promise<SignedIn & { returnTo: string | null }> {
     const record = await this.authorizedRecord(id, pollToken);
+    if (record.status === 'confirmed' && (await this.deviceSessions.isRevoked(record.scanner!.sessionId))) {
+      await this.cancelForRevokedApprover(record);
+      throw new QrLoginError('qr.wrong_state');
+    }
     const consumed = await this.sessions.transition(
       id,
       ['confirmed'],
@@ -266,12 +288,49 @@ export class QrLoginService {
     return due.length;
   }
 
-  /** The record if the poll token is its own; otherwise exactly as if the id did not exist. */
-  private async authorizedRecord(id: string, pollToken: string | undefined): Promise<QrSessionRecord> {
+  /**
+   * Cancels the live QR logins a revoked phone session scanned or approved
+   * (`session.revoked`, from any instance). Each id is handed to one caller
+   * only, so of all instances hearing the event one does the work.
+   */
+  async cancelApprovedBy(scannerSessionId: string): Promise<number> {
+    const ids = await this.sessions.takeScannedBy(scannerSessionId);
+    let cancelled = 0;
+    for (const id of ids) {
+      const record = await this.sessions.read(id);
+      if (record?.scanner?.sessionId === scannerSessionId && (await this.cancelForRevokedApprover(record))) cancelled++;
+    }
+    return cancelled;
+  }
+
+  /** `scanned|confirmed → cancelled` because the approving phone's session is gone; false when it had moved on. */
+  private async cancelForRevokedApprover(record: QrSessionRecord): Promise<boolean> {
+    try {
+      await this.sessions.transition(record.id, ['scanned', 'confirmed'], 'cancelled', () => ({ cancelReason: 'approver_revoked' }), () => new QrLoginError('qr.wrong_state'), record);
+    } catch (error) {
+      if (error instanceof QrLoginError) return false;
+      throw error;
+    }
+    const scanner = record.scanner!;
+    this.record({ type: 'qr.cancelled', userId: scanner.userId, sessionId: scanner.sessionId, ip: null, detail: { qr: record.id.slice(0, 8), reason: 'approver_revoked' } });
+    return true;
+  }
+
+  /**
+   * The record if the poll token is its own; otherwise exactly as if the id did
+   * not exist. With `poll` (an HTTP status request), the request is counted
+   * after the check: against the session when the token is right, against the
+   * caller's IP when not (see `QrPollLimits`).
+   */
+  private async authorizedRecord(id: string, pollToken: string | undefined, poll?: PollOrigin): Promise<QrSessionRecord> {
     const presented = this.crypto.sha256(pollToken ?? '');
     const record = await this.sessions.read(id);
     const stored = record ? Buffer.from(record.pollTokenHash, 'base64url') : this.crypto.sha256('\u0000');
-    if (!this.crypto.equal(presented, stored) || !record || !pollToken) throw new QrLoginError('qr.not_found');
+    if (!this.crypto.equal(presented, stored) || !record || !pollToken) {
+      if (poll) await this.pollLimits.refused(poll.ip);
+      throw new QrLoginError('qr.not_found');
+    }
+    if (poll) await this.pollLimits.admitted(id);
     return record;
   }
 
@@ -299,12 +358,7 @@ export class QrLoginService {
       if (!this.config.allowKeylessDevices) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
       return;
     }
-    const bytes = signature && /^[A-Za-z0-9_-]{86}$/.test(signature) ? Buffer.from(signature, 'base64url') : null;
-    const valid =
-      bytes !== null &&
-      bytes.length === 64 &&
-      verifySignature('sha256', Buffer.from(message, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, bytes);
-    if (!valid) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
+    if (!isDeviceSignature(key, message, signature)) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
   }
 
   /**

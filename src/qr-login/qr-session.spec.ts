@@ -13,6 +13,7 @@ describe('QR state machine', () => {
         'confirmed→consumed',
         'pending→cancelled',
         'scanned→cancelled',
+        'confirmed→cancelled',
         'pending→expired',
         'scanned→expired',
         'confirmed→expired',

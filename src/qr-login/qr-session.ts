@@ -8,7 +8,8 @@ export type QrStatus = 'pending' | 'scanned' | 'confirmed' | 'consumed' | 'cance
 export const QR_TRANSITIONS: Readonly<Record<QrStatus, readonly QrStatus[]>> = {
   pending: ['scanned', 'cancelled', 'expired'],
   scanned: ['confirmed', 'cancelled', 'expired'],
-  confirmed: ['consumed', 'expired'],
+  // confirmed → cancelled: the approving phone's session was revoked before the exchange.
+  confirmed: ['consumed', 'cancelled', 'expired'],
   consumed: [],
   cancelled: [],
   expired: [],
@@ -58,7 +59,7 @@ export interface QrSessionRecord {
   matchChoices: string[] | null;
   requester: Requester;
   scanner: Scanner | null;
-  /** Why it was cancelled: `declined`, `match_mismatch`. */
+  /** Why it was cancelled: `declined`, `match_mismatch`, `approver_revoked`. */
   cancelReason?: string;
   /** The web session an exchange created. */
   webSessionId?: string;

@@ -14,6 +14,8 @@ export const QR_SWEEP_LEASE_MS = 30_000;
 export const QR_RETENTION_MS = 5 * 60_000;
 
 const key = (id: string) => `qr:session:${id}`;
+/** The live QR sessions a phone session scanned (a due set used as a plain set: see `indexScanner`). */
+const scannedBySet = (sessionId: string) => `qr:scanned-by:${sessionId}`;
 
 /** How a failed transition should be answered, from the state it found. */
 export type TransitionRefusal = (current: QrSessionRecord) => QrLoginError;
@@ -95,8 +97,11 @@ export class QrSessionStore {
         publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(qrEvent(next)) },
       });
       if (written) {
-        // The sweeper skips finished sessions anyway: nobody waits for this.
-        if (TERMINAL.has(to)) this.store.unschedule(QR_DUE_SET, id).catch(() => undefined);
+        // The sweeper skips finished sessions anyway, and a revoked scanner's list is checked: nobody waits for these.
+        if (TERMINAL.has(to)) {
+          this.store.unschedule(QR_DUE_SET, id).catch(() => undefined);
+          if (next.scanner) this.store.unschedule(scannedBySet(next.scanner.sessionId), id).catch(() => undefined);
+        }
         this.rawOf.set(next, text);
         return next;
       }
@@ -120,6 +125,19 @@ export class QrSessionStore {
     }
     this.expiredListener?.(expired);
     return expired;
+  }
+
+  /**
+   * Remembers that the record's scanner (a phone session) holds it, until it
+   * finishes: if that session is revoked meanwhile, `takeScannedBy` finds it.
+   */
+  async indexScanner(record: QrSessionRecord): Promise<void> {
+    if (record.scanner) await this.store.schedule(scannedBySet(record.scanner.sessionId), record.id, record.expiresAt);
+  }
+
+  /** The ids a phone session scanned that had not finished, each handed to one caller only (any instance). */
+  takeScannedBy(sessionId: string): Promise<string[]> {
+    return this.store.takeDue(scannedBySet(sessionId), Number.MAX_SAFE_INTEGER, 1_000);
   }
 
   /** Puts a session in the due set for the sweeper (at its expiry, or again after a failed sweep). */

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import { AccountEvents, type AccountEvent, type NewLogin } from '../auth/account-events.js';
+import { AccountEvents, type AccountEvent, type NewIdentityLink, type NewLogin } from '../auth/account-events.js';
 import { ForbiddenError, UnauthenticatedError } from '../auth/auth.errors.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { AccessTokenService } from '../auth/tokens/access-token.service.js';
@@ -34,6 +34,8 @@ export interface MeServerEvents {
   'session.revoked': (payload: { sessionId: string }) => void;
   /** A new web session of this user (QR, password or OAuth): "not me?" → `DELETE /api/v1/me/sessions/{sessionId}`. */
   'login.new': (login: NewLogin) => void;
+  /** A way to sign in was added to this user (a provider linked): "not me?" → `DELETE /api/v1/me/identities/{identityId}`. */
+  'identity.linked': (link: NewIdentityLink) => void;
   /** A QR session this phone scanned changed (confirmed elsewhere, cancelled, expired, consumed). */
   'qr.status': (view: QrStatusView) => void;
   exception: (envelope: ErrorEnvelope) => void;
@@ -166,6 +168,11 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
       for (const socket of this.local(userRoom(event.userId))) {
         socket.emit('login.new', event.login);
         this.metrics.emitted('/me', 'login.new');
+      }
+    } else if (event.type === 'identity.linked') {
+      for (const socket of this.local(userRoom(event.userId))) {
+        socket.emit('identity.linked', event.link);
+        this.metrics.emitted('/me', 'identity.linked');
       }
     }
   }

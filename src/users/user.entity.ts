@@ -42,6 +42,10 @@ export class User {
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt!: Date;
 
+  /** When the password was last set (null: the user has never had one). */
+  @Column({ type: 'timestamptz', name: 'password_changed_at', nullable: true })
+  passwordChangedAt!: Date | null;
+
   /** Set by an admin's soft delete: the user is gone from every list and cannot sign in. */
   @Column({ type: 'timestamptz', name: 'deleted_at', nullable: true })
   deletedAt!: Date | null;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { MoreThan, type Repository } from 'typeorm';
 import { entityFromRow, returnedRows, selectedColumns } from '../database/query-results.js';
 import { Identity } from './identity.entity.js';
 import { User, type Role, type UserStatus } from './user.entity.js';
@@ -29,6 +29,12 @@ export class UsersRepository {
       .getOne();
   }
 
+  /** The id of the (undeleted) user with this normalised login, or null. */
+  async idOfLogin(login: string): Promise<string | null> {
+    const rows = (await this.users.query(`SELECT id FROM users WHERE login = $1 AND deleted_at IS NULL`, [login])) as Array<{ id: string }>;
+    return rows[0]?.id ?? null;
+  }
+
   findByIdWithPassword(id: string): Promise<User | null> {
     return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
   }
@@ -41,12 +47,12 @@ export class UsersRepository {
     roles: Role[];
     avatarUrl?: string | null;
   }): Promise<User> {
-    const saved = await this.users.save(this.users.create({ ...user, status: 'active' }));
+    const saved = await this.users.save(this.users.create({ ...user, status: 'active', passwordChangedAt: user.passwordHash ? new Date() : null }));
     return (await this.findById(saved.id))!;
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash });
+    await this.users.update({ id }, { passwordHash, passwordChangedAt: new Date() });
   }
 
   async setStatus(id: string, status: UserStatus): Promise<void> {
@@ -92,15 +98,23 @@ export class UsersRepository {
   async linkIdentity(
     userId: string,
     identity: { provider: string; subject: string; subjectKind: string; profile: Record<string, unknown> },
-  ): Promise<'linked' | 'conflict'> {
-    const rows = await this.identities.query(
-      `INSERT INTO identities (user_id, provider, subject, subject_kind, profile) SELECT id, $2, $3, $4, $5 FROM users WHERE id = $1 AND deleted_at IS NULL
-       ON CONFLICT (provider, subject) DO UPDATE SET profile = EXCLUDED.profile, subject_kind = EXCLUDED.subject_kind
-        WHERE identities.user_id = EXCLUDED.user_id
-       RETURNING id`,
-      [userId, identity.provider, identity.subject, identity.subjectKind, JSON.stringify(identity.profile)],
+  ): Promise<{ identity: Identity; created: boolean } | 'conflict'> {
+    const rows = returnedRows<Record<string, unknown> & { created: boolean }>(
+      await this.identities.query(
+        `INSERT INTO identities (user_id, provider, subject, subject_kind, profile) SELECT id, $2, $3, $4, $5 FROM users WHERE id = $1 AND deleted_at IS NULL
+         ON CONFLICT (provider, subject) DO UPDATE SET profile = EXCLUDED.profile, subject_kind = EXCLUDED.subject_kind
+          WHERE identities.user_id = EXCLUDED.user_id
+         RETURNING *, (xmax = 0) AS created`,
+        [userId, identity.provider, identity.subject, identity.subjectKind, JSON.stringify(identity.profile)],
+      ),
     );
-    return returnedRows(rows).length === 1 ? 'linked' : 'conflict';
+    const row = rows[0];
+    return row ? { identity: entityFromRow<Identity>(this.identities.metadata, row), created: row.created } : 'conflict';
+  }
+
+  /** A user's identities linked after `since`, oldest first. */
+  listIdentitiesLinkedAfter(userId: string, since: Date): Promise<Identity[]> {
+    return this.identities.find({ where: { userId, linkedAt: MoreThan(since) }, order: { linkedAt: 'ASC' } });
   }
 
   listIdentities(userId: string): Promise<Identity[]> {

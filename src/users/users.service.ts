@@ -77,11 +77,19 @@ export class UsersService {
     throw new Error('Could not choose a free login for a new user');
   }
 
-  /** Links a provider identity to a user; refused when another user holds it. */
-  async linkIdentity(userId: string, identity: NewIdentity): Promise<void> {
-    if ((await this.repository.linkIdentity(userId, identity)) === 'conflict') {
-      throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
-    }
+  /**
+   * Links a provider identity to a user (or refreshes its stored profile when
+   * it is theirs already: `created` false); refused when another user holds it.
+   */
+  async linkIdentity(userId: string, identity: NewIdentity): Promise<{ identity: Identity; created: boolean }> {
+    const outcome = await this.repository.linkIdentity(userId, identity);
+    if (outcome === 'conflict') throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
+    return outcome;
+  }
+
+  /** The identities linked to the user since its password was last set (all of them if it never had one). */
+  async identitiesLinkedSincePassword(user: Pick<User, 'id' | 'passwordChangedAt' | 'createdAt'>): Promise<Identity[]> {
+    return this.repository.listIdentitiesLinkedAfter(user.id, user.passwordChangedAt ?? new Date(0));
   }
 
   /** Creates a user; without a password it can sign in only through a provider. */
@@ -124,6 +132,16 @@ export class UsersService {
     const user = await this.repository.findByLoginWithPassword(normalizeLogin(login));
     const ok = await this.hasher.verifyOrDummy(user?.passwordHash, password);
     return ok && user ? user : null;
+  }
+
+  /** The id of the user signing in as `login`, or null (no password is checked). */
+  idOfLogin(login: string): Promise<string | null> {
+    return this.repository.idOfLogin(normalizeLogin(login));
+  }
+
+  /** Whether the user has a password at all. */
+  async hasPassword(userId: string): Promise<boolean> {
+    return Boolean((await this.repository.findByIdWithPassword(userId))?.passwordHash);
   }
 
   /** Whether `password` is the user's current password (constant cost). */

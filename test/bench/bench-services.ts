@@ -18,7 +18,8 @@ export async function benchServices(): Promise<{ real: boolean; env: Record<stri
   const prefix = `sgbench-${randomBytes(4).toString('hex')}:`;
   return {
     real: true,
-    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, STORE_KEY_PREFIX: prefix },
+    // One sealing secret for the seed app and the server processes on this database.
+    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, STORE_KEY_PREFIX: prefix, SIGNING_KEYS_SECRET: randomBytes(32).toString('base64') },
     cleanup: async () => {
       await db.drop();
       const redis = new Redis(TEST_REDIS_URL!);

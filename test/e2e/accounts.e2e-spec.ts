@@ -314,13 +314,14 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       expectError(await change(s.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, force: true }), 400, 'validation.failed');
     });
 
-    it('success: 204, every other session is revoked, this one keeps working, and only the new password signs in', async () => {
+    it('success: 200, every other session is revoked, this one keeps working, and only the new password signs in', async () => {
       const { login: name } = await createUser(t);
       const current = keep(await loginMobile(t, name));
       const otherPhone = keep(await loginMobile(t, name));
       const otherBrowser = keep(await loginWeb(t, name));
       secrets.add(NEW_PASSWORD);
-      await change(current.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD }).expect(204);
+      const changed = await change(current.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD }).expect(200);
+      expect(changed.body).toEqual({ revokedSessions: 2, identitiesLinkedSinceLastPassword: [] });
 
       expectError(await me(otherPhone.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(otherBrowser.accessToken), 401, 'auth.unauthenticated');
@@ -560,7 +561,7 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       keep(await loginMobile(t, name));
       keep(await loginWeb(t, name));
       secrets.add('another new passphrase');
-      await request(t.url).post('/api/v1/me/password').set(bearer(a.accessToken)).send({ currentPassword: TEST_PASSWORD, newPassword: 'another new passphrase' }).expect(204);
+      await request(t.url).post('/api/v1/me/password').set(bearer(a.accessToken)).send({ currentPassword: TEST_PASSWORD, newPassword: 'another new passphrase' }).expect(200);
       const rows = await auditRows(t, `type = 'auth.password_changed' AND user_id = $1`, [user.id]);
       expect(rows).toEqual([expect.objectContaining({ session_id: a.sessionId, detail: { revokedSessions: 2 } })]);
     });
@@ -607,52 +608,6 @@ describe('a web sign-in behind PUBLIC_URL=https://…', () => {
 });
 
 describe('login rate limits (in-process store)', () => {
-  describe('LOGIN_LIMIT_PER_ACCOUNT=3', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp({ config: testConfig({ LOGIN_LIMIT_PER_ACCOUNT: '3', DEMO_USER: 'off' }) });
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
-
-    it('the 4th attempt on one login (whatever its case) is 429 rate_limited with Retry-After, even with the right password; another login from the same IP still works', async () => {
-      const { login: victim } = await createUser(t, { login: `Victim${Date.now().toString(36)}` });
-      const { login: bystander } = await createUser(t);
-      for (const attempt of [victim, victim.toUpperCase(), victim.toLowerCase()]) {
-        expectError(await request(t.url).post('/api/v1/auth/login').send({ login: attempt, password: 'guessing wrong' }), 401, 'auth.invalid_credentials');
-      }
-      const limited = await request(t.url).post('/api/v1/auth/login').send({ login: victim, password: TEST_PASSWORD });
-      expectError(limited, 429, 'rate_limited');
-      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
-      const retryAfter = Number(limited.headers['retry-after']);
-      expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
-      expect(limited.body.accessToken).toBeUndefined();
-      await loginWeb(t, bystander);
-    });
-
-    it('POST /auth/reauth counts password guesses per account too: the 4th is 429 rate_limited', async () => {
-      const { login } = await createUser(t);
-      const s = await loginMobile(t, login);
-      for (let i = 0; i < 3; i++) {
-        expectError(await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: 'guessing wrong' }), 401, 'auth.invalid_credentials');
-      }
-      expectError(await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: TEST_PASSWORD }), 429, 'rate_limited');
-    });
-
-    it('POST /me/password checks the current password: its guesses are rate limited like sign-in (the 4th is 429 rate_limited)', async () => {
-      const { login } = await createUser(t);
-      const s = await loginMobile(t, login);
-      const guess = (currentPassword: string) =>
-        request(t.url).post('/api/v1/me/password').set(bearer(s.accessToken)).send({ currentPassword, newPassword: 'a brand new passphrase' });
-      for (let i = 0; i < 3; i++) expectError(await guess(`guess number ${i}`), 400, 'validation.failed');
-      const limited = await guess('guess number 3');
-      expectError(limited, 429, 'rate_limited');
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    });
-  });
-
   describe('LOGIN_LIMIT_PER_IP=3', () => {
     let t: TestApp;
     beforeAll(async () => {

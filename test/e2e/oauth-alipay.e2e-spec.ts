@@ -69,7 +69,7 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
         redirect_uri: `${publicUrl}/api/v1/oauth/alipay/callback`,
         state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
-      expect(String(start.headers['set-cookie'])).toMatch(/sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1\/oauth; Expires=[^;]+; HttpOnly; SameSite=Lax/);
+      expect(String(start.headers['set-cookie'])).toMatch(/sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1; Expires=[^;]+; HttpOnly; SameSite=Lax/);
       const json = await browser.get('/api/v1/oauth/alipay/authorize?format=json', 'application/json');
       expect(json.status).toBe(200);
       expect(json.body.url).toMatch(/\/sandbox\/alipay\/oauth2\/publicAppAuthorize\.htm\?app_id=/);

@@ -5,6 +5,35 @@ import { RequestMethod } from '@nestjs/common';
 import request from 'supertest';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { testConfig } from '../utils/test-config.js';
+
+describe('operations endpoints, locked down (METRICS_TOKEN, API_DOCS=off)', () => {
+  let t: TestApp;
+  const token = 'metrics-token-0123456789';
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: testConfig({ METRICS_TOKEN: token, API_DOCS: 'off' }) });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers /metrics only with Authorization: Bearer <METRICS_TOKEN>', async () => {
+    for (const header of [undefined, 'Bearer wrong-token-000000000', `Basic ${token}`, `Bearer ${token}x`]) {
+      const req = request(t.url).get('/metrics');
+      const res = await (header ? req.set('Authorization', header) : req);
+      expect({ header, status: res.status, code: res.body?.code }).toEqual({ header, status: 401, code: 'auth.unauthenticated' });
+    }
+    const res = await request(t.url).get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(res.text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it('serves no OpenAPI UI or document', async () => {
+    await request(t.url).get('/api/docs').expect(404);
+    await request(t.url).get('/api/docs-json').expect(404);
+  });
+});
 
 describe('operations endpoints', () => {
   let t: TestApp;

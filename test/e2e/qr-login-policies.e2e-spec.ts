@@ -93,6 +93,16 @@ describe('QR login policies', () => {
         expect(claims(res.body.accessToken).amr).toEqual(['qr']);
       });
 
+      it('requires the scan signature of a phone that registered a key (a stolen access token alone claims nothing)', async () => {
+        const qr = await createQr(t);
+        const unsigned = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/scan`).set(bearer(phone.accessToken)).send({});
+        expect({ status: unsigned.status, code: unsigned.body.code }).toEqual({ status: 401, code: 'auth.device_signature_invalid' });
+        const forged = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/scan`).set(bearer(phone.accessToken)).set('X-Device-Signature', confirmSignature(phone, qr.id, '')).send({});
+        expect(forged.status).toBe(401);
+        expect((await status(t, qr.id, qr.pollToken)).body.status).toBe('pending');
+        await scan(t, phone, qr.id).expect(200);
+      });
+
       it('still requires the signature of a phone that registered a key', async () => {
         const qr = await createQr(t);
         await scan(t, phone, qr.id).expect(200);
@@ -287,6 +297,7 @@ describe('QR login policies', () => {
           ...NO_LOGIN_LIMITS,
           QR_CREATE_LIMIT_PER_IP: '3',
           QR_STATUS_LIMIT_PER_SESSION: '3',
+          QR_STATUS_MISS_LIMIT_PER_IP: '3',
           QR_SCAN_LIMIT_PER_USER: '3',
         }),
       });
@@ -312,6 +323,15 @@ describe('QR login policies', () => {
       for (let i = 0; i < 3; i++) await status(t, a.id, a.pollToken).expect(200);
       expectRateLimited(await status(t, a.id, a.pollToken));
       await status(t, b.id, b.pollToken).expect(200);
+    });
+
+    it('counts polls with a wrong poll token against the caller IP, never against the session (anyone who sees the QR)', async () => {
+      const qr = await qrSession();
+      for (let i = 0; i < 3; i++) await status(t, qr.id, 'x'.repeat(43)).expect(404);
+      expectRateLimited(await status(t, qr.id, 'x'.repeat(43)));
+      // The browser that holds the token (here on the same IP even) still has its whole budget.
+      for (let i = 0; i < 3; i++) await status(t, qr.id, qr.pollToken).expect(200);
+      expectRateLimited(await status(t, qr.id, qr.pollToken));
     });
 
     it('limits scan and confirm per user: the 4th is refused, another user is not affected', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
+import { STORE, type Store } from '../../src/store/store.js';
 import { UsersService } from '../../src/users/users.service.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
@@ -226,6 +227,28 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         expect((await exchange(t, qr.id, qr.pollToken).expect(403)).body.code).toBe('auth.account_disabled');
         const sessions = (await t.app.get(DataSource).query(`SELECT kind FROM sessions WHERE user_id = $1`, [user.id])) as Array<{ kind: string }>;
         expect(sessions.map((s) => s.kind)).toEqual(['mobile']);
+      });
+
+      it('cancels an approved login when the approving phone signs out before the exchange (the browser sees cancelled)', async () => {
+        const { login: other } = await createUser(t);
+        const otherPhone = await signInPhone(t, other);
+        const qr = await confirmedQr(t, otherPhone);
+        const waiting = request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=3`).set('X-Poll-Token', qr.pollToken);
+        await request(t.url).post('/api/v1/auth/logout').set(bearer(otherPhone.accessToken)).expect(204);
+        expect((await waiting.expect(200)).body).toMatchObject({ status: 'cancelled', version: 4 });
+        expect((await exchange(t, qr.id, qr.pollToken).expect(409)).body.code).toBe('qr.wrong_state');
+      });
+
+      it('refuses the exchange of a login approved by a since revoked phone session even when no event told anyone', async () => {
+        const { user, login: other } = await createUser(t);
+        const otherPhone = await signInPhone(t, other);
+        const qr = await confirmedQr(t, otherPhone);
+        // Straight into the revocation store, as an instance that could not publish would leave it.
+        await t.app.get<Store>(STORE).set(`auth:revoked:${otherPhone.sessionId}`, '1', 60_000);
+        expect((await exchange(t, qr.id, qr.pollToken).expect(409)).body.code).toBe('qr.wrong_state');
+        expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe('cancelled');
+        const web = (await t.app.get(DataSource).query(`SELECT id FROM sessions WHERE user_id = $1 AND kind = 'web'`, [user.id])) as unknown[];
+        expect(web).toEqual([]);
       });
     });
 

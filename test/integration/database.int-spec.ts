@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/config/config.types.js';
 import { dataSourceOptions, MIGRATIONS_TABLE } from '../../src/database/database.options.js';
+import { LocalSecrets } from '../../src/common/secrets/local-secret.js';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { revertLastMigration, runPendingMigrations } from '../../src/database/migration.runner.js';
 import { CreatedWidgets1700000000000 } from '../fixtures/database/created-widgets.migration.js';
@@ -40,7 +42,7 @@ const targets: Array<[string, string | undefined, () => Promise<Target>]> = [
     'embedded (PGlite over pglite-socket)',
     undefined,
     async () => {
-      const embedded = new EmbeddedPostgres();
+      const embedded = new EmbeddedPostgres(new LocalSecrets());
       return { url: await embedded.start('memory://'), poolSize: 1, dispose: () => embedded.stop() };
     },
   ],
@@ -147,14 +149,14 @@ describe('embedded database on disk', () => {
 
   it('keeps its data across a restart, and restarts fast', async () => {
     const dataDir = join(dir, 'postgres');
-    const first = new EmbeddedPostgres();
+    const first = new EmbeddedPostgres(new LocalSecrets());
     let ds = await dataSource(await first.start(dataDir), 1).initialize();
     await runPendingMigrations(ds);
     await ds.getRepository(Widget).insert({ name: 'kept' });
     await ds.destroy();
     await first.stop();
 
-    const second = new EmbeddedPostgres();
+    const second = new EmbeddedPostgres(new LocalSecrets());
     const started = performance.now();
     ds = await dataSource(await second.start(dataDir), 1).initialize();
     const restartMs = performance.now() - started;
@@ -168,19 +170,46 @@ describe('embedded database on disk', () => {
     }
   });
 
+  it('asks for its generated password (SCRAM-SHA-256): none or a wrong one is refused with 28P01; kept owner-only in the data folder', async () => {
+    const dataDir = join(dir, 'guarded', 'postgres');
+    const embedded = new EmbeddedPostgres(new LocalSecrets());
+    const url = new URL(await embedded.start(dataDir));
+    try {
+      const attempt = async (password: string | undefined) => {
+        const client = new pg.Client({ host: url.hostname, port: Number(url.port), user: 'postgres', database: 'postgres', password });
+        try {
+          await client.connect();
+          return (await client.query('SELECT 1 AS one')).rows[0].one as number;
+        } catch (error) {
+          return (error as { code?: string }).code ?? String(error);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      };
+      expect(await attempt(undefined)).not.toBe(1);
+      expect(await attempt('wrong password')).toBe('28P01');
+      expect(await attempt(decodeURIComponent(url.password))).toBe(1);
+      const file = join(dir, 'guarded', 'postgres.password');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect((await readFile(file, 'utf8')).trim()).toBe(Buffer.from(decodeURIComponent(url.password), 'base64url').toString('base64'));
+    } finally {
+      await embedded.stop();
+    }
+  });
+
   it('refuses a data folder that a live process holds, and takes over one left by a dead process', async () => {
     const dataDir = join(dir, 'locked');
-    const holder = new EmbeddedPostgres();
+    const holder = new EmbeddedPostgres(new LocalSecrets());
     await holder.start(dataDir);
     try {
-      await expect(new EmbeddedPostgres().start(dataDir)).rejects.toThrow(/in use by process \d+/);
+      await expect(new EmbeddedPostgres(new LocalSecrets()).start(dataDir)).rejects.toThrow(/in use by process \d+/);
     } finally {
       await holder.stop();
     }
     // A lock file naming a process that no longer exists does not block.
     await writeFile(join(dir, 'postgres.lock'), '2147483646');
-    const next = new EmbeddedPostgres();
-    await expect(next.start(join(dir, 'postgres'))).resolves.toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    const next = new EmbeddedPostgres(new LocalSecrets());
+    await expect(next.start(join(dir, 'postgres'))).resolves.toMatch(/^postgres:\/\/postgres:[A-Za-z0-9_-]{43}@127\.0\.0\.1:\d+\/postgres$/);
     await next.stop();
   });
 });

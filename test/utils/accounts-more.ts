@@ -12,8 +12,8 @@ export const REAL_SERVICES_NEED =
 /** A store key prefix of its own, so suites sharing one Redis never see each other's counters or revocations. */
 export const uniquePrefix = (name: string) => `t${randomBytes(4).toString('hex')}-${name}:`;
 
-/** Limits no test reaches (the default 10 logins per account per 15 minutes would). */
-export const NO_LOGIN_LIMITS = { LOGIN_LIMIT_PER_IP: '100000', LOGIN_LIMIT_PER_ACCOUNT: '10000' } as const;
+/** Limits no test reaches (the default 10 logins per account and IP per 15 minutes would). */
+export const NO_LOGIN_LIMITS = { LOGIN_LIMIT_PER_IP: '100000', LOGIN_LIMIT_PER_ACCOUNT_IP: '10000', LOGIN_LIMIT_PER_ACCOUNT: '10000' } as const;
 
 export const db = (t: TestApp) => t.app.get(DataSource);
 

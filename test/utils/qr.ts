@@ -25,8 +25,16 @@ export async function createQr(t: TestApp, body: object = {}, userAgent = 'Mozil
   return res.body as { id: string; pollToken: string; matchCode?: string; version: number; expiresAt: string };
 }
 
-export const scan = (t: TestApp, phone: Pick<Phone, 'accessToken'>, id: string) =>
-  request(t.url).post(`/api/v1/qr-sessions/${id}/scan`).set(bearer(phone.accessToken)).send({});
+/** `X-Device-Signature` for a scan: ES256 (P1363) of `scangate:scan:<id>`. */
+export function scanSignature(phone: Pick<Phone, 'privateKey'>, id: string): string {
+  return sign('sha256', Buffer.from(`scangate:scan:${id}`), { key: phone.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+}
+
+/** The phone scans; one with a device key signs the scan, as the protocol asks. */
+export const scan = (t: TestApp, phone: Pick<Phone, 'accessToken'> & { privateKey?: KeyObject }, id: string) => {
+  const req = request(t.url).post(`/api/v1/qr-sessions/${id}/scan`).set(bearer(phone.accessToken));
+  return (phone.privateKey ? req.set('X-Device-Signature', scanSignature({ privateKey: phone.privateKey }, id)) : req).send({});
+};
 
 export const confirm = (t: TestApp, phone: Phone, id: string, matchCode: string | undefined) =>
   request(t.url)

@@ -37,11 +37,14 @@ export const REAL_SERVICES_NEED = TEST_DATABASE_URL && TEST_REDIS_URL ? undefine
  * A fresh database on the real Postgres and a fresh key prefix (`<prefix><random>:`)
  * on the real Redis, as environment variables; `dispose` drops the database and the keys.
  */
-export async function realBackend(prefix: string): Promise<{ env: { DATABASE_URL: string; REDIS_URL: string; STORE_KEY_PREFIX: string }; dispose(): Promise<void> }> {
+export async function realBackend(
+  prefix: string,
+): Promise<{ env: { DATABASE_URL: string; REDIS_URL: string; STORE_KEY_PREFIX: string; SIGNING_KEYS_SECRET: string }; dispose(): Promise<void> }> {
   const db = await freshDatabase(TEST_DATABASE_URL!);
   const keyPrefix = `${prefix}${randomBytes(4).toString('hex')}:`;
   return {
-    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: keyPrefix },
+    // One sealing secret for every app and server process on this database (as in production).
+    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: keyPrefix, SIGNING_KEYS_SECRET: randomBytes(32).toString('base64') },
     dispose: async () => {
       await db.drop();
       const redis = new Redis(TEST_REDIS_URL!);

@@ -84,7 +84,10 @@ export class AdminUsersService {
     if (body.avatarUrl !== undefined) columns.avatar_url = body.avatarUrl;
     if (body.roles !== undefined) columns.roles = [...new Set(body.roles)];
     if (body.status !== undefined) columns.status = body.status;
-    if (body.password !== undefined) columns.password_hash = await this.users.hashNewPassword(before.user, body.password);
+    if (body.password !== undefined) {
+      columns.password_hash = await this.users.hashNewPassword(before.user, body.password);
+      columns.password_changed_at = new Date();
+    }
 
     const after = await this.repository.update(id, columns, version);
     if (!after) {

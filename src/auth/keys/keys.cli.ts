@@ -10,6 +10,8 @@ import { DatabaseModule } from '../../database/database.module.js';
 import { StoreModule } from '../../store/store.module.js';
 import { SigningKey } from './signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
+import { signingKeysSecretProvider } from './signing-keys.secret.js';
+import { LocalSecrets } from '../../common/secrets/local-secret.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { runCli } from '../../common/cli/run-cli.js';
 
@@ -24,7 +26,7 @@ class KeysCliModule {
     return {
       module: KeysCliModule,
       imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, StoreModule, TypeOrmModule.forFeature([SigningKey])],
-      providers: [SigningKeysRepository, SigningKeysService],
+      providers: [SigningKeysRepository, SigningKeysService, signingKeysSecretProvider, LocalSecrets],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
+import { isSealed, openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n';
 
@@ -13,10 +13,9 @@ describe('signing key encryption at rest', () => {
     expect(openPrivateKey(sealed, secret)).toBe(PEM);
   });
 
-  it('refuses a wrong or missing secret with a clear message', () => {
+  it('refuses a wrong secret with a clear message', () => {
     const sealed = sealPrivateKey(PEM, randomBytes(32));
-    expect(() => openPrivateKey(sealed, randomBytes(32))).toThrow(/does not decrypt/);
-    expect(() => openPrivateKey(sealed, undefined)).toThrow(/set SIGNING_KEYS_SECRET/);
+    expect(() => openPrivateKey(sealed, randomBytes(32))).toThrow(/sealed with another secret: set SIGNING_KEYS_SECRET/);
   });
 
   it('detects tampering', () => {
@@ -25,11 +24,12 @@ describe('signing key encryption at rest', () => {
     const ct = Buffer.from(parts[3]!, 'base64url');
     ct[0] = ct[0]! ^ 1;
     parts[3] = ct.toString('base64url');
-    expect(() => openPrivateKey(parts.join('.'), secret)).toThrow(/does not decrypt/);
+    expect(() => openPrivateKey(parts.join('.'), secret)).toThrow(/sealed with another secret/);
   });
 
-  it('stores the PEM as it is without a secret (development)', () => {
-    expect(sealPrivateKey(PEM, undefined)).toBe(PEM);
-    expect(openPrivateKey(PEM, undefined)).toBe(PEM);
+  it('still opens a key an older version stored in the clear, and tells it apart', () => {
+    expect(isSealed(PEM)).toBe(false);
+    expect(isSealed(sealPrivateKey(PEM, randomBytes(32)))).toBe(true);
+    expect(openPrivateKey(PEM, randomBytes(32))).toBe(PEM);
   });
 });

@@ -6,7 +6,8 @@ import { Clock } from '../../common/clock/clock.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
 import { LOCAL_CACHE } from '../../store/store.module.js';
 import { STORE, type Store } from '../../store/store.js';
-import { openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
+import { isSealed, openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
+import { SIGNING_KEYS_SECRET } from './signing-keys.secret.js';
 import type { SigningKey } from './signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
@@ -51,11 +52,15 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     @Inject(LOCAL_CACHE) private readonly cache: Cache,
     @Inject(STORE) private readonly store: Store,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(SIGNING_KEYS_SECRET) private readonly secret: Buffer,
     private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.repository.withLock(async (active) => (active ? null : this.generate()), this.clock.date());
+    // Keys an older version stored in the clear (development without a secret) are sealed now.
+    const sealed = await this.repository.sealClear((pem) => sealPrivateKey(pem, this.secret), isSealed);
+    if (sealed > 0) this.logger.log(`Sealed ${sealed} signing key(s) stored in the clear`);
     await this.loadActive();
     try {
       this.unsubscribe = await this.store.subscribe(KEYS_CHANGED_CHANNEL, () => void this.reload());
@@ -145,7 +150,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     const key = await this.repository.findActive();
     if (!key) throw new Error('No active signing key in the database');
     if (this.active?.kid === key.kid) return;
-    this.active = { kid: key.kid, key: createPrivateKey(openPrivateKey(key.privateKey, this.config.signingKeysSecret)) };
+    this.active = { kid: key.kid, key: createPrivateKey(openPrivateKey(key.privateKey, this.secret)) };
   }
 
   private async generate(): Promise<SigningKey> {
@@ -156,7 +161,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       kid,
       algorithm: 'ES256',
       publicJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, kid, alg: 'ES256', use: 'sig' },
-      privateKey: sealPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), this.config.signingKeysSecret),
+      privateKey: sealPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), this.secret),
       createdAt: this.clock.date(),
       retiredAt: null,
     };

@@ -65,9 +65,14 @@ export class Session {
   @Column({ type: 'timestamptz', name: 'last_seen_at' })
   lastSeenAt!: Date;
 
-  /** Last time the user proved a credential in this session (sign-in or reauth). */
-  @Column({ type: 'timestamptz', name: 'authenticated_at' })
-  authenticatedAt!: Date;
+  /**
+   * Last time this session proved a credential of the account itself: a
+   * password (sign-in or reauth), or re-proof through an identity already
+   * linked (an account without a password). Null for a session made by QR or a
+   * provider alone: never fresh for adding a way in or for destructive actions.
+   */
+  @Column({ type: 'timestamptz', name: 'authenticated_at', nullable: true })
+  authenticatedAt!: Date | null;
 
   /** Sliding end: renewed at each refresh, never past `absoluteExpiresAt`. */
   @Column({ type: 'timestamptz', name: 'refresh_expires_at' })

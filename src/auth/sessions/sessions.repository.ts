@@ -163,6 +163,16 @@ export class SessionsRepository {
     await this.dataSource.getRepository(Session).update({ id: sessionId }, { authenticatedAt: at });
   }
 
+  /** The device key of a user's active (unrevoked, unexpired) session on that device, if it registered one. */
+  async activeDeviceKey(userId: string, deviceId: string, at: Date): Promise<Session['devicePublicKey']> {
+    const rows = (await this.dataSource.query(
+      `SELECT device_public_key FROM sessions
+        WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3 LIMIT 1`,
+      [userId, deviceId, at],
+    )) as Array<{ device_public_key: Session['devicePublicKey'] }>;
+    return rows[0]?.device_public_key ?? null;
+  }
+
   findById(sessionId: string): Promise<Session | null> {
     return this.dataSource.getRepository(Session).findOne({ where: { id: sessionId } });
   }

@@ -8,6 +8,7 @@ import { NotFoundError } from '../../common/errors/app-error.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
 import { isUniqueViolation } from '../../database/query-results.js';
 import { AccountDisabledError } from '../auth.errors.js';
+import { isDeviceSignature } from './device-signature.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -90,7 +91,8 @@ export class SessionsService {
       ip: context.ip,
       userAgent: context.userAgent?.slice(0, 512) ?? null,
       lastSeenAt: now,
-      authenticatedAt: now,
+      // Only a password proves a credential at sign-in; a QR approval or a provider alone does not.
+      authenticatedAt: createdVia === 'password' ? now : null,
       refreshExpiresAt: minDate(new Date(now.getTime() + this.slidingMs(kind, createdVia)), absolute),
       absoluteExpiresAt: absolute,
     };
@@ -182,6 +184,11 @@ export class SessionsService {
     return revoked;
   }
 
+  /** Whether the session was revoked (within the lifetime of its access tokens; one store lookup). */
+  isRevoked(sessionId: string): Promise<boolean> {
+    return this.revocations.isRevoked(sessionId);
+  }
+
   listActive(userId: string): Promise<Session[]> {
     return this.repository.listActive(userId, this.clock.date());
   }
@@ -204,6 +211,30 @@ export class SessionsService {
     const key = jwk ? createPublicKey({ key: jwk as never, format: 'jwk' }) : null;
     this.deviceKeys.set(sessionId, { key });
     return key;
+  }
+
+  /**
+   * Whether a sign-in comes from a known device: one with an active session of
+   * this user that registered a key, proving it by signing `message`.
+   */
+  async isKnownDevice(userId: string, deviceId: string, message: string, signature: string): Promise<boolean> {
+    const jwk = await this.repository.activeDeviceKey(userId, deviceId, this.clock.date());
+    return jwk !== null && isDeviceSignature(createPublicKey({ key: jwk as never, format: 'jwk' }), message, signature);
+  }
+
+  /**
+   * Whether the session proved a credential within `REAUTH_MAX_AGE_SECONDS`
+   * (see `Session.authenticatedAt`): what adding a way to sign in and
+   * destructive admin actions require. A revoked session is never fresh.
+   */
+  async hasFreshCredential(sessionId: string): Promise<boolean> {
+    const session = await this.repository.findById(sessionId);
+    return (
+      session !== null &&
+      session.revokedAt === null &&
+      session.authenticatedAt !== null &&
+      this.clock.now() - session.authenticatedAt.getTime() <= this.config.reauthMaxAgeSeconds * 1_000
+    );
   }
 
   async markAuthenticated(sessionId: string): Promise<Date> {

@@ -59,9 +59,24 @@ export async function newDeviceKey(): Promise<Pick<DeviceRecord, 'privateKey' | 
   return { privateKey: pair.privateKey, publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! } };
 }
 
-/** `X-Device-Signature`: ES256 (P1363, as WebCrypto gives it) over `scangate:confirm:<id>:<matchCode>`, base64url. */
-export async function signConfirm(key: CryptoKey, qrId: string, matchCode: string): Promise<string> {
-  const data = new TextEncoder().encode(`scangate:confirm:${qrId}:${matchCode}`);
+/** `X-Device-Signature` of a confirm: over `scangate:confirm:<id>:<matchCode>`. */
+export function signConfirm(key: CryptoKey, qrId: string, matchCode: string): Promise<string> {
+  return signDeviceMessage(key, `scangate:confirm:${qrId}:${matchCode}`);
+}
+
+/** `X-Device-Signature` of a scan: over `scangate:scan:<id>`. */
+export function signScan(key: CryptoKey, qrId: string): Promise<string> {
+  return signDeviceMessage(key, `scangate:scan:${qrId}`);
+}
+
+/** `X-Device-Signature` of a known device's sign-in: over `scangate:login:<device id>:<login>` (login normalised as the server does). */
+export function signLogin(key: CryptoKey, deviceId: string, login: string): Promise<string> {
+  return signDeviceMessage(key, `scangate:login:${deviceId}:${login.normalize('NFKC').trim().toLowerCase()}`);
+}
+
+/** ES256 (P1363, as WebCrypto gives it) over the UTF-8 message, base64url. */
+export async function signDeviceMessage(key: CryptoKey, message: string): Promise<string> {
+  const data = new TextEncoder().encode(message);
   const signature = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data));
   return btoa(String.fromCharCode(...signature)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

@@ -2,7 +2,7 @@
 // key in WebCrypto, see device-store.ts), scans as soon as it is signed in,
 // shows who is asking, and confirms (device-signed) or declines.
 import { $, api, codeOf, errorMessage, onSubmit, oneTabAtATime, say, ScanGateError, showView, t } from './page-kit.js';
-import { canHoldDeviceKey, deviceName, loadDevice, newDeviceKey, saveDevice, signConfirm, type DeviceRecord } from './device-store.js';
+import { canHoldDeviceKey, deviceName, loadDevice, newDeviceKey, saveDevice, signConfirm, signLogin, signScan, type DeviceRecord } from './device-store.js';
 
 interface Tokens {
   accessToken: string;
@@ -108,10 +108,12 @@ function showSignIn(error: unknown = null): void {
 onSubmit(signInForm, async ({ login, password }) => {
   if (!login || !password) return say($('[data-form-error]'), t['error.validation.failed']);
   try {
+    // The key this phone held so far proves it a known device (strangers' guesses on the account never lock it out).
+    const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signLogin(device.privateKey, device.deviceId, login) } : {};
     // A new sign-in gets a new key; the server keeps one session per device id.
     Object.assign(device, canHoldDeviceKey() ? await newDeviceKey() : { privateKey: null, publicJwk: null });
     const publicKey = device.publicJwk ?? undefined;
-    await remember(await api<Tokens>('POST', '/api/v1/auth/login', { body: { login, password, device: { id: device.deviceId, name: deviceName(), platform: 'web', publicKey } } }));
+    await remember(await api<Tokens>('POST', '/api/v1/auth/login', { body: { login, password, device: { id: device.deviceId, name: deviceName(), platform: 'web', publicKey } }, headers }));
     signInForm.reset();
     await scan();
   } catch (error) {
@@ -135,9 +137,15 @@ async function scan(): Promise<void> {
   showView('loading');
   let answer: ScanAnswer;
   try {
-    answer = await asPhone<ScanAnswer>('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/scan`, {});
+    const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signScan(device.privateKey, qrId) } : {};
+    answer = await asPhone<ScanAnswer>('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/scan`, {}, headers);
   } catch (error) {
     if (codeOf(error) === 'auth.unauthenticated') return showSignIn();
+    // The key this page holds is not the session's (another tab signed in again): sign in anew.
+    if (codeOf(error) === 'auth.device_signature_invalid') {
+      await forget();
+      return showSignIn(error);
+    }
     // Scanned by this phone's earlier session (signed in again since): it can no longer answer.
     if (codeOf(error) === 'qr.already_scanned' && answeredBefore) return fail(null, t['phone.rescan']);
     return fail(error);
