@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
+import { answerClientErrors } from './common/http/client-errors.js';
 import { jsonOnlyMiddleware, noStoreMiddleware } from './common/http/http.middleware.js';
 import { APP_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type AppConfig, type RealtimeConfig, type StoreConfig } from './config/config.types.js';
 import { AppLogger } from './logging/app.logger.js';
@@ -19,6 +20,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.flushLogs();
 
   app.set('trust proxy', config.trustProxy);
+  answerClientErrors(app.getHttpServer());
   app.use(requestIdMiddleware);
   app.use(app.get(MetricsService).middleware);
   app.use(

@@ -81,6 +81,20 @@ export class AuditService implements BeforeApplicationShutdown {
     return done.then(() => this.logger.log({ audit: input.type, userId: input.userId, sessionId: input.sessionId, ip: input.ip }, 'audit'));
   }
 
+  /**
+   * Records an event of something that already happened (a session started, a
+   * sign-out done): waits for the write, but never fails the caller, whose
+   * change is committed and must not be reported as failed (a client would
+   * retry and do it twice). A failed write is logged.
+   */
+  async recordDone(input: AuditInput): Promise<void> {
+    try {
+      await this.record(input);
+    } catch (error) {
+      this.logger.warn({ audit: input.type, userId: input.userId, sessionId: input.sessionId }, `Audit event ${input.type} not written: ${(error as Error).message}`);
+    }
+  }
+
   /** How many events wait for their write (for tests and metrics). */
   get queued(): number {
     return this.queue.length;

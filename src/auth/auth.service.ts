@@ -75,9 +75,9 @@ export class AuthService {
   ): Promise<SignedIn> {
     const { session, refreshToken, replaced = [] } = await this.sessions.start(user.id, kind, createdVia, context, device);
     for (const old of replaced) {
-      await this.audit.record({ type: 'session.revoked', actorId: user.id, userId: user.id, sessionId: old, ...context, detail: { reason: 'replaced', by: session.id } });
+      await this.audit.recordDone({ type: 'session.revoked', actorId: user.id, userId: user.id, sessionId: old, ...context, detail: { reason: 'replaced', by: session.id } });
     }
-    await this.audit.record({
+    await this.audit.recordDone({
       type: 'auth.login_succeeded',
       actorId: user.id,
       userId: user.id,
@@ -98,11 +98,7 @@ export class AuthService {
     const outcome = await this.sessions.rotate(refreshToken, kind, context);
     if (outcome === 'reused') throw new RefreshReusedError();
     if (outcome === 'invalid') throw new UnauthenticatedError('This refresh token is not valid; sign in again.');
-    const user = await this.users.find(outcome.session.userId);
-    if (!user || user.status !== 'active') {
-      await this.sessions.revoke(outcome.session.id, 'user_disabled');
-      throw new UnauthenticatedError();
-    }
+    const { user } = outcome;
     return {
       user,
       session: outcome.session,
@@ -114,7 +110,7 @@ export class AuthService {
 
   async logout(principal: Principal, context: ClientContext): Promise<void> {
     if (await this.sessions.revoke(principal.sessionId, 'logout', principal.userId)) {
-      await this.audit.record({ type: 'auth.logout', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
+      await this.audit.recordDone({ type: 'auth.logout', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
     }
   }
 
@@ -122,7 +118,7 @@ export class AuthService {
   async reauth(principal: Principal, password: string, context: ClientContext): Promise<Date> {
     if (!(await this.users.checkPassword(principal.userId, password))) throw new InvalidCredentialsError();
     const at = await this.sessions.markAuthenticated(principal.sessionId);
-    await this.audit.record({ type: 'auth.reauthenticated', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
+    await this.audit.recordDone({ type: 'auth.reauthenticated', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
     return at;
   }
 
@@ -149,13 +145,13 @@ export class AuthService {
   async reauthByIdentity(userId: string, sessionId: string, method: string, context: ClientContext): Promise<Date> {
     if (await this.sessions.isRevoked(sessionId)) throw new UnauthenticatedError();
     const at = await this.sessions.markAuthenticated(sessionId);
-    await this.audit.record({ type: 'auth.reauthenticated', actorId: userId, userId, sessionId, ...context, detail: { method } });
+    await this.audit.recordDone({ type: 'auth.reauthenticated', actorId: userId, userId, sessionId, ...context, detail: { method } });
     return at;
   }
 
   /** A new identity was linked to the user: audited, and every phone of the user is told ("not me? unlink it"). */
   async identityLinked(userId: string, sessionId: string | null, identity: Identity, context: ClientContext): Promise<void> {
-    await this.audit.record({ type: 'identity.linked', actorId: userId, userId, sessionId, ...context, detail: { provider: identity.provider, subjectKind: identity.subjectKind, identity: identity.id } });
+    await this.audit.recordDone({ type: 'identity.linked', actorId: userId, userId, sessionId, ...context, detail: { provider: identity.provider, subjectKind: identity.subjectKind, identity: identity.id } });
     const { context: seen } = this.requesters.capture({ ip: context.ip, userAgent: context.userAgent, createdAt: identity.linkedAt });
     void this.events.publish({ type: 'identity.linked', userId, link: { ...seen, identityId: identity.id, provider: identity.provider, linkedAt: identity.linkedAt.toISOString() } });
   }
@@ -163,7 +159,7 @@ export class AuthService {
   /** Unlinks one of my identities (never the last way in), audited. */
   async unlinkIdentity(principal: Principal, identityId: string, context: ClientContext): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, identityId);
-    await this.audit.record({ type: 'identity.unlinked', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { identity: identityId } });
+    await this.audit.recordDone({ type: 'identity.unlinked', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { identity: identityId } });
   }
 
   /**
@@ -186,7 +182,7 @@ export class AuthService {
     // Proving the current password makes this session fresh as a reauth would.
     await this.sessions.markAuthenticated(principal.sessionId);
     const revoked = await this.sessions.revokeAll(user.id, 'password_changed', principal.sessionId);
-    await this.audit.record({
+    await this.audit.recordDone({
       type: 'auth.password_changed',
       actorId: user.id,
       userId: user.id,

@@ -16,7 +16,8 @@ import { QrRequesterService } from './qr-requester.service.js';
 import { QrPollLimits } from './qr-rate-limits.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { QrStatusView } from './qr-session.js';
-import { QR_EVENTS_CHANNEL, QrSessionStore } from './qr-sessions.store.js';
+import { QR_EVENTS_CHANNEL, QR_EXCHANGE_LEASE_MS, QrSessionStore } from './qr-sessions.store.js';
+import { QrLoginError } from './qr-login.errors.js';
 import { GeoIpReader } from '../requester/geoip.reader.js';
 import { RequesterContextBuilder } from '../requester/requester-context.builder.js';
 
@@ -45,6 +46,8 @@ function build(qr: Partial<QrConfig> = {}) {
   const revoked = new Set<string>();
   const signedIn: Array<{ userId: string; kind: string; createdVia: string }> = [];
   let webSessions = 0;
+  /** Set to make the next sign-ins fail as a lost database connection does. */
+  const database = { down: false };
   const service = new QrLoginService(
     sessions,
     hub,
@@ -53,6 +56,7 @@ function build(qr: Partial<QrConfig> = {}) {
     clock,
     {
       signIn: async (user: { id: string }, kind: string, createdVia: string) => {
+        if (database.down) throw new Error('Connection terminated unexpectedly');
         signedIn.push({ userId: user.id, kind, createdVia });
         return { user, session: { id: `web-session-${++webSessions}` }, accessToken: 'access', refreshToken: 'refresh', expiresIn: 600 };
       },
@@ -68,7 +72,7 @@ function build(qr: Partial<QrConfig> = {}) {
     { ...CONFIG.qr, ...qr },
     CONFIG.app,
   );
-  return { clock, store, sessions, hub, service, audit, deviceKeys, revoked, signedIn };
+  return { clock, store, sessions, hub, service, audit, deviceKeys, revoked, signedIn, database };
 }
 
 describe('QrLoginService (real store, fake clock)', () => {
@@ -502,6 +506,55 @@ describe('QrLoginService (real store, fake clock)', () => {
       expect(await stateOf(consumed)).toBe('consumed');
       expect(await stateOf(others)).toBe('scanned');
       expect(await service.cancelApprovedBy(A.sessionId)).toBe(0);
+    });
+
+    it('consumed only once a web session exists: a sign-in that fails (database down) leaves it confirmed, unannounced, and the retry signs in once', async () => {
+      const built = build();
+      await built.hub.onModuleInit();
+      const published: string[] = [];
+      await built.store.subscribe(QR_EVENTS_CHANNEL, (m) => published.push((JSON.parse(m) as QrStatusView).status));
+      try {
+        const qr = await built.service.create(undefined, BROWSER);
+        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
+        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        built.database.down = true;
+        await expect(built.service.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(/Connection terminated/);
+        const after = await built.sessions.find(qr.id);
+        expect(after).toMatchObject({ status: 'confirmed', version: 3 });
+        expect(after).not.toHaveProperty('exchange');
+        built.database.down = false;
+        const signedIn = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
+        expect(await built.sessions.find(qr.id)).toMatchObject({ status: 'consumed', version: 4, webSessionId: signedIn.session.id });
+        expect(built.signedIn).toHaveLength(1);
+        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed');
+        await settle();
+        expect(published).toEqual(['pending', 'scanned', 'confirmed', 'consumed']);
+      } finally {
+        await built.hub.onApplicationShutdown();
+        built.store.onApplicationShutdown();
+      }
+    });
+
+    it('while an exchange holds a session, another gets qr.consumed and the sweeper leaves it; a hold left by a dead process runs out', async () => {
+      const qr = await STATES.confirmed!();
+      clock.advance(TTL_MS - 1_000);
+      const { record: held } = await sessions.claimExchange(qr.id, () => new QrLoginError('qr.wrong_state'));
+      expect(held.version).toBe(3);
+      expect(await codeOf(exchange(qr))).toBe('qr.consumed');
+      expect((await service.status(qr.id, qr.pollToken)).status).toBe('confirmed');
+      clock.advance(2_000); // past its expiry, but held
+      expect(await sessions.sweepOne(qr.id)).toBeNull();
+      expect((await sessions.find(qr.id))!.status).toBe('confirmed');
+      clock.advance(QR_EXCHANGE_LEASE_MS); // the holder never came back
+      expect(await sessions.sweepOne(qr.id)).toMatchObject({ status: 'expired' });
+    });
+
+    it('a hold that ran out before the live login expired lets the browser exchange it', async () => {
+      const qr = await STATES.confirmed!();
+      await sessions.claimExchange(qr.id, () => new QrLoginError('qr.wrong_state'));
+      clock.advance(QR_EXCHANGE_LEASE_MS + 1);
+      await exchange(qr);
+      expect((await sessions.find(qr.id))!.status).toBe('consumed');
     });
 
     it('status polls with a wrong token count against the caller IP, never against the session', async () => {

@@ -237,6 +237,10 @@ export class QrLoginService {
    * The browser that created the session turns a confirmed one into a web
    * session: `confirmed → consumed` is one compare-and-set, so of any number of
    * parallel calls exactly one gets here; the others get `qr.consumed`. The
+   * session is first held for this exchange (`claimExchange`), and becomes
+   * `consumed` only once the web session exists: if that cannot be made (the
+   * database is down: `503 store.unavailable`), the hold is let go and the
+   * browser's retry finishes the login. The
    * approval is only as good as the phone session that gave it: if that
    * session was revoked since (signed out, replaced, its user disabled), the
    * login is cancelled instead (`qr.wrong_state`, the browser sees `cancelled`).
@@ -247,17 +251,27 @@ export class QrLoginService {
       await this.cancelForRevokedApprover(record);
       throw new QrLoginError('qr.wrong_state');
     }
-    const consumed = await this.sessions.transition(
-      id,
-      ['confirmed'],
-      'consumed',
-      () => ({}),
-      (current) => (current.status === 'consumed' ? new QrLoginError('qr.consumed') : current.status === 'expired' ? new QrLoginError('qr.expired') : new QrLoginError('qr.wrong_state')),
-      record,
-    );
-    const scanner = consumed.scanner!;
-    const user = await this.users.get(scanner.userId);
-    const signedIn = await this.auth.signIn(user, 'web', 'qr', context);
+    const refuse = (current: QrSessionRecord) =>
+      new QrLoginError(current.status === 'consumed' || current.exchange ? 'qr.consumed' : current.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
+    // Held for this exchange alone while the web session is made; `consumed` only once it exists.
+    const { record: held, claim } = await this.sessions.claimExchange(id, refuse, record);
+    const scanner = held.scanner!;
+    let signedIn: SignedIn;
+    try {
+      signedIn = await this.auth.signIn(await this.users.get(scanner.userId), 'web', 'qr', context);
+    } catch (error) {
+      // Nobody was signed in (the database failed, the user was disabled): let go, for the browser's retry.
+      await this.sessions.releaseExchange(held).catch(() => undefined);
+      throw error;
+    }
+    let consumed: QrSessionRecord;
+    try {
+      consumed = await this.sessions.transition(id, ['confirmed'], 'consumed', () => ({ webSessionId: signedIn.session.id }), refuse, held, claim);
+    } catch (error) {
+      // The store failed, or the hold ran out and another exchange took over: this web session must not stand.
+      await this.deviceSessions.revoke(signedIn.session.id, 'exchange_failed').catch(() => undefined);
+      throw error;
+    }
     this.record({
       type: 'qr.consumed',
       actorId: scanner.userId,
@@ -277,8 +291,7 @@ export class QrLoginService {
     const due = await this.sessions.takeDue(limit);
     for (const [i, id] of due.entries()) {
       try {
-        // Expired here: the transition took it off the due set. Already finished or gone: take it off.
-        if (!(await this.sessions.expire(id))) await this.sessions.unschedule(id);
+        await this.sessions.sweepOne(id);
       } catch (error) {
         // Not expired yet: put this one and the rest back, due now, for the next pass.
         await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(() => undefined);

@@ -63,6 +63,8 @@ export interface QrSessionRecord {
   cancelReason?: string;
   /** The web session an exchange created. */
   webSessionId?: string;
+  /** Held by an exchange making its web session (internal: never shown, no version of its own). */
+  exchange?: { claim: string; until: number };
 }
 
 /** What the browser may see before `exchange`: no personal data at all. */

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
-import { STORE, type Store } from '../store/store.js';
+import { randomUUID } from 'node:crypto';
+import { StoreUnavailableError } from '../store/store.errors.js';
+import { STORE, type CompareAndSetOptions, type Store } from '../store/store.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { canTransition, qrEvent, TERMINAL, type QrSessionRecord, type QrStatus } from './qr-session.js';
 
@@ -12,6 +14,8 @@ export const QR_DUE_SET = 'qr:due';
 export const QR_SWEEP_LEASE_MS = 30_000;
 /** Terminal states, and records past their expiry, stay answerable this long. */
 export const QR_RETENTION_MS = 5 * 60_000;
+/** How long an exchange holds a confirmed session while it makes the web session (see `claimExchange`). */
+export const QR_EXCHANGE_LEASE_MS = 15_000;
 
 const key = (id: string) => `qr:session:${id}`;
 /** The live QR sessions a phone session scanned (a due set used as a plain set: see `indexScanner`). */
@@ -68,6 +72,9 @@ export class QrSessionStore {
    * `seen`, a record the caller just read from this store, saves the first
    * read: the compare-and-set is then made against it, and if the session
    * changed since, the transition reads it afresh and decides again.
+   *
+   * A confirmed session held by an exchange (`claimExchange`) moves only by
+   * that exchange's hand (`claim`), even past its expiry, until the lease ends.
    */
   async transition(
     id: string,
@@ -76,6 +83,7 @@ export class QrSessionStore {
     patch: (current: QrSessionRecord) => Partial<QrSessionRecord>,
     refuse: TransitionRefusal,
     seen?: QrSessionRecord,
+    claim?: string,
   ): Promise<QrSessionRecord> {
     let known = seen && seen.id === id ? this.rawOf.get(seen) : undefined;
     for (;;) {
@@ -84,15 +92,18 @@ export class QrSessionStore {
       if (raw === null) throw new QrLoginError('qr.not_found');
       const current = this.parse(raw);
       const now = this.clock.now();
-      if (to !== 'expired' && !TERMINAL.has(current.status) && now >= current.expiresAt) {
+      const held = heldByExchange(current, now);
+      if (claim !== undefined ? current.exchange?.claim !== claim : held) throw refuse(current);
+      if (to !== 'expired' && !held && !TERMINAL.has(current.status) && now >= current.expiresAt) {
         await this.expire(id);
         throw new QrLoginError('qr.expired');
       }
       if (!from.includes(current.status) || !canTransition(current.status, to)) throw refuse(current);
-      const next: QrSessionRecord = { ...current, ...patch(current), status: to, version: current.version + 1, updatedAt: now };
+      const { exchange: _done, ...rest } = current;
+      const next: QrSessionRecord = { ...rest, ...patch(current), status: to, version: current.version + 1, updatedAt: now };
       const ttlMs = TERMINAL.has(to) ? QR_RETENTION_MS : Math.max(1, current.expiresAt + QR_RETENTION_MS - now);
       const text = JSON.stringify(next);
-      const written = await this.store.compareAndSet(key(id), raw, text, {
+      const written = await this.write(id, raw, text, {
         ttlMs,
         publish: { channel: QR_EVENTS_CHANNEL, message: JSON.stringify(qrEvent(next)) },
       });
@@ -106,6 +117,68 @@ export class QrSessionStore {
         return next;
       }
       // Someone else changed it between our read and our write: look again.
+    }
+  }
+
+  /**
+   * The first step of an exchange: holds the confirmed session for this
+   * exchange alone (`exchange.claim`, for `QR_EXCHANGE_LEASE_MS`) while it
+   * makes the web session. Invisible from outside (no new version, nothing
+   * published: readers still see `confirmed`), so `consumed` is written and
+   * announced only once a web session exists (`transition` with the claim),
+   * and a failed sign-in lets go (`releaseExchange`) for the browser's retry.
+   * Another exchange meanwhile is answered `qr.consumed`, as after it; a lease
+   * left by a process that died runs out and the session can be exchanged.
+   */
+  async claimExchange(id: string, refuse: TransitionRefusal, seen?: QrSessionRecord): Promise<{ record: QrSessionRecord; claim: string }> {
+    let known = seen && seen.id === id ? this.rawOf.get(seen) : undefined;
+    const claim = randomUUID();
+    for (;;) {
+      const raw = known ?? (await this.store.get(key(id)));
+      known = undefined;
+      if (raw === null) throw new QrLoginError('qr.not_found');
+      const current = this.parse(raw);
+      const now = this.clock.now();
+      if (heldByExchange(current, now)) throw new QrLoginError('qr.consumed');
+      if (!TERMINAL.has(current.status) && now >= current.expiresAt) {
+        await this.expire(id);
+        throw new QrLoginError('qr.expired');
+      }
+      if (current.status !== 'confirmed') throw refuse(current);
+      const held: QrSessionRecord = { ...current, exchange: { claim, until: now + QR_EXCHANGE_LEASE_MS } };
+      const text = JSON.stringify(held);
+      if (await this.write(id, raw, text, {})) {
+        this.rawOf.set(held, text);
+        return { record: held, claim };
+      }
+    }
+  }
+
+  /** Lets go of a session `claimExchange` held (its sign-in failed): best effort, the lease ends anyway. */
+  async releaseExchange(held: QrSessionRecord): Promise<void> {
+    const raw = this.rawOf.get(held);
+    if (raw === undefined) return;
+    const { exchange: _released, ...rest } = held;
+    await this.write(held.id, raw, JSON.stringify(rest), {});
+  }
+
+  /**
+   * A compare-and-set whose outcome a store failure leaves unknown (a timeout:
+   * the write may have happened) is settled by reading the value back: ours
+   * (each write is unique: its version and time) means it was written. Only
+   * when that read fails too is the caller told the store is unavailable.
+   */
+  private async write(id: string, expected: string, next: string, options: CompareAndSetOptions): Promise<boolean> {
+    try {
+      return await this.store.compareAndSet(key(id), expected, next, options);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      const now = await this.store.get(key(id)).catch(() => {
+        throw error;
+      });
+      if (now === next) return true;
+      if (now === expected) throw error; // not written: the caller may try again
+      return false; // someone else's write: the caller reads afresh
     }
   }
 
@@ -140,6 +213,20 @@ export class QrSessionStore {
     return this.store.takeDue(scannedBySet(sessionId), Number.MAX_SAFE_INTEGER, 1_000);
   }
 
+  /**
+   * The sweeper's step for one due id: expires it (taking it off the due set);
+   * or, finished or gone, takes it off; or, held by an exchange, puts it back
+   * for when the hold ends.
+   */
+  async sweepOne(id: string): Promise<QrSessionRecord | null> {
+    const expired = await this.expire(id);
+    if (expired) return expired;
+    const current = await this.find(id);
+    if (current?.exchange && heldByExchange(current, this.clock.now())) await this.scheduleAt(id, current.exchange.until);
+    else await this.unschedule(id);
+    return null;
+  }
+
   /** Puts a session in the due set for the sweeper (at its expiry, or again after a failed sweep). */
   async scheduleAt(id: string, dueAtMs: number): Promise<void> {
     await this.store.schedule(QR_DUE_SET, id, dueAtMs);
@@ -165,4 +252,9 @@ export class QrSessionStore {
   async unschedule(id: string): Promise<void> {
     await this.store.unschedule(QR_DUE_SET, id);
   }
+}
+
+/** Whether an exchange holds the session now (a lease that ran out holds nothing). */
+function heldByExchange(record: QrSessionRecord, now: number): boolean {
+  return record.exchange !== undefined && record.exchange.until > now;
 }

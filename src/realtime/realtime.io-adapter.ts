@@ -77,10 +77,14 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   private redisAdapter(): ReturnType<typeof createAdapter> {
     const metrics = this.app.get(RealtimeMetrics);
-    // The store's settings, but connecting at once and queueing until connected: the
-    // adapter subscribes as it is built (and again after every reconnect).
+    // The store's settings (fail fast) for what the adapter publishes; its subscriber
+    // connects at once and its SUBSCRIBEs wait for Redis (queued, no timeout, no
+    // retry limit): the adapter subscribes as it is built, with Redis possibly down.
     const pub = new Redis(this.config.store.url!, { ...storeRedisOptions(this.config.store), lazyConnect: false, enableOfflineQueue: true, enableAutoPipelining: false });
-    const sub = pub.duplicate();
+    const sub = pub.duplicate({ commandTimeout: undefined, maxRetriesPerRequest: null });
+    // The adapter never handles the promises of these commands: a failure (Redis down,
+    // a timeout) must be counted and logged, not crash the process as an unhandled rejection.
+    for (const client of [pub, sub]) guardCommands(client, ['publish', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
     let failing = false;
     for (const client of [pub, sub]) {
       client.on('error', (error: Error) => {
@@ -110,5 +114,17 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
     return new URL(origin).host === host;
   } catch {
     return false;
+  }
+}
+
+/** Makes the promises of `commands` on `client` handled (the caller may still await them): their failures surface as the client's errors. */
+function guardCommands(client: Redis, commands: Array<'publish' | 'subscribe' | 'psubscribe' | 'unsubscribe' | 'punsubscribe'>): void {
+  for (const name of commands) {
+    const original = (client[name] as (...args: unknown[]) => Promise<unknown>).bind(client);
+    (client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const result = original(...args);
+      result.catch((error: unknown) => client.emit('error', error instanceof Error ? error : new Error(String(error))));
+      return result;
+    };
   }
 }

@@ -9,9 +9,13 @@ import type { StoreConfig } from '../config/config.types.js';
  *
  * - No offline queue: while disconnected, a command is rejected at once instead
  *   of waiting for a reconnect that may never come.
- * - A command timeout of `timeoutMs`: a frozen or overloaded Redis cannot hold a
- *   request (with ioredis this covers `SUBSCRIBE` and `PING` too; node-redis's
- *   stops once a command is written, so `FailFastKeyvRedis` bounds cache calls).
+ * - A deadline of `timeoutMs` on every store call (`RedisStore.run`), which
+ *   lets a reply that already arrived be read before it gives up: after the
+ *   event loop stalled longer than the timeout, Node runs timers before it
+ *   reads sockets, and a plain timer would fail a command Redis had answered.
+ *   ioredis's own command timeout stays as a backstop, four times as long (it
+ *   covers `SUBSCRIBE` and `PING` too; node-redis's stops once a command is
+ *   written, so `FailFastKeyvRedis` bounds cache calls).
  * - No retry of a command that was in flight when the connection dropped: the
  *   caller decides, since it cannot know whether it ran.
  * - Reconnect forever, backing off to at most a second, so service comes back
@@ -37,7 +41,7 @@ export function storeRedisOptions(config: StoreConfig): RedisOptions {
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: true,
-    commandTimeout: config.timeoutMs,
+    commandTimeout: config.timeoutMs * 4,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelayMs,
     enableAutoPipelining: true,

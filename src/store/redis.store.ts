@@ -37,6 +37,7 @@ interface Channel {
 export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Store');
   private readonly prefix: string;
+  private readonly timeoutMs: number;
   private readonly command: Redis;
   private readonly subscriber: Redis;
   private readonly channels = new Map<string, Channel>();
@@ -46,6 +47,7 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
   constructor(config: StoreConfig) {
     if (!config.url) throw new Error('RedisStore needs STORE_CONFIG.url (REDIS_URL)');
     this.prefix = config.keyPrefix;
+    this.timeoutMs = config.timeoutMs;
     // lazyConnect: constructing never touches the network; onModuleInit connects.
     this.command = new Redis(config.url, storeRedisOptions(config));
     this.subscriber = this.command.duplicate();
@@ -211,7 +213,7 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
   private async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError();
     try {
-      return await call();
+      return await withDeadline(call(), this.timeoutMs);
     } catch (error) {
       const unavailable = new StoreUnavailableError();
       unavailable.cause = error;
@@ -271,4 +273,39 @@ async function close(connection: Redis): Promise<void> {
     }
   }
   connection.disconnect();
+}
+
+/**
+ * `pending`, or a rejection after `ms`. When the timer fires it first lets the
+ * event loop read the sockets once (`setImmediate` runs after the poll phase):
+ * after a stall, the reply may be waiting there already, and a command Redis
+ * did answer must not be reported as unavailable (its write may have happened).
+ */
+function withDeadline<T>(pending: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          reject(new Error(`Redis did not answer within ${ms} ms`));
+        }),
+      ms,
+    );
+    pending.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -43,6 +43,33 @@ describeWith(TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set', 'RedisSto
     };
   });
 
+  it('does not report a reply that came during an event-loop stall longer than the timeout as unavailable (the write happened)', async () => {
+    const config = redisConfig(url);
+    const store = new RedisStore(config);
+    try {
+      await store.onModuleInit();
+      let proven = false;
+      for (let attempt = 0; attempt < 5 && !proven; attempt++) {
+        let answered = false;
+        const written = store.compareAndSet(`stalled${attempt}`, null, 'written');
+        void written.then(() => (answered = true), () => undefined);
+        // Let the command go out, then stall the event loop (a long synchronous task) for three timeouts while Redis answers.
+        await new Promise((resolve) => setImmediate(resolve));
+        proven = !answered; // (if the answer was already read, this attempt proves nothing: try again)
+        const until = Date.now() + config.timeoutMs * 3;
+        while (Date.now() < until) {
+          // busy
+        }
+        await expect(written).resolves.toBe(true);
+        expect(await admin.get(`${config.keyPrefix}stalled${attempt}`)).toBe('written');
+      }
+      expect(proven).toBe(true);
+    } finally {
+      await store.onApplicationShutdown();
+      await deleteKeys(admin, config.keyPrefix);
+    }
+  });
+
   it('stores keys (due sets too, without expiry) and publishes on channels under the configured prefix', async () => {
     const config = redisConfig(url);
     const store = new RedisStore(config);

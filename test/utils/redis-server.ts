@@ -1,14 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Redis } from 'ioredis';
 
 /**
  * Redis helpers for tests. `RedisServer` is a private `redis-server` for tests
  * that stop, freeze and restart Redis: loopback only, on a free port (never the
- * shared 6379), no persistence, so a restart comes back empty on the SAME port,
- * as after a crash.
+ * shared 6379), no persistence by default, so a restart comes back empty on the
+ * SAME port, as after a crash. With `persistence: 'aof'` it keeps an append-only
+ * file in a private temporary folder, fsynced before every reply
+ * (`appendfsync always`): a SIGKILL then loses nothing Redis acknowledged, and a
+ * restart comes back with the data (as a production Redis with AOF does).
+ * Call `destroy()` at the end to stop it and remove that folder.
  */
 
 const FALLBACK_BINARY = '/usr/bin/redis-server';
@@ -31,6 +36,11 @@ export function redisServerAvailable(): boolean {
 export interface RedisServerOptions {
   /** Sets `requirepass`: the URL then carries the password, as in production. */
   password?: string;
+  /**
+   * `'aof'`: append-only file with `appendfsync always` in a private folder, so
+   * that data survives `stop()` (SIGKILL) and `start()` again. Default: none.
+   */
+  persistence?: 'none' | 'aof';
 }
 
 export class RedisServer {
@@ -40,14 +50,22 @@ export class RedisServer {
     private readonly binary: string,
     readonly port: number,
     private readonly password: string | undefined,
+    /** The AOF folder with `persistence: 'aof'`, else undefined. */
+    readonly dataDir: string | undefined,
   ) {}
 
   /** Starts a server on a free loopback port and waits until it answers. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const binary = redisServerBinary();
     if (!binary) throw new Error('redis-server is not installed');
-    const server = new RedisServer(binary, await freePort(), options.password);
-    await server.start();
+    const dataDir = options.persistence === 'aof' ? mkdtempSync(join(tmpdir(), 'sg-redis-aof-')) : undefined;
+    const server = new RedisServer(binary, await freePort(), options.password, dataDir);
+    try {
+      await server.start();
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
     return server;
   }
 
@@ -64,7 +82,9 @@ export class RedisServer {
   /** (Re)starts the server on the same port; resolves once it answers PING. */
   async start(): Promise<void> {
     if (this.process) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
+    if (this.dataDir === undefined) args.push('--appendonly', 'no');
+    else args.push('--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always', '--aof-use-rdb-preamble', 'no');
     if (this.password !== undefined) args.push('--requirepass', this.password);
     const child = spawn(this.binary, args, { stdio: 'ignore' });
     this.process = child;
@@ -94,6 +114,12 @@ export class RedisServer {
     child.kill('SIGCONT'); // a frozen process must be able to die
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /** Stops the server (as `stop`) and removes its AOF folder, if any: for `afterAll`. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** Freezes the server (SIGSTOP): connections stay open but nothing answers. */

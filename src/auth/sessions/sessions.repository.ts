@@ -4,6 +4,7 @@ import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { RefreshToken } from './refresh-token.entity.js';
 import { entityFromRow, returnedRows } from '../../database/query-results.js';
 import { Session, type SessionKind } from './session.entity.js';
+import { User } from '../../users/user.entity.js';
 
 export type NewSession = Omit<Session, 'id' | 'createdAt' | 'user' | 'revokedAt' | 'revokeReason'>;
 
@@ -99,6 +100,19 @@ export class SessionsRepository {
       [tokenHash, at, kind],
     );
     return returnedRows<{ session_id: string }>(rows)[0]?.session_id ?? null;
+  }
+
+  /**
+   * The session's user if active, read in the rotation's transaction (share
+   * lock): nothing the answer needs is read after the commit.
+   */
+  async activeUser(em: EntityManager, userId: string): Promise<User | null> {
+    return em
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .setLock('pessimistic_read')
+      .where('u.id = :id AND u.status = :active AND u.deletedAt IS NULL', { id: userId, active: 'active' })
+      .getOne();
   }
 
   /** A token that exists but was already rotated: when, and whose. */

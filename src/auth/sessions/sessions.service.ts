@@ -11,6 +11,7 @@ import { AccountDisabledError } from '../auth.errors.js';
 import { isDeviceSignature } from './device-signature.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
+import type { User } from '../../users/user.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -32,6 +33,8 @@ export interface DeviceInfo {
 export interface IssuedSession {
   session: Session;
   refreshToken: string;
+  /** The session's user, read in the same transaction (rotation only). */
+  user?: User;
   /** Sessions this one replaced (the same device's previous sign-in). */
   replaced?: string[];
 }
@@ -120,10 +123,13 @@ export class SessionsService {
   /**
    * Exchanges a refresh token for the next one. The old token is marked used by
    * a conditional update (one winner among parallel calls), all in one
-   * transaction with the new token and the slid window. A used token coming back
-   * later than the grace period revokes the whole session (`auth.refresh_reused`).
+   * transaction with the new token, the slid window and the read of the user
+   * (active, or the session is revoked): after the commit nothing can fail but
+   * the answer, so a database lost mid-way never leaves a rotated family whose
+   * new head nobody received. A used token coming back later than the grace
+   * period revokes the whole session (`auth.refresh_reused`).
    */
-  async rotate(refreshToken: string, kind: SessionKind, context: ClientContext): Promise<IssuedSession | 'invalid' | 'reused'> {
+  async rotate(refreshToken: string, kind: SessionKind, context: ClientContext): Promise<(IssuedSession & { user: User }) | 'invalid' | 'reused'> {
     const now = this.clock.date();
     const hash = this.crypto.sha256(refreshToken);
     const next = this.crypto.randomToken();
@@ -134,11 +140,17 @@ export class SessionsService {
         minDate(new Date(now.getTime() + this.slidingMs(s.kind, s.createdVia)), s.absoluteExpiresAt),
       );
       if (!session) return 'dead' as const;
+      const user = await this.repository.activeUser(em, session.userId);
+      if (!user) return { disabled: session.id as string };
       await this.repository.insertRefreshToken(em, session.id, this.crypto.sha256(next), now);
-      return session;
+      return { session, user };
     });
     if (rotated === 'dead') return 'invalid';
-    if (rotated) return { session: rotated, refreshToken: next };
+    if (rotated && rotated.disabled !== undefined) {
+      await this.revoke(rotated.disabled, 'user_disabled');
+      return 'invalid';
+    }
+    if (rotated) return { session: rotated.session!, user: rotated.user!, refreshToken: next };
 
     const used = await this.repository.findRotated(hash);
     if (!used) return 'invalid';
@@ -148,7 +160,7 @@ export class SessionsService {
     }
     const session = await this.repository.findById(used.sessionId);
     if (await this.revoke(used.sessionId, 'refresh_reused')) {
-      await this.audit.record({
+      await this.audit.recordDone({
         type: 'auth.refresh_reused',
         userId: session?.userId,
         sessionId: used.sessionId,
@@ -169,7 +181,7 @@ export class SessionsService {
     const session = await this.repository.findById(sessionId);
     if (!session || session.userId !== userId || session.revokedAt) throw new NotFoundError('No such active session.');
     if (await this.revoke(sessionId, reason, userId)) {
-      await this.audit.record({ type: 'session.revoked', actorId: userId, userId, sessionId, ...context, detail: { reason } });
+      await this.audit.recordDone({ type: 'session.revoked', actorId: userId, userId, sessionId, ...context, detail: { reason } });
     }
   }
 

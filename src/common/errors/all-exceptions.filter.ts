@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDataException } from '../../database/query-results.js';
+import { isDatabaseUnavailable, isDataException } from '../../database/query-results.js';
 import { requestIdOf } from '../../logging/request-id.js';
 import { AppError } from './app-error.js';
 import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './error-codes.js';
@@ -60,6 +60,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const requestId = requestIdOf(req);
     const { status, envelope, headers } = errorEnvelope(exception, requestId);
 
+    if (envelope.code === 'store.unavailable' && !(exception instanceof AppError)) {
+      this.logger.warn({ requestId }, `Database unavailable on ${req.method} ${req.route?.path ?? 'unmatched route'}: ${exception instanceof Error ? exception.message : String(exception)}`);
+    }
     if (status >= 500 && envelope.code === 'internal') {
       const error = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({ err: error, requestId }, `Unexpected error on ${req.method} ${req.route?.path ?? 'unmatched route'}`);
@@ -89,6 +92,9 @@ export function errorEnvelope(exception: unknown, requestId: string): { status: 
     const envelope: ErrorEnvelope = { code: exception.code, message: exception.message, requestId };
     if (exception.details) envelope.details = exception.details;
     return { status: exception.status, envelope, headers: exception.headers };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return { status: 503, envelope: { code: 'store.unavailable', message: 'The database is unavailable; try again shortly.', requestId }, headers: { 'Retry-After': '1' } };
   }
   if (isDataException(exception)) {
     return { status: 400, envelope: { code: 'validation.failed', message: 'The request holds a value that cannot be stored (e.g. a NUL character or a number out of range).', requestId } };
