@@ -1,6 +1,6 @@
 import { Catch, Controller, Get, Inject, Injectable, Param, Post, Query, Req, Res, UseFilters, UseGuards, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.principal.js';
@@ -88,6 +88,8 @@ export class OAuthController {
     summary: 'Come back from the provider',
     description: 'Checks the state (one-time, this browser’s), exchanges the code server-side, signs in (refresh cookie) or links, then 302 to `returnTo`. Failures: 302 to `/login?error=<code>`, or the envelope when JSON is preferred.',
   })
+  // The strategy reads `provider` from the request, not through @Param: declare it for the document.
+  @ApiParam({ name: 'provider', type: String })
   @ApiFoundResponse({ description: 'To `returnTo` (success) or `/login?error=<code>`' })
   @ApiErrors('oauth.provider_disabled', 'oauth.state_invalid', 'oauth.code_invalid', 'oauth.upstream', 'oauth.identity_conflict', 'auth.account_disabled')
   callback(@Req() req: Request & { user: OAuthOutcome }, @Res() res: Response): void {
