@@ -27,7 +27,14 @@ const common = {
 export default {
   // Suites share real Postgres/Redis and fixed ports: run them one at a time.
   maxWorkers: 1,
-  testTimeout: 30_000,
+  // In a worker process, replaced once it holds this much after a file: every
+  // file re-imports the app under Jest's VM modules, and a single process that
+  // kept them all grew to gigabytes and slowed every later suite. A worker
+  // that does not exit at the end is also ended by Jest, so a handle left open
+  // by a failed set-up cannot keep `npm test` from finishing.
+  workerIdleMemoryLimit: '1GB',
+  // Generous: a busy 2-core machine must not fail a test on time alone.
+  testTimeout: 120_000,
   reporters: ['default', '<rootDir>/test/setup/summary.reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'] },

@@ -276,23 +276,33 @@ async function close(connection: Redis): Promise<void> {
 }
 
 /**
- * `pending`, or a rejection after `ms`. When the timer fires it first lets the
- * event loop read the sockets once (`setImmediate` runs after the poll phase):
- * after a stall, the reply may be waiting there already, and a command Redis
- * did answer must not be reported as unavailable (its write may have happened).
+ * `pending`, or a rejection after `ms` of time in which this process could
+ * have read the reply. When the timer fires it first lets the event loop read
+ * the sockets once (`setImmediate` runs after the poll phase): after a stall,
+ * the reply may be waiting there already. And a timer that fires late by more
+ * than half the timeout means the process itself was stalled (a long task, a
+ * GC pause) for much of the wait: the command gets one more `ms`, since Redis
+ * may have had no chance to be heard. A command Redis did answer must not be
+ * reported as unavailable (its write may have happened).
  */
 function withDeadline<T>(pending: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          reject(new Error(`Redis did not answer within ${ms} ms`));
-        }),
-      ms,
-    );
+    let timer: NodeJS.Timeout;
+    const arm = (extended: boolean) => {
+      const due = performance.now() + ms;
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            if (!extended && performance.now() - due > ms / 2) return arm(true);
+            settled = true;
+            reject(new Error(`Redis did not answer within ${ms} ms`));
+          }),
+        ms,
+      );
+    };
+    arm(false);
     pending.then(
       (value) => {
         if (settled) return;

@@ -49,7 +49,7 @@ async function serve(env: Record<string, string>, cwd: string): Promise<{ server
   const server = startServer({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, cwd);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForOk(`${url}/health/ready`, 20_000, server.exited);
+    await waitForOk(`${url}/health/ready`, 90_000, server.exited);
     const deadline = Date.now() + 2_000;
     while (!server.stdout().includes('ScanGate') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   } catch (error) {

@@ -6,7 +6,7 @@ import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginMobile, TEST_PASSWORD, type MobileLogin } from '../utils/accounts.js';
 import { db } from '../utils/accounts-more.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { isStoreUnavailable, ms, send, shape, tally, until, type Outcome } from '../utils/faults.js';
+import { isStoreUnavailable, ms, send, shape, tally, until, type Flow, type Outcome, type Step } from '../utils/faults.js';
 import { PostgresCluster, postgresClusterNeed } from '../utils/postgres-cluster.js';
 import { confirm, confirmedQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
 import { describeWith } from '../utils/services.js';
@@ -37,7 +37,6 @@ const SLOW = 180_000;
 /** A request unanswered this long counts as hung (status 0 in the records). */
 const NO_HANG = { response: 30_000 };
 
-type Step = 'create' | 'scan' | 'confirm' | 'exchange';
 
 interface Refresher {
   session: MobileLogin;
@@ -48,12 +47,6 @@ interface Refresher {
   failed?: Outcome;
 }
 
-interface Flow {
-  worker: number;
-  qr?: { id: string; pollToken: string; matchCode?: string };
-  lastOk: Step | 'none';
-  failed?: Outcome;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,7 +9,7 @@ import type { QrSessionRecord, QrStatusView } from '../../src/qr-login/qr-sessio
 import { createUser } from '../utils/accounts.js';
 import { db } from '../utils/accounts-more.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { illegalQrRecord, isStoreUnavailable, keepReconnecting, ms, send, shape, tally, until, type Outcome } from '../utils/faults.js';
+import { illegalQrRecord, isStoreUnavailable, keepReconnecting, ms, send, shape, tally, until, type Flow, type Outcome, type Step } from '../utils/faults.js';
 import { confirm, createQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
 import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
 import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
@@ -41,17 +41,9 @@ const SLOW = 120_000;
 /** A request unanswered this long counts as hung (status 0 in the records): far beyond any fail-fast timeout. */
 const NO_HANG = { response: 30_000 };
 
-type Step = 'create' | 'scan' | 'confirm' | 'exchange';
 const RANK: Record<Step | 'none', number> = { none: 0, create: 1, scan: 2, confirm: 3, exchange: 4 };
 const STATUS_RANK: Record<string, number> = { pending: 1, scanned: 2, confirmed: 3, consumed: 4 };
 
-/** One login attempt of a worker: how far it got before a request failed. */
-interface Flow {
-  worker: number;
-  qr?: { id: string; pollToken: string; matchCode?: string };
-  lastOk: Step | 'none';
-  failed?: Outcome;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

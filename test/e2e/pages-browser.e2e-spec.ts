@@ -105,7 +105,7 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     });
     chromium = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
-  }, 60_000);
+  }, 180_000);
 
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close()));
@@ -321,7 +321,7 @@ describeWith(CHROMIUM_NEED, 'login page in Chromium: a QR code that expires whil
   beforeAll(async () => {
     t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', QR_TTL_SECONDS: '3', RATE_LIMITS: 'off' }) });
     chromium = await launchChromium();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await chromium?.close();
@@ -362,7 +362,7 @@ describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another h
     lanUrl = `http://scangate-lan.test:${port}`;
     t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: lanUrl, RATE_LIMITS: 'off' }), listenOnConfigPort: true });
     chromium = await launchChromium(['--host-resolver-rules=MAP scangate-lan.test 127.0.0.1']);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await chromium?.close();
@@ -415,9 +415,9 @@ describeWith(CHROMIUM_NEED ?? REAL_SERVICES_NEED, 'login page in Chromium across
     env = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...backend.env };
     seed = await createTestApp({ config: testConfig({ ...env, PORT: '3000', LOG_LEVEL: 'silent' }) });
     server = startServer(env);
-    await waitForOk(`${url}/health/ready`, 30_000, server.exited);
+    await waitForOk(`${url}/health/ready`, 90_000, server.exited);
     chromium = await launchChromium();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await chromium?.close();
@@ -441,7 +441,7 @@ describeWith(CHROMIUM_NEED ?? REAL_SERVICES_NEED, 'login page in Chromium across
       server.child.kill('SIGTERM');
       await server.exited;
       server = startServer(env);
-      await waitForOk(`${url}/health/ready`, 30_000, server.exited);
+      await waitForOk(`${url}/health/ready`, 90_000, server.exited);
 
       // The QR session lived in Redis: same code, same state, and the phone's session still works.
       await confirmOnPhone(handset, qr.code);

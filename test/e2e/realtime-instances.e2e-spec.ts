@@ -35,7 +35,7 @@ describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres 
     [a, b] = await Promise.all([createTestApp({ config }), createTestApp({ config })]);
     ({ login } = await createUser(a));
     phone = await signInPhone(b, login);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const s of open) s.close();
@@ -111,9 +111,9 @@ describeWith(NEED, 'Socket.IO failover (two server processes behind a failover f
     const ports = [await freePort(), await freePort()];
     servers = ports.map((port) => startServer({ ...env, PORT: String(port) }));
     urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    await Promise.all(urls.map((url, i) => waitForOk(`${url}/health/ready`, 30_000, servers[i]!.exited)));
+    await Promise.all(urls.map((url, i) => waitForOk(`${url}/health/ready`, 90_000, servers[i]!.exited)));
     front = await failoverProxy(ports);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await front?.close();

