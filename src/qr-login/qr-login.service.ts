@@ -240,10 +240,10 @@ export class QrLoginService {
    * session is first held for this exchange (`claimExchange`), and becomes
    * `consumed` only once the web session exists: if that cannot be made (the
    * database is down: `503 store.unavailable`), the hold is let go and the
-   * browser's retry finishes the login. The
-   * approval is only as good as the phone session that gave it: if that
-   * session was revoked since (signed out, replaced, its user disabled), the
-   * login is cancelled instead (`qr.wrong_state`, the browser sees `cancelled`).
+   * browser's retry finishes the login. The approval is only as good as the
+   * phone session that gave it: if that session was revoked since (signed
+   * out, replaced, its user disabled), the login is cancelled instead
+   * (`qr.wrong_state`, the browser sees `cancelled`).
    */
   async exchange(id: string, pollToken: string | undefined, context: ClientContext): Promise<SignedIn & { returnTo: string | null }> {
     const record = await this.authorizedRecord(id, pollToken);
