@@ -14,7 +14,9 @@ export class FreshCredentials1796000000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "sessions" ALTER COLUMN "authenticated_at" DROP NOT NULL`);
     await queryRunner.query(`ALTER TABLE "users" ADD "password_changed_at" TIMESTAMP WITH TIME ZONE`);
-    await queryRunner.query(`UPDATE "users" SET "password_changed_at" = "created_at" WHERE "password_hash" IS NOT NULL`);
+    await queryRunner.query(
+      `UPDATE "users" SET "password_changed_at" = "created_at" WHERE "password_hash" IS NOT NULL`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const web = join(root, 'dist', 'web');
 const browserDir = join(root, 'src', 'pages', 'browser');
-const common = { bundle: true, format: 'esm', platform: 'browser', target: ['es2022', 'chrome100', 'safari15', 'firefox100'], minify: true, legalComments: 'eof', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022', 'chrome100', 'safari15', 'firefox100'],
+  minify: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+};
 
 const sdk = join(root, 'packages', 'web-client', 'dist', 'scangate.js');
 await build({ ...common, entryPoints: [join(root, 'packages', 'web-client', 'src', 'index.ts')], outfile: sdk });

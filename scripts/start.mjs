@@ -19,15 +19,25 @@ function newestMtime(path) {
 
 const built = statSync(entry, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 const sources = Math.max(
-  ...['src', 'migrations', 'packages/web-client/src', 'scripts/build-web.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((p) =>
-    newestMtime(join(root, p)),
-  ),
+  ...[
+    'src',
+    'migrations',
+    'packages/web-client/src',
+    'scripts/build-web.mjs',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'package-lock.json',
+  ].map((p) => newestMtime(join(root, p))),
 );
 if (sources > built) {
   process.stdout.write('Building…\n');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   // The same steps as `npm run build`: the server, the SDK's type declarations, the browser bundles.
-  for (const args of [[tsc, '-p', join(root, 'tsconfig.build.json')], [tsc, '-p', join(root, 'packages', 'web-client', 'tsconfig.json')], [join(root, 'scripts', 'build-web.mjs')]]) {
+  for (const args of [
+    [tsc, '-p', join(root, 'tsconfig.build.json')],
+    [tsc, '-p', join(root, 'packages', 'web-client', 'tsconfig.json')],
+    [join(root, 'scripts', 'build-web.mjs')],
+  ]) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) process.exit(result.status ?? 1);
   }

@@ -2,7 +2,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { answerClientErrors } from './common/http/client-errors.js';
 import { jsonOnlyMiddleware, noStoreMiddleware } from './common/http/http.middleware.js';
-import { APP_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type AppConfig, type RealtimeConfig, type StoreConfig } from './config/config.types.js';
+import {
+  APP_CONFIG,
+  REALTIME_CONFIG,
+  STORE_CONFIG,
+  type AppConfig,
+  type RealtimeConfig,
+  type StoreConfig,
+} from './config/config.types.js';
 import { AppLogger } from './logging/app.logger.js';
 import { requestIdMiddleware } from './logging/request-id.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -48,7 +55,11 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   if (config.apiDocs) setupOpenApi(app, config.publicUrl);
   app.useWebSocketAdapter(
-    new RealtimeIoAdapter(app, { app: config, realtime: app.get<RealtimeConfig>(REALTIME_CONFIG), store: app.get<StoreConfig>(STORE_CONFIG) }),
+    new RealtimeIoAdapter(app, {
+      app: config,
+      realtime: app.get<RealtimeConfig>(REALTIME_CONFIG),
+      store: app.get<StoreConfig>(STORE_CONFIG),
+    }),
   );
   return app;
 }

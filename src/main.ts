@@ -98,7 +98,9 @@ function printBanner(config: Config, ms: number): void {
   ];
   const lan = lanAddress();
   if (lan && /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(settings.publicUrl)) {
-    lines.push(`  a real phone: QR codes carry PUBLIC_URL, so run with PUBLIC_URL=http://${lan}:${settings.port} and scan from the same network`);
+    lines.push(
+      `  a real phone: QR codes carry PUBLIC_URL, so run with PUBLIC_URL=http://${lan}:${settings.port} and scan from the same network`,
+    );
   }
   const demo = app.get(DemoUser).credentials;
   if (demo) lines.push(`  demo user: login "${demo.login}", password "${demo.password}" (development only)`);

@@ -56,7 +56,9 @@ async function main(): Promise<number> {
       displayName: values['display-name'] ?? values.login,
       roles: ['user', 'admin'],
     });
-    await app.get(AuditService).record({ type: 'user.created', userId: user.id, detail: { login: user.login, roles: user.roles, via: 'cli' } });
+    await app
+      .get(AuditService)
+      .record({ type: 'user.created', userId: user.id, detail: { login: user.login, roles: user.roles, via: 'cli' } });
     console.log(`Created administrator "${user.login}" (${user.id}).`);
     return 0;
   } catch (error) {

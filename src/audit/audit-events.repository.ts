@@ -26,7 +26,16 @@ export class AuditEventsRepository {
     if (rows.length === 0) return;
     const params: unknown[] = [];
     const tuples = rows.map((row) => {
-      const values = [row.type, row.at, row.actorId, row.userId, row.sessionId, row.ip, row.userAgent, JSON.stringify(row.detail)];
+      const values = [
+        row.type,
+        row.at,
+        row.actorId,
+        row.userId,
+        row.sessionId,
+        row.ip,
+        row.userAgent,
+        JSON.stringify(row.detail),
+      ];
       const placeholders = values.map((value) => `$${params.push(value)}`);
       return `(${placeholders.join(', ')})`;
     });

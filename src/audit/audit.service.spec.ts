@@ -45,14 +45,18 @@ describe('AuditService (group writing)', () => {
     expect(table.statements).toHaveLength(1);
     await table.finishAll();
     await written;
-    expect(table.rows).toEqual([expect.objectContaining({ type: 'qr.created', ip: '198.51.100.7', actorId: null, detail: {} })]);
+    expect(table.rows).toEqual([
+      expect.objectContaining({ type: 'qr.created', ip: '198.51.100.7', actorId: null, detail: {} }),
+    ]);
   });
 
   it('puts events recorded during a write into one next statement, and resolves each caller only once its row is written', async () => {
     const { table, service } = build();
     const first = service.record({ type: 'qr.created' });
     let laterDone = 0;
-    const later = Array.from({ length: 5 }, (_, i) => service.record({ type: 'qr.scanned', detail: { i } }).then(() => laterDone++));
+    const later = Array.from({ length: 5 }, (_, i) =>
+      service.record({ type: 'qr.scanned', detail: { i } }).then(() => laterDone++),
+    );
     expect(table.statements).toHaveLength(1);
     expect(service.queued).toBe(5);
 

@@ -78,7 +78,9 @@ export class AuditService implements BeforeApplicationShutdown {
     };
     const done = new Promise<void>((written, failed) => this.queue.push({ row, written, failed }));
     this.writing ??= this.drain();
-    return done.then(() => this.logger.log({ audit: input.type, userId: input.userId, sessionId: input.sessionId, ip: input.ip }, 'audit'));
+    return done.then(() =>
+      this.logger.log({ audit: input.type, userId: input.userId, sessionId: input.sessionId, ip: input.ip }, 'audit'),
+    );
   }
 
   /**
@@ -91,7 +93,10 @@ export class AuditService implements BeforeApplicationShutdown {
     try {
       await this.record(input);
     } catch (error) {
-      this.logger.warn({ audit: input.type, userId: input.userId, sessionId: input.sessionId }, `Audit event ${input.type} not written: ${(error as Error).message}`);
+      this.logger.warn(
+        { audit: input.type, userId: input.userId, sessionId: input.sessionId },
+        `Audit event ${input.type} not written: ${(error as Error).message}`,
+      );
     }
   }
 

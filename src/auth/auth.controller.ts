@@ -12,7 +12,12 @@ import { LOGIN_RATE_LIMITS, PASSWORD_CHECK_RATE_LIMITS } from './guards/login-ra
 import { RefreshCookie } from './refresh-cookie.js';
 import type { ClientContext } from './sessions/sessions.service.js';
 
-const TOKENS_EXAMPLE = { accessToken: 'eyJhbGciOiJFUzI1NiIs…', expiresIn: 600, refreshToken: 'q3Jd…', user: { id: '…', displayName: 'Li Lei' } };
+const TOKENS_EXAMPLE = {
+  accessToken: 'eyJhbGciOiJFUzI1NiIs…',
+  expiresIn: 600,
+  refreshToken: 'q3Jd…',
+  user: { id: '…', displayName: 'Li Lei' },
+};
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -33,10 +38,26 @@ export class AuthController {
       '(the refresh token only in the HttpOnly cookie, and a foreign `Origin` is refused). Rate-limited per client IP, ' +
       'per login and IP, and per login (a known device, signing with the key of its active session, is exempt from the last).',
   })
-  @ApiHeader({ name: 'X-Device-Signature', required: false, description: 'A known device: base64url ES256 (P1363) signature of `scangate:login:<device.id>:<login>` by the key of its active session' })
-  @ApiZodBody(LoginBody, { login: 'lilei', password: 'correct horse battery', device: { id: 'iphone-4f2a91c0', name: 'Li Lei’s iPhone', platform: 'ios' } })
+  @ApiHeader({
+    name: 'X-Device-Signature',
+    required: false,
+    description:
+      'A known device: base64url ES256 (P1363) signature of `scangate:login:<device.id>:<login>` by the key of its active session',
+  })
+  @ApiZodBody(LoginBody, {
+    login: 'lilei',
+    password: 'correct horse battery',
+    device: { id: 'iphone-4f2a91c0', name: 'Li Lei’s iPhone', platform: 'ios' },
+  })
   @ApiOkResponse({ schema: { example: TOKENS_EXAMPLE } })
-  @ApiErrors('validation.failed', 'auth.invalid_credentials', 'auth.account_disabled', 'auth.forbidden', 'rate_limited', 'store.unavailable')
+  @ApiErrors(
+    'validation.failed',
+    'auth.invalid_credentials',
+    'auth.account_disabled',
+    'auth.forbidden',
+    'rate_limited',
+    'store.unavailable',
+  )
   async login(
     @Body({ schema: LoginBody }) body: LoginBody,
     @Headers('x-device-signature') deviceSignature: string | undefined,
@@ -85,7 +106,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign out this session (its access and refresh tokens stop working at once)' })
   @ApiNoContentResponse({ description: 'Signed out; the refresh cookie is cleared' })
   @ApiErrors('auth.unauthenticated', 'auth.forbidden')
-  async logout(@CurrentUser() principal: Principal, @Client() client: ClientContext, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async logout(
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     this.cookie.assertAllowedOrigin(req);
     await this.auth.logout(principal, client);
     this.cookie.clear(res);
@@ -99,14 +125,29 @@ export class AuthController {
   @ApiZodBody(ReauthBody, { password: 'correct horse battery' })
   @ApiOkResponse({ schema: { example: { reauthenticatedAt: '2026-11-26T21:00:00.000Z' } } })
   @ApiErrors('validation.failed', 'auth.unauthenticated', 'auth.invalid_credentials', 'rate_limited')
-  async reauth(@Body({ schema: ReauthBody }) body: { password: string }, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+  async reauth(
+    @Body({ schema: ReauthBody }) body: { password: string },
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
     return { reauthenticatedAt: (await this.auth.reauth(principal, body.password, client)).toISOString() };
   }
 
   /** Mobile sessions get both tokens in the body; web sessions get the refresh token only as the cookie. */
   private answer(signedIn: SignedIn, res: Response) {
-    const user = { id: signedIn.user.id, login: signedIn.user.login, displayName: signedIn.user.displayName, avatarUrl: signedIn.user.avatarUrl, roles: signedIn.user.roles };
-    const body = { accessToken: signedIn.accessToken, expiresIn: signedIn.expiresIn, sessionId: signedIn.session.id, user };
+    const user = {
+      id: signedIn.user.id,
+      login: signedIn.user.login,
+      displayName: signedIn.user.displayName,
+      avatarUrl: signedIn.user.avatarUrl,
+      roles: signedIn.user.roles,
+    };
+    const body = {
+      accessToken: signedIn.accessToken,
+      expiresIn: signedIn.expiresIn,
+      sessionId: signedIn.session.id,
+      user,
+    };
     if (signedIn.session.kind === 'mobile') return { ...body, refreshToken: signedIn.refreshToken };
     this.cookie.set(res, signedIn.refreshToken, signedIn.session);
     return body;

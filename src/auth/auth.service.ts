@@ -5,7 +5,13 @@ import { AccountEvents } from './account-events.js';
 import { ValidationError } from '../common/errors/app-error.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { AccountDisabledError, InvalidCredentialsError, ReauthRequiredError, RefreshReusedError, UnauthenticatedError } from './auth.errors.js';
+import {
+  AccountDisabledError,
+  InvalidCredentialsError,
+  ReauthRequiredError,
+  RefreshReusedError,
+  UnauthenticatedError,
+} from './auth.errors.js';
 import type { Identity } from '../users/identity.entity.js';
 import type { Principal } from './auth.principal.js';
 import type { Session } from './sessions/session.entity.js';
@@ -43,15 +49,31 @@ export class AuthService {
    * `deviceSignature` (of `scangate:login:<device id>:<login>`): strangers'
    * guesses never keep a user's own phone out.
    */
-  async login(login: string, password: string, context: ClientContext, device?: DeviceInfo, deviceSignature?: string): Promise<SignedIn> {
-    if (!(device && deviceSignature && (await this.isKnownDevice(login, device.id, deviceSignature)))) await this.throttle.attempt(login, context.ip);
+  async login(
+    login: string,
+    password: string,
+    context: ClientContext,
+    device?: DeviceInfo,
+    deviceSignature?: string,
+  ): Promise<SignedIn> {
+    if (!(device && deviceSignature && (await this.isKnownDevice(login, device.id, deviceSignature))))
+      await this.throttle.attempt(login, context.ip);
     const user = await this.users.verifyCredentials(login, password);
     if (!user) {
-      await this.audit.record({ type: 'auth.login_failed', ...context, detail: { method: 'password', reason: 'invalid_credentials' } });
+      await this.audit.record({
+        type: 'auth.login_failed',
+        ...context,
+        detail: { method: 'password', reason: 'invalid_credentials' },
+      });
       throw new InvalidCredentialsError();
     }
     if (user.status !== 'active') {
-      await this.audit.record({ type: 'auth.login_failed', userId: user.id, ...context, detail: { method: 'password', reason: 'disabled' } });
+      await this.audit.record({
+        type: 'auth.login_failed',
+        userId: user.id,
+        ...context,
+        detail: { method: 'password', reason: 'disabled' },
+      });
       throw new AccountDisabledError();
     }
     return this.signIn(user, device ? 'mobile' : 'web', 'password', context, device);
@@ -59,7 +81,10 @@ export class AuthService {
 
   private async isKnownDevice(login: string, deviceId: string, signature: string): Promise<boolean> {
     const userId = await this.users.idOfLogin(login);
-    return userId !== null && this.sessions.isKnownDevice(userId, deviceId, `scangate:login:${deviceId}:${normalizeLogin(login)}`, signature);
+    return (
+      userId !== null &&
+      this.sessions.isKnownDevice(userId, deviceId, `scangate:login:${deviceId}:${normalizeLogin(login)}`, signature)
+    );
   }
 
   /**
@@ -73,9 +98,20 @@ export class AuthService {
     context: ClientContext,
     device?: DeviceInfo,
   ): Promise<SignedIn> {
-    const { session, refreshToken, replaced = [] } = await this.sessions.start(user.id, kind, createdVia, context, device);
+    const {
+      session,
+      refreshToken,
+      replaced = [],
+    } = await this.sessions.start(user.id, kind, createdVia, context, device);
     for (const old of replaced) {
-      await this.audit.recordDone({ type: 'session.revoked', actorId: user.id, userId: user.id, sessionId: old, ...context, detail: { reason: 'replaced', by: session.id } });
+      await this.audit.recordDone({
+        type: 'session.revoked',
+        actorId: user.id,
+        userId: user.id,
+        sessionId: old,
+        ...context,
+        detail: { reason: 'replaced', by: session.id },
+      });
     }
     await this.audit.recordDone({
       type: 'auth.login_succeeded',
@@ -87,10 +123,24 @@ export class AuthService {
     });
     if (kind === 'web') {
       // The user's phones are told of every new browser session (not awaited: a courtesy, never a delay).
-      const { context: seen } = this.requesters.capture({ ip: context.ip, userAgent: context.userAgent, createdAt: session.createdAt });
-      void this.events.publish({ type: 'login.new', userId: user.id, login: { ...seen, sessionId: session.id, createdVia } });
+      const { context: seen } = this.requesters.capture({
+        ip: context.ip,
+        userAgent: context.userAgent,
+        createdAt: session.createdAt,
+      });
+      void this.events.publish({
+        type: 'login.new',
+        userId: user.id,
+        login: { ...seen, sessionId: session.id, createdVia },
+      });
     }
-    return { user, session, refreshToken, accessToken: this.tokens.sign(session, user.roles), expiresIn: this.tokens.expiresIn };
+    return {
+      user,
+      session,
+      refreshToken,
+      accessToken: this.tokens.sign(session, user.roles),
+      expiresIn: this.tokens.expiresIn,
+    };
   }
 
   /** The next access and refresh tokens for a refresh token (rotation with reuse detection). */
@@ -110,7 +160,13 @@ export class AuthService {
 
   async logout(principal: Principal, context: ClientContext): Promise<void> {
     if (await this.sessions.revoke(principal.sessionId, 'logout', principal.userId)) {
-      await this.audit.recordDone({ type: 'auth.logout', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
+      await this.audit.recordDone({
+        type: 'auth.logout',
+        actorId: principal.userId,
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+        ...context,
+      });
     }
   }
 
@@ -118,7 +174,13 @@ export class AuthService {
   async reauth(principal: Principal, password: string, context: ClientContext): Promise<Date> {
     if (!(await this.users.checkPassword(principal.userId, password))) throw new InvalidCredentialsError();
     const at = await this.sessions.markAuthenticated(principal.sessionId);
-    await this.audit.recordDone({ type: 'auth.reauthenticated', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context });
+    await this.audit.recordDone({
+      type: 'auth.reauthenticated',
+      actorId: principal.userId,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      ...context,
+    });
     return at;
   }
 
@@ -145,21 +207,60 @@ export class AuthService {
   async reauthByIdentity(userId: string, sessionId: string, method: string, context: ClientContext): Promise<Date> {
     if (await this.sessions.isRevoked(sessionId)) throw new UnauthenticatedError();
     const at = await this.sessions.markAuthenticated(sessionId);
-    await this.audit.recordDone({ type: 'auth.reauthenticated', actorId: userId, userId, sessionId, ...context, detail: { method } });
+    await this.audit.recordDone({
+      type: 'auth.reauthenticated',
+      actorId: userId,
+      userId,
+      sessionId,
+      ...context,
+      detail: { method },
+    });
     return at;
   }
 
   /** A new identity was linked to the user: audited, and every phone of the user is told ("not me? unlink it"). */
-  async identityLinked(userId: string, sessionId: string | null, identity: Identity, context: ClientContext): Promise<void> {
-    await this.audit.recordDone({ type: 'identity.linked', actorId: userId, userId, sessionId, ...context, detail: { provider: identity.provider, subjectKind: identity.subjectKind, identity: identity.id } });
-    const { context: seen } = this.requesters.capture({ ip: context.ip, userAgent: context.userAgent, createdAt: identity.linkedAt });
-    void this.events.publish({ type: 'identity.linked', userId, link: { ...seen, identityId: identity.id, provider: identity.provider, linkedAt: identity.linkedAt.toISOString() } });
+  async identityLinked(
+    userId: string,
+    sessionId: string | null,
+    identity: Identity,
+    context: ClientContext,
+  ): Promise<void> {
+    await this.audit.recordDone({
+      type: 'identity.linked',
+      actorId: userId,
+      userId,
+      sessionId,
+      ...context,
+      detail: { provider: identity.provider, subjectKind: identity.subjectKind, identity: identity.id },
+    });
+    const { context: seen } = this.requesters.capture({
+      ip: context.ip,
+      userAgent: context.userAgent,
+      createdAt: identity.linkedAt,
+    });
+    void this.events.publish({
+      type: 'identity.linked',
+      userId,
+      link: {
+        ...seen,
+        identityId: identity.id,
+        provider: identity.provider,
+        linkedAt: identity.linkedAt.toISOString(),
+      },
+    });
   }
 
   /** Unlinks one of my identities (never the last way in), audited. */
   async unlinkIdentity(principal: Principal, identityId: string, context: ClientContext): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, identityId);
-    await this.audit.recordDone({ type: 'identity.unlinked', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { identity: identityId } });
+    await this.audit.recordDone({
+      type: 'identity.unlinked',
+      actorId: principal.userId,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      ...context,
+      detail: { identity: identityId },
+    });
   }
 
   /**
@@ -174,7 +275,10 @@ export class AuthService {
     context: ClientContext,
   ): Promise<{ revokedSessions: number; identitiesLinkedSinceLastPassword: Identity[] }> {
     if (!(await this.users.checkPassword(principal.userId, currentPassword))) {
-      throw new ValidationError([{ path: 'currentPassword', message: 'is not the current password' }], 'The current password is wrong.');
+      throw new ValidationError(
+        [{ path: 'currentPassword', message: 'is not the current password' }],
+        'The current password is wrong.',
+      );
     }
     const user = await this.users.get(principal.userId);
     const linkedSince = await this.users.identitiesLinkedSincePassword(user);

@@ -23,7 +23,9 @@ export function sessionView(session: Session, currentSessionId?: string) {
     userId: session.userId,
     kind: session.kind,
     createdVia: session.createdVia,
-    device: session.deviceId ? { id: session.deviceId, name: session.deviceName, platform: session.devicePlatform } : null,
+    device: session.deviceId
+      ? { id: session.deviceId, name: session.deviceName, platform: session.devicePlatform }
+      : null,
     ip: session.ip,
     userAgent: session.userAgent,
     location: null as string | null,

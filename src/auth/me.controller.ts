@@ -25,7 +25,11 @@ export class MeController {
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user' })
-  @ApiOkResponse({ schema: { example: { id: '…', login: 'lilei', displayName: 'Li Lei', avatarUrl: null, status: 'active', roles: ['user'] } } })
+  @ApiOkResponse({
+    schema: {
+      example: { id: '…', login: 'lilei', displayName: 'Li Lei', avatarUrl: null, status: 'active', roles: ['user'] },
+    },
+  })
   @ApiErrors('auth.unauthenticated')
   async me(@CurrentUser() principal: Principal) {
     const user = await this.users.find(principal.userId);
@@ -43,7 +47,16 @@ export class MeController {
       'since whoever had the account may have added a way back in.',
   })
   @ApiZodBody(ChangePasswordBody, { currentPassword: 'old one…', newPassword: 'a new long passphrase' })
-  @ApiOkResponse({ schema: { example: { revokedSessions: 2, identitiesLinkedSinceLastPassword: [{ id: '…', provider: 'wechat', subjectKind: 'unionid', linkedAt: '2026-12-01T08:00:00.000Z' }] } } })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        revokedSessions: 2,
+        identitiesLinkedSinceLastPassword: [
+          { id: '…', provider: 'wechat', subjectKind: 'unionid', linkedAt: '2026-12-01T08:00:00.000Z' },
+        ],
+      },
+    },
+  })
   @ApiErrors('validation.failed', 'auth.unauthenticated', 'rate_limited')
   async changePassword(
     @Body({ schema: ChangePasswordBody }) body: { currentPassword: string; newPassword: string },
@@ -51,12 +64,17 @@ export class MeController {
     @Client() client: ClientContext,
   ) {
     const changed = await this.auth.changePassword(principal, body.currentPassword, body.newPassword, client);
-    return { revokedSessions: changed.revokedSessions, identitiesLinkedSinceLastPassword: changed.identitiesLinkedSinceLastPassword.map(identityView) };
+    return {
+      revokedSessions: changed.revokedSessions,
+      identitiesLinkedSinceLastPassword: changed.identitiesLinkedSinceLastPassword.map(identityView),
+    };
   }
 
   @Get('sessions')
   @ApiOperation({ summary: 'My active sessions (devices and browsers); `current` marks this one' })
-  @ApiOkResponse({ schema: { example: { items: [{ id: '…', kind: 'mobile', createdVia: 'password', current: true }] } } })
+  @ApiOkResponse({
+    schema: { example: { items: [{ id: '…', kind: 'mobile', createdVia: 'password', current: true }] } },
+  })
   @ApiErrors('auth.unauthenticated')
   async listSessions(@CurrentUser() principal: Principal) {
     const sessions = await this.sessions.listActive(principal.userId);
@@ -68,7 +86,11 @@ export class MeController {
   @ApiOperation({ summary: 'Sign out one of my sessions ("not me")' })
   @ApiNoContentResponse({ description: 'Revoked: its tokens stop working on the next request' })
   @ApiErrors('auth.unauthenticated', 'not_found')
-  async revokeSession(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+  async revokeSession(
+    @Param('id', ParseIdPipe) id: string,
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
     await this.sessions.revokeOwn(principal.userId, id, 'revoked_by_user', client);
   }
 
@@ -85,7 +107,11 @@ export class MeController {
   @ApiOperation({ summary: 'Unlink an identity (refused when it is the last way to sign in)' })
   @ApiNoContentResponse({ description: 'Unlinked' })
   @ApiErrors('auth.unauthenticated', 'not_found', 'identity.last_method')
-  async unlinkIdentity(@Param('id', ParseIdPipe) id: string, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+  async unlinkIdentity(
+    @Param('id', ParseIdPipe) id: string,
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
     await this.auth.unlinkIdentity(principal, id, client);
   }
 }

@@ -41,7 +41,12 @@ export class RefreshCookie {
   }
 
   clear(res: Response): void {
-    res.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: this.config.secureCookies, sameSite: 'lax', path: REFRESH_COOKIE_PATH });
+    res.clearCookie(REFRESH_COOKIE, {
+      httpOnly: true,
+      secure: this.config.secureCookies,
+      sameSite: 'lax',
+      path: REFRESH_COOKIE_PATH,
+    });
   }
 
   read(req: Request): string | undefined {

@@ -45,6 +45,7 @@ export class DemoUser implements OnApplicationBootstrap {
       return;
     }
     this.credentials = { login: DEMO_LOGIN, password };
-    if (this.app.dataDir !== 'memory://') await writeFile(file, JSON.stringify(this.credentials), { mode: 0o600 }).catch(() => undefined);
+    if (this.app.dataDir !== 'memory://')
+      await writeFile(file, JSON.stringify(this.credentials), { mode: 0o600 }).catch(() => undefined);
   }
 }

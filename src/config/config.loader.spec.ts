@@ -15,7 +15,12 @@ const problemsOf = (env: Record<string, string>): string => {
 describe('parseConfig', () => {
   it('gives a working zero-configuration setup: embedded database, in-process store, port 3000', () => {
     const config = parseConfig({});
-    expect(config.app).toMatchObject({ env: 'development', port: 3000, publicUrl: 'http://localhost:3000', rateLimits: true });
+    expect(config.app).toMatchObject({
+      env: 'development',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      rateLimits: true,
+    });
     expect(config.database).toMatchObject({ mode: 'embedded', poolSize: 1, migrateOnStart: true });
     expect(config.database.dataDir).toMatch(/[/\\]data[/\\]postgres$/);
     expect(config.store).toMatchObject({ mode: 'memory', timeoutMs: 500, keyPrefix: 'scangate:' });
@@ -82,11 +87,15 @@ describe('parseConfig', () => {
     });
 
     it('refuses an http:// PUBLIC_URL', () => {
-      expect(problemsOf({ ...prod, PUBLIC_URL: 'http://login.example.com' })).toMatch(/PUBLIC_URL: must be an https:\/\/ origin/);
+      expect(problemsOf({ ...prod, PUBLIC_URL: 'http://login.example.com' })).toMatch(
+        /PUBLIC_URL: must be an https:\/\/ origin/,
+      );
     });
 
     it('refuses signing keys without an encryption key', () => {
-      expect(problemsOf({ ...prod, SIGNING_KEYS_SECRET: '' })).toMatch(/SIGNING_KEYS_SECRET: required when NODE_ENV=production/);
+      expect(problemsOf({ ...prod, SIGNING_KEYS_SECRET: '' })).toMatch(
+        /SIGNING_KEYS_SECRET: required when NODE_ENV=production/,
+      );
     });
 
     it('refuses the embedded database', () => {
@@ -116,7 +125,10 @@ describe('parseConfig', () => {
   });
 
   it('normalises PUBLIC_URL to an origin and lists CORS origins', () => {
-    const config = parseConfig({ PUBLIC_URL: 'https://login.example.com/', CORS_ORIGINS: 'https://a.example.com, https://b.example.com' });
+    const config = parseConfig({
+      PUBLIC_URL: 'https://login.example.com/',
+      CORS_ORIGINS: 'https://a.example.com, https://b.example.com',
+    });
     expect(config.app.publicUrl).toBe('https://login.example.com');
     expect(config.app.corsOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
   });
@@ -133,7 +145,12 @@ describe('parseConfig: third-party providers', () => {
     const config = parseConfig({});
     expect(config.oauth).toEqual({ timeoutMs: 5_000, sandboxes: true });
     expect(parseConfig({ SANDBOXES: 'off' }).oauth.sandboxes).toBe(false);
-    const production = parseConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', DATABASE_URL: 'postgres://u:p@db/x', SIGNING_KEYS_SECRET: Buffer.alloc(32, 1).toString('base64') });
+    const production = parseConfig({
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://login.example.com',
+      DATABASE_URL: 'postgres://u:p@db/x',
+      SIGNING_KEYS_SECRET: Buffer.alloc(32, 1).toString('base64'),
+    });
     expect(production.oauth.sandboxes).toBe(false);
   });
 
@@ -146,38 +163,77 @@ describe('parseConfig: third-party providers', () => {
       DINGTALK_CORP_ID: 'ding-corp',
       DINGTALK_API_BASE: 'http://127.0.0.1:9999/dingtalk/',
     });
-    expect(config.oauth.wechat).toEqual({ appId: 'wx1234567890abcdef', appSecret: 'secret', openBase: 'https://open.weixin.qq.com', apiBase: 'https://api.weixin.qq.com' });
-    expect(config.oauth.dingtalk).toEqual({ clientId: 'dingabc', clientSecret: 'secret2', corpId: 'ding-corp', loginBase: 'https://login.dingtalk.com', apiBase: 'http://127.0.0.1:9999/dingtalk' });
+    expect(config.oauth.wechat).toEqual({
+      appId: 'wx1234567890abcdef',
+      appSecret: 'secret',
+      openBase: 'https://open.weixin.qq.com',
+      apiBase: 'https://api.weixin.qq.com',
+    });
+    expect(config.oauth.dingtalk).toEqual({
+      clientId: 'dingabc',
+      clientSecret: 'secret2',
+      corpId: 'ding-corp',
+      loginBase: 'https://login.dingtalk.com',
+      apiBase: 'http://127.0.0.1:9999/dingtalk',
+    });
     expect(config.oauth.alipay).toBeUndefined();
   });
 
   it.each([
     [{ WECHAT_APP_ID: 'wx1' }, /WECHAT_APP_SECRET: required with WECHAT_APP_ID/],
     [{ WECHAT_APP_SECRET: 's' }, /WECHAT_APP_ID: required with WECHAT_APP_SECRET/],
-    [{ ALIPAY_APP_ID: '2021000000000000' }, /ALIPAY_PRIVATE_KEY: required with ALIPAY_APP_ID.*ALIPAY_PUBLIC_KEY: required with ALIPAY_APP_ID/],
-    [{ DINGTALK_CORP_ID: 'corp' }, /DINGTALK_CLIENT_ID: required with DINGTALK_CORP_ID.*DINGTALK_CLIENT_SECRET: required/],
+    [
+      { ALIPAY_APP_ID: '2021000000000000' },
+      /ALIPAY_PRIVATE_KEY: required with ALIPAY_APP_ID.*ALIPAY_PUBLIC_KEY: required with ALIPAY_APP_ID/,
+    ],
+    [
+      { DINGTALK_CORP_ID: 'corp' },
+      /DINGTALK_CLIENT_ID: required with DINGTALK_CORP_ID.*DINGTALK_CLIENT_SECRET: required/,
+    ],
   ])('stops start-up on partial credentials %o, naming what is missing', (env, message) => {
     expect(problemsOf(env)).toMatch(message);
   });
 
   it('reads Alipay keys as PEM or as the bare base64 of the console (PKCS#8, PKCS#1, SPKI)', () => {
     for (const privateKey of [privatePkcs8, bare(privatePkcs8), bare(privatePkcs1)]) {
-      const config = parseConfig({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privateKey, ALIPAY_PUBLIC_KEY: bare(publicSpki) });
-      expect(config.oauth.alipay).toMatchObject({ appId: '2021000000000000', privateKeyPem: privatePkcs8, alipayPublicKeyPem: publicSpki });
+      const config = parseConfig({
+        ALIPAY_APP_ID: '2021000000000000',
+        ALIPAY_PRIVATE_KEY: privateKey,
+        ALIPAY_PUBLIC_KEY: bare(publicSpki),
+      });
+      expect(config.oauth.alipay).toMatchObject({
+        appId: '2021000000000000',
+        privateKeyPem: privatePkcs8,
+        alipayPublicKeyPem: publicSpki,
+      });
     }
   });
 
   it('refuses an empty, malformed or non-RSA Alipay public key (responses could not be verified)', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     for (const publicKey of ['not a key', bare(publicSpki).slice(0, 40), ec]) {
-      expect(problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privatePkcs8, ALIPAY_PUBLIC_KEY: publicKey })).toMatch(/ALIPAY_PUBLIC_KEY: expected Alipay's RSA public key/);
+      expect(
+        problemsOf({
+          ALIPAY_APP_ID: '2021000000000000',
+          ALIPAY_PRIVATE_KEY: privatePkcs8,
+          ALIPAY_PUBLIC_KEY: publicKey,
+        }),
+      ).toMatch(/ALIPAY_PUBLIC_KEY: expected Alipay's RSA public key/);
     }
     // Empty is unset: then the other two are a partial set.
-    expect(problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privatePkcs8, ALIPAY_PUBLIC_KEY: '' })).toMatch(/ALIPAY_PUBLIC_KEY: required/);
+    expect(
+      problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: privatePkcs8, ALIPAY_PUBLIC_KEY: '' }),
+    ).toMatch(/ALIPAY_PUBLIC_KEY: required/);
   });
 
   it('never echoes a secret in a refusal', () => {
-    const message = problemsOf({ ALIPAY_APP_ID: '2021000000000000', ALIPAY_PRIVATE_KEY: 'TOPSECRETKEYMATERIAL', ALIPAY_PUBLIC_KEY: bare(publicSpki) });
+    const message = problemsOf({
+      ALIPAY_APP_ID: '2021000000000000',
+      ALIPAY_PRIVATE_KEY: 'TOPSECRETKEYMATERIAL',
+      ALIPAY_PUBLIC_KEY: bare(publicSpki),
+    });
     expect(message).not.toContain('TOPSECRETKEYMATERIAL');
   });
 });

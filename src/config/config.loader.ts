@@ -40,14 +40,17 @@ function providerProblems(env: Env): string[] {
     const set = [...required, ...optional].filter((name) => env[name] !== undefined);
     if (set.length === 0) continue;
     for (const name of required) {
-      if (env[name] === undefined) problems.push(`${name}: required with ${set.join(', ')} (a provider's credentials come together)`);
+      if (env[name] === undefined)
+        problems.push(`${name}: required with ${set.join(', ')} (a provider's credentials come together)`);
     }
   }
   if (env.ALIPAY_PRIVATE_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PRIVATE_KEY, 'private')) {
-    problems.push('ALIPAY_PRIVATE_KEY: expected the app\'s RSA private key (PEM, or bare base64 PKCS#8/PKCS#1)');
+    problems.push("ALIPAY_PRIVATE_KEY: expected the app's RSA private key (PEM, or bare base64 PKCS#8/PKCS#1)");
   }
   if (env.ALIPAY_PUBLIC_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PUBLIC_KEY, 'public')) {
-    problems.push('ALIPAY_PUBLIC_KEY: expected Alipay\'s RSA public key (PEM, or bare base64 SPKI); responses are verified with it');
+    problems.push(
+      "ALIPAY_PUBLIC_KEY: expected Alipay's RSA public key (PEM, or bare base64 SPKI); responses are verified with it",
+    );
   }
   return problems;
 }
@@ -61,7 +64,9 @@ export function rsaKeyPem(text: string, kind: 'private' | 'public'): string | nu
   const trimmed = text.trim();
   const candidates = trimmed.includes('-----BEGIN')
     ? [trimmed]
-    : (kind === 'private' ? ['PRIVATE KEY', 'RSA PRIVATE KEY'] : ['PUBLIC KEY']).map((label) => pem(label, trimmed.replace(/\s+/g, '')));
+    : (kind === 'private' ? ['PRIVATE KEY', 'RSA PRIVATE KEY'] : ['PUBLIC KEY']).map((label) =>
+        pem(label, trimmed.replace(/\s+/g, '')),
+      );
   for (const candidate of candidates) {
     try {
       const key = kind === 'private' ? createPrivateKey(candidate) : createPublicKey(candidate);
@@ -173,7 +178,14 @@ function build(env: Env): Config {
       timeoutMs: env.OAUTH_TIMEOUT_MS,
       sandboxes: env.SANDBOXES && !isProduction,
       ...(env.WECHAT_APP_ID && env.WECHAT_APP_SECRET
-        ? { wechat: { appId: env.WECHAT_APP_ID, appSecret: env.WECHAT_APP_SECRET, openBase: trimSlash(env.WECHAT_OPEN_BASE), apiBase: trimSlash(env.WECHAT_API_BASE) } }
+        ? {
+            wechat: {
+              appId: env.WECHAT_APP_ID,
+              appSecret: env.WECHAT_APP_SECRET,
+              openBase: trimSlash(env.WECHAT_OPEN_BASE),
+              apiBase: trimSlash(env.WECHAT_API_BASE),
+            },
+          }
         : {}),
       ...(env.ALIPAY_APP_ID && env.ALIPAY_PRIVATE_KEY && env.ALIPAY_PUBLIC_KEY
         ? {

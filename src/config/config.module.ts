@@ -1,5 +1,15 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, LOG_CONFIG, OAUTH_CONFIG, QR_CONFIG, REALTIME_CONFIG, STORE_CONFIG, type Config } from './config.types.js';
+import {
+  APP_CONFIG,
+  AUTH_CONFIG,
+  DATABASE_CONFIG,
+  LOG_CONFIG,
+  OAUTH_CONFIG,
+  QR_CONFIG,
+  REALTIME_CONFIG,
+  STORE_CONFIG,
+  type Config,
+} from './config.types.js';
 
 /**
  * Provides the validated configuration, one token per namespace:

@@ -35,8 +35,7 @@ const url = (protocols: string[], what: string) =>
     { error: `expected ${what}` },
   );
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const EnvSchema = z.object({
   NODE_ENV: z
@@ -61,9 +60,13 @@ export const EnvSchema = z.object({
   RATE_LIMITS: onOff('on'),
   TRUST_PROXY: z
     .string()
-    .regex(/^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/, {
-      error: 'expected false, true, a hop count, or a comma-separated list of addresses/CIDRs (loopback, uniquelocal, 10.0.0.0/8, …)',
-    })
+    .regex(
+      /^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
+      {
+        error:
+          'expected false, true, a hop count, or a comma-separated list of addresses/CIDRs (loopback, uniquelocal, 10.0.0.0/8, …)',
+      },
+    )
     .default('false'),
   CORS_ORIGINS: z
     .string()
@@ -82,7 +85,10 @@ export const EnvSchema = z.object({
               return false;
             }
           }),
-      { error: 'expected a comma-separated list of origins such as https://app.example.com (no path, no trailing slash)' },
+      {
+        error:
+          'expected a comma-separated list of origins such as https://app.example.com (no path, no trailing slash)',
+      },
     ),
   BODY_LIMIT: z
     .string()
@@ -90,9 +96,16 @@ export const EnvSchema = z.object({
     .default('100kb'),
   SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000, 'a duration in milliseconds'),
   API_DOCS: optional(z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).transform((v) => v === 'on')),
-  METRICS_TOKEN: optional(z.string().regex(/^[\x21-\x7e]{16,256}$/, { error: 'expected 16 to 256 printable characters without spaces (a random token)' })),
+  METRICS_TOKEN: optional(
+    z.string().regex(/^[\x21-\x7e]{16,256}$/, {
+      error: 'expected 16 to 256 printable characters without spaces (a random token)',
+    }),
+  ),
 
-  AUTH_AUDIENCE: z.string().regex(/^[\x21-\x7e]{1,200}$/, { error: 'expected a short printable identifier' }).default('scangate'),
+  AUTH_AUDIENCE: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: 'expected a short printable identifier' })
+    .default('scangate'),
   ACCESS_TOKEN_TTL_SECONDS: int(60, 900, 600, 'a lifetime in seconds (at most 15 minutes)'),
   REFRESH_TTL_MOBILE_DAYS: int(1, 365, 30, 'a number of days'),
   REFRESH_TTL_WEB_DAYS: int(1, 365, 14, 'a number of days'),
@@ -117,7 +130,12 @@ export const EnvSchema = z.object({
   ),
   QR_CREATE_LIMIT_PER_IP: int(1, 100_000, 30, 'a number of QR codes per minute'),
   QR_STATUS_LIMIT_PER_SESSION: int(1, 100_000, 300, 'a number of status requests per minute'),
-  QR_STATUS_MISS_LIMIT_PER_IP: int(1, 100_000, 60, 'a number of status requests with a wrong id or poll token per minute'),
+  QR_STATUS_MISS_LIMIT_PER_IP: int(
+    1,
+    100_000,
+    60,
+    'a number of status requests with a wrong id or poll token per minute',
+  ),
   QR_SCAN_LIMIT_PER_USER: int(1, 100_000, 30, 'a number of scans and confirms per minute'),
   SOCKET_PING_INTERVAL_MS: int(1_000, 300_000, 20_000, 'milliseconds between Socket.IO pings'),
   SOCKET_PING_TIMEOUT_MS: int(1_000, 300_000, 10_000, 'milliseconds to wait for a pong'),
@@ -128,20 +146,40 @@ export const EnvSchema = z.object({
 
   SANDBOXES: onOff('on'),
   OAUTH_TIMEOUT_MS: int(100, 60_000, 5_000, 'a timeout in milliseconds'),
-  WECHAT_APP_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the AppID (letters and digits)' })),
+  WECHAT_APP_ID: optional(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the AppID (letters and digits)' }),
+  ),
   WECHAT_APP_SECRET: optional(z.string().min(1).max(256)),
-  WECHAT_OPEN_BASE: z.string().default('https://open.weixin.qq.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  WECHAT_API_BASE: z.string().default('https://api.weixin.qq.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  WECHAT_OPEN_BASE: z
+    .string()
+    .default('https://open.weixin.qq.com')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  WECHAT_API_BASE: z
+    .string()
+    .default('https://api.weixin.qq.com')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
   ALIPAY_APP_ID: optional(z.string().regex(/^\d{1,32}$/, { error: 'expected the app id (digits)' })),
   ALIPAY_PRIVATE_KEY: optional(z.string().min(1).max(8_192)),
   ALIPAY_PUBLIC_KEY: optional(z.string().min(1).max(8_192)),
-  ALIPAY_AUTH_BASE: z.string().default('https://openauth.alipay.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  ALIPAY_GATEWAY: z.string().default('https://openapi.alipay.com/gateway.do').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  ALIPAY_AUTH_BASE: z
+    .string()
+    .default('https://openauth.alipay.com')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  ALIPAY_GATEWAY: z
+    .string()
+    .default('https://openapi.alipay.com/gateway.do')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
   DINGTALK_CLIENT_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the client id (AppKey)' })),
   DINGTALK_CLIENT_SECRET: optional(z.string().min(1).max(256)),
   DINGTALK_CORP_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a corpId' })),
-  DINGTALK_LOGIN_BASE: z.string().default('https://login.dingtalk.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  DINGTALK_API_BASE: z.string().default('https://api.dingtalk.com').pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  DINGTALK_LOGIN_BASE: z
+    .string()
+    .default('https://login.dingtalk.com')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
+  DINGTALK_API_BASE: z
+    .string()
+    .default('https://api.dingtalk.com')
+    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
 
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

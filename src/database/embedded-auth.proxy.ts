@@ -93,7 +93,8 @@ export class EmbeddedAuthProxy {
     client.write(authentication(10, Buffer.from('SCRAM-SHA-256\0\0')));
     const initial = await reader.typed('p');
     const mechanismEnd = initial.indexOf(0);
-    if (initial.subarray(0, mechanismEnd).toString() !== 'SCRAM-SHA-256') return this.refuse(client, '28000', 'unsupported SASL mechanism');
+    if (initial.subarray(0, mechanismEnd).toString() !== 'SCRAM-SHA-256')
+      return this.refuse(client, '28000', 'unsupported SASL mechanism');
     const clientFirst = initial.subarray(mechanismEnd + 5).toString('utf8');
     const gs2 = /^([ny]),,(.*)$/.exec(clientFirst);
     const clientFirstBare = gs2?.[2] ?? '';
@@ -107,12 +108,20 @@ export class EmbeddedAuthProxy {
     const proofAt = clientFinal.lastIndexOf(',p=');
     const withoutProof = clientFinal.slice(0, Math.max(0, proofAt));
     const proof = Buffer.from(clientFinal.slice(proofAt + 3), 'base64');
-    if (proofAt < 0 || /(?:^|,)r=([^,]+)/.exec(withoutProof)?.[1] !== nonce) return this.refuse(client, '08P01', 'malformed SCRAM message');
+    if (proofAt < 0 || /(?:^|,)r=([^,]+)/.exec(withoutProof)?.[1] !== nonce)
+      return this.refuse(client, '08P01', 'malformed SCRAM message');
     const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
     const signature = hmac(this.keys.storedKey, authMessage);
-    const clientKey = proof.length === signature.length ? Buffer.from(proof.map((b, i) => b ^ signature[i]!)) : Buffer.alloc(0);
-    const ok = clientKey.length === 32 && timingSafeEqual(createHash('sha256').update(clientKey).digest(), this.keys.storedKey);
-    if (!ok) return this.refuse(client, '28P01', `password authentication failed for user "${user.replace(/[^\w.@-]/g, '?')}"`);
+    const clientKey =
+      proof.length === signature.length ? Buffer.from(proof.map((b, i) => b ^ signature[i]!)) : Buffer.alloc(0);
+    const ok =
+      clientKey.length === 32 && timingSafeEqual(createHash('sha256').update(clientKey).digest(), this.keys.storedKey);
+    if (!ok)
+      return this.refuse(
+        client,
+        '28P01',
+        `password authentication failed for user "${user.replace(/[^\w.@-]/g, '?')}"`,
+      );
     client.write(authentication(12, Buffer.from(`v=${hmac(this.keys.serverKey, authMessage).toString('base64')}`)));
 
     // Authenticated: hand the connection (startup first) to the database; it answers AuthenticationOk.
@@ -134,7 +143,13 @@ export class EmbeddedAuthProxy {
 
   /** ErrorResponse (FATAL), then the connection ends. */
   private refuse(client: Socket, code: string, message: string): void {
-    const fields = Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', code), field('M', message), Buffer.from([0])]);
+    const fields = Buffer.concat([
+      field('S', 'FATAL'),
+      field('V', 'FATAL'),
+      field('C', code),
+      field('M', message),
+      Buffer.from([0]),
+    ]);
     client.end(Buffer.concat([Buffer.from('E'), int32(fields.length + 4), fields]));
   }
 }

@@ -51,7 +51,9 @@ export class EmbeddedPostgres {
     let password: string;
     try {
       // The file's text is the password (so `PGPASSWORD=$(cat DATA_DIR/postgres.password) psql …` works).
-      password = (await this.secrets.get(inMemory ? 'memory://' : join(dataDir, '..'), EMBEDDED_PASSWORD_FILE)).toString('base64');
+      password = (
+        await this.secrets.get(inMemory ? 'memory://' : join(dataDir, '..'), EMBEDDED_PASSWORD_FILE)
+      ).toString('base64');
       // pg_trgm: the admin search's trigram indexes (the migrations create the extension).
       this.db = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { pg_trgm } });
       // mkdtemp makes the folder 0700: only this user may even reach the socket.

@@ -4,7 +4,9 @@ import { QueryFailedError, type EntityMetadata, type ObjectLiteral } from 'typeo
 export const UNIQUE_VIOLATION = '23505';
 
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
+  return (
+    error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION
+  );
 }
 
 /**
@@ -14,14 +16,29 @@ export function isUniqueViolation(error: unknown): boolean {
  * client still gets a 400, never a 500.
  */
 export function isDataException(error: unknown): boolean {
-  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
+  const code =
+    error instanceof QueryFailedError ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
   return typeof code === 'string' && code.startsWith('22');
 }
 
 /** Postgres codes of a server going away: connection exceptions (08…), shutdowns, too many connections. */
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** What the `pg` driver says when the connection is lost or cannot be made (it sets no code). */
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Client was closed/;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Client was closed/;
 
 /**
  * Postgres cannot be reached or went away mid-query: the request is answered
@@ -30,7 +47,8 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   // By shape, not `instanceof Error`: errors of Node's own `net` module come from another realm under Jest's VM.
-  const cause = (error instanceof QueryFailedError ? error.driverError : error) as { code?: unknown; message?: unknown } | null | undefined;
+  const cause = (error instanceof QueryFailedError ? error.driverError : error) as
+    { code?: unknown; message?: unknown } | null | undefined;
   if (typeof cause !== 'object' || cause === null) return false;
   const { code, message } = cause;
   if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) return true;

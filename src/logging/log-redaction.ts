@@ -5,7 +5,14 @@
  */
 
 /** Headers whose values are credentials. */
-export const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-poll-token', 'x-device-signature'];
+export const SECRET_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-poll-token',
+  'x-device-signature',
+];
 
 /**
  * Field names that hold secrets wherever they appear in a logged object. (`code`

@@ -46,7 +46,13 @@ class LogDestinationModule {}
             customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
               error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             serializers: {
-              req: (req: { id?: string; method?: string; url?: string; raw?: IncomingMessage; remoteAddress?: string }) => ({
+              req: (req: {
+                id?: string;
+                method?: string;
+                url?: string;
+                raw?: IncomingMessage;
+                remoteAddress?: string;
+              }) => ({
                 method: req.method,
                 url: redactUrl(req.raw?.url ?? req.url ?? ''),
                 ip: (req.raw as { ip?: string } | undefined)?.ip ?? req.remoteAddress,

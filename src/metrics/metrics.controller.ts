@@ -30,12 +30,16 @@ export class MetricsController {
 
   @Get()
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', description: 'With `METRICS_TOKEN` set: `Authorization: Bearer <METRICS_TOKEN>`.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics (text exposition format)',
+    description: 'With `METRICS_TOKEN` set: `Authorization: Bearer <METRICS_TOKEN>`.',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Process metrics and `http_request_duration_seconds` by route' })
   @ApiErrors('auth.unauthenticated')
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
-    if (this.token && !this.authorized(req.get('authorization'))) throw new UnauthenticatedError('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
+    if (this.token && !this.authorized(req.get('authorization')))
+      throw new UnauthenticatedError('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
     const { contentType, body } = await this.metrics.render();
     res.setHeader('Content-Type', contentType);
     res.send(body);

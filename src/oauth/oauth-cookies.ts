@@ -12,5 +12,11 @@ export const OAUTH_COOKIE_PATH = '/api/v1';
 
 /** HttpOnly, SameSite=Lax (the provider's redirect back is a top-level GET), 10 minutes. */
 export function setBrowserCookie(res: Response, key: string, secure: boolean): void {
-  res.cookie(OAUTH_BROWSER_COOKIE, key, { httpOnly: true, secure, sameSite: 'lax', path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
+  res.cookie(OAUTH_BROWSER_COOKIE, key, {
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    path: OAUTH_COOKIE_PATH,
+    maxAge: 10 * 60_000,
+  });
 }

@@ -4,7 +4,13 @@ import { CryptoService } from '../common/crypto/crypto.service.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { OAUTH_STATE_TTL_MS, OAuthStateStore } from './oauth-state.store.js';
 
-const START = { provider: 'wechat' as const, mode: 'login' as const, userId: null, sessionId: null, returnTo: '/after' };
+const START = {
+  provider: 'wechat' as const,
+  mode: 'login' as const,
+  userId: null,
+  sessionId: null,
+  returnTo: '/after',
+};
 
 describe('OAuthStateStore (MemoryStore, fake clock)', () => {
   let clock: FakeClock;

@@ -85,5 +85,8 @@ export class OAuthStateStore {
 }
 
 function invalid(): AppError {
-  return new AppError('oauth.state_invalid', 'This sign-in link is not valid any more (used, expired or from another browser); start again.');
+  return new AppError(
+    'oauth.state_invalid',
+    'This sign-in link is not valid any more (used, expired or from another browser); start again.',
+  );
 }

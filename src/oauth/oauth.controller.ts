@@ -1,6 +1,29 @@
-import { Catch, Controller, Get, Inject, Injectable, Param, Post, Query, Req, Res, UseFilters, UseGuards, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.principal.js';
@@ -59,8 +82,17 @@ export class OAuthController {
 
   @Public()
   @Get('api/v1/oauth/providers')
-  @ApiOperation({ summary: 'List the third-party providers', description: 'Names in the language of `Accept-Language` (zh-CN or en).' })
-  @ApiOkResponse({ schema: { example: [{ id: 'wechat', name: 'WeChat', names: { en: 'WeChat', 'zh-CN': '微信' }, enabled: true, sandbox: false }] } })
+  @ApiOperation({
+    summary: 'List the third-party providers',
+    description: 'Names in the language of `Accept-Language` (zh-CN or en).',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: [
+        { id: 'wechat', name: 'WeChat', names: { en: 'WeChat', 'zh-CN': '微信' }, enabled: true, sandbox: false },
+      ],
+    },
+  })
   providers(@Req() req: Request): ProviderListing[] {
     const language = req.acceptsLanguages('en', 'zh-CN', 'zh'); // `en` without a header or a match
     return this.registry.list(language === 'zh-CN' || language === 'zh' ? 'zh-CN' : 'en');
@@ -68,13 +100,25 @@ export class OAuthController {
 
   @Public()
   @Get('api/v1/oauth/:provider/authorize')
-  @ApiOperation({ summary: 'Start a third-party login', description: '302 to the provider’s QR page; `?format=json` answers `{ "url" }` instead.' })
-  @ApiQuery({ name: 'returnTo', required: false, description: 'A path on this site or a URL on an allowed origin (anything else: `/`).' })
+  @ApiOperation({
+    summary: 'Start a third-party login',
+    description: '302 to the provider’s QR page; `?format=json` answers `{ "url" }` instead.',
+  })
+  @ApiQuery({
+    name: 'returnTo',
+    required: false,
+    description: 'A path on this site or a URL on an allowed origin (anything else: `/`).',
+  })
   @ApiQuery({ name: 'format', required: false, enum: ['json'] })
   @ApiFoundResponse({ description: 'To the provider' })
   @ApiOkResponse({ schema: { example: { url: 'https://open.weixin.qq.com/connect/qrconnect?appid=…' } } })
   @ApiErrors('oauth.provider_disabled', 'store.unavailable')
-  async authorize(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async authorize(
+    @Param('provider') provider: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const url = await this.begin(provider, 'login', null, query.returnTo, req, res);
     if (query.format === 'json') res.json({ url });
     else res.redirect(302, url);
@@ -86,12 +130,20 @@ export class OAuthController {
   @Get('api/v1/oauth/:provider/callback')
   @ApiOperation({
     summary: 'Come back from the provider',
-    description: 'Checks the state (one-time, this browser’s), exchanges the code server-side, signs in (refresh cookie) or links, then 302 to `returnTo`. Failures: 302 to `/login?error=<code>`, or the envelope when JSON is preferred.',
+    description:
+      'Checks the state (one-time, this browser’s), exchanges the code server-side, signs in (refresh cookie) or links, then 302 to `returnTo`. Failures: 302 to `/login?error=<code>`, or the envelope when JSON is preferred.',
   })
   // The strategy reads `provider` from the request, not through @Param: declare it for the document.
   @ApiParam({ name: 'provider', type: String })
   @ApiFoundResponse({ description: 'To `returnTo` (success) or `/login?error=<code>`' })
-  @ApiErrors('oauth.provider_disabled', 'oauth.state_invalid', 'oauth.code_invalid', 'oauth.upstream', 'oauth.identity_conflict', 'auth.account_disabled')
+  @ApiErrors(
+    'oauth.provider_disabled',
+    'oauth.state_invalid',
+    'oauth.code_invalid',
+    'oauth.upstream',
+    'oauth.identity_conflict',
+    'auth.account_disabled',
+  )
   callback(@Req() req: Request & { user: OAuthOutcome }, @Res() res: Response): void {
     const outcome = req.user;
     if ('signedIn' in outcome) this.refreshCookie.set(res, outcome.signedIn.refreshToken, outcome.signedIn.session);
@@ -110,7 +162,13 @@ export class OAuthController {
   @ApiQuery({ name: 'returnTo', required: false })
   @ApiOkResponse({ schema: { example: { url: 'https://open.weixin.qq.com/connect/qrconnect?appid=…' } } })
   @ApiErrors('auth.unauthenticated', 'auth.reauth_required', 'oauth.provider_disabled', 'store.unavailable')
-  async link(@CurrentUser() principal: Principal, @Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async link(
+    @CurrentUser() principal: Principal,
+    @Param('provider') provider: string,
+    @Query('returnTo') returnTo: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     res.status(200).json({ url: await this.begin(provider, 'link', principal, returnTo, req, res) });
   }
 
@@ -125,11 +183,24 @@ export class OAuthController {
   @ApiQuery({ name: 'returnTo', required: false })
   @ApiOkResponse({ schema: { example: { url: 'https://open.weixin.qq.com/connect/qrconnect?appid=…' } } })
   @ApiErrors('auth.unauthenticated', 'auth.forbidden', 'oauth.provider_disabled', 'store.unavailable')
-  async reauth(@CurrentUser() principal: Principal, @Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async reauth(
+    @CurrentUser() principal: Principal,
+    @Param('provider') provider: string,
+    @Query('returnTo') returnTo: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     res.status(200).json({ url: await this.begin(provider, 'reauth', principal, returnTo, req, res) });
   }
 
-  private begin(provider: string, mode: OAuthMode, principal: Principal | null, returnTo: unknown, req: Request, res: Response): Promise<string> {
+  private begin(
+    provider: string,
+    mode: OAuthMode,
+    principal: Principal | null,
+    returnTo: unknown,
+    req: Request,
+    res: Response,
+  ): Promise<string> {
     const browserKey = this.oauth.browserKey(readCookie(req, OAUTH_BROWSER_COOKIE));
     setBrowserCookie(res, browserKey, this.auth.secureCookies);
     const caller = principal && { userId: principal.userId, sessionId: principal.sessionId };

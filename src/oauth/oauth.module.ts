@@ -24,7 +24,15 @@ export class OAuthModule {
       module: OAuthModule,
       imports: [AuthModule, UsersModule, AuditModule, PassportModule, SandboxesModule.forRoot(sandboxes)],
       controllers: [OAuthController],
-      providers: [OAuthService, OAuthRegistry, OAuthStateStore, OAuthStrategy, UpstreamHttp, OAuthCallbackFilter, AllExceptionsFilter],
+      providers: [
+        OAuthService,
+        OAuthRegistry,
+        OAuthStateStore,
+        OAuthStrategy,
+        UpstreamHttp,
+        OAuthCallbackFilter,
+        AllExceptionsFilter,
+      ],
       exports: [OAuthRegistry],
     };
   }

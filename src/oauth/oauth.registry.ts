@@ -16,10 +16,26 @@ interface ProviderDeps {
   clock: Clock;
 }
 
-const PROVIDERS: Array<{ id: OAuthProviderId; names: OAuthProvider['names']; build: (config: OAuthConfig, sandboxes: SandboxProviders, deps: ProviderDeps) => OAuthProvider | null }> = [
-  { id: 'wechat', names: WechatProvider.names, build: (c, s, d) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, d.http) : null) },
-  { id: 'alipay', names: AlipayProvider.names, build: (c, s, d) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, d.http, d.clock) : null) },
-  { id: 'dingtalk', names: DingtalkProvider.names, build: (c, s, d) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, d.http) : null) },
+const PROVIDERS: Array<{
+  id: OAuthProviderId;
+  names: OAuthProvider['names'];
+  build: (config: OAuthConfig, sandboxes: SandboxProviders, deps: ProviderDeps) => OAuthProvider | null;
+}> = [
+  {
+    id: 'wechat',
+    names: WechatProvider.names,
+    build: (c, s, d) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, d.http) : null),
+  },
+  {
+    id: 'alipay',
+    names: AlipayProvider.names,
+    build: (c, s, d) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, d.http, d.clock) : null),
+  },
+  {
+    id: 'dingtalk',
+    names: DingtalkProvider.names,
+    build: (c, s, d) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, d.http) : null),
+  },
 ];
 
 export interface ProviderListing {
@@ -56,7 +72,13 @@ export class OAuthRegistry {
   }
 
   list(language: 'en' | 'zh-CN'): ProviderListing[] {
-    return PROVIDERS.map(({ id, names }) => ({ id, name: names[language], names, enabled: this.enabled.has(id), sandbox: this.sandboxed.has(id) }));
+    return PROVIDERS.map(({ id, names }) => ({
+      id,
+      name: names[language],
+      names,
+      enabled: this.enabled.has(id),
+      sandbox: this.sandboxed.has(id),
+    }));
   }
 
   get(id: string): OAuthProvider {

@@ -13,7 +13,10 @@ import { OAuthRegistry } from './oauth.registry.js';
 import { OAuthStateStore, type OAuthMode, type OAuthStart } from './oauth-state.store.js';
 
 /** How a completed callback ended: a web session (login), an identity added (link), or a session re-proved (reauth). */
-export type OAuthOutcome = { start: OAuthStart; signedIn: SignedIn } | { start: OAuthStart; linked: true } | { start: OAuthStart; reauthenticated: true };
+export type OAuthOutcome =
+  | { start: OAuthStart; signedIn: SignedIn }
+  | { start: OAuthStart; linked: true }
+  | { start: OAuthStart; reauthenticated: true };
 
 /** Who starts a link or a reauth: a signed-in user in one of their sessions. */
 export interface OAuthCaller {
@@ -52,14 +55,29 @@ export class OAuthService {
    * fresh credential (checked here and again at the callback); a reauth through
    * a provider is for accounts without a password (the others confirm it).
    */
-  async start(providerId: string, mode: OAuthMode, caller: OAuthCaller | null, returnTo: unknown, browserKey: string): Promise<string> {
+  async start(
+    providerId: string,
+    mode: OAuthMode,
+    caller: OAuthCaller | null,
+    returnTo: unknown,
+    browserKey: string,
+  ): Promise<string> {
     const provider = this.registry.get(providerId);
     if (mode === 'link') await this.auth.assertFreshCredential(caller!.sessionId);
     if (mode === 'reauth' && (await this.auth.hasPassword(caller!.userId))) {
-      throw new AppError('auth.forbidden', 'This account has a password: confirm it with POST /api/v1/auth/reauth instead.');
+      throw new AppError(
+        'auth.forbidden',
+        'This account has a password: confirm it with POST /api/v1/auth/reauth instead.',
+      );
     }
     const state = await this.states.issue(
-      { provider: provider.id, mode, userId: caller?.userId ?? null, sessionId: caller?.sessionId ?? null, returnTo: safeReturnTo(returnTo, this.app) ?? '/' },
+      {
+        provider: provider.id,
+        mode,
+        userId: caller?.userId ?? null,
+        sessionId: caller?.sessionId ?? null,
+        returnTo: safeReturnTo(returnTo, this.app) ?? '/',
+      },
       browserKey,
     );
     return provider.authorizationUrl({ state, redirectUri: this.redirectUri(provider.id) });
@@ -69,17 +87,29 @@ export class OAuthService {
    * The callback: the state is taken (and so burnt) before any code reaches
    * the provider; then the code is exchanged and the person mapped.
    */
-  async complete(providerId: string, query: Record<string, unknown>, browserKey: string | undefined, context: ClientContext): Promise<OAuthOutcome> {
+  async complete(
+    providerId: string,
+    query: Record<string, unknown>,
+    browserKey: string | undefined,
+    context: ClientContext,
+  ): Promise<OAuthOutcome> {
     const provider = this.registry.get(providerId);
     const { code, state } = provider.readCallback(query);
     const start = await this.states.take(state, browserKey, provider.id);
     const method = `oauth:${provider.id}`;
     try {
-      if (!code) throw new AppError('oauth.code_invalid', 'The sign-in was not approved on the provider’s side; start again.');
+      if (!code)
+        throw new AppError('oauth.code_invalid', 'The sign-in was not approved on the provider’s side; start again.');
       const profile = await this.profile(provider.id, () => provider.profile(code, this.redirectUri(provider.id)));
-      const identity: NewIdentity = { provider: provider.id, subject: profile.subject, subjectKind: profile.subjectKind, profile: profile.profile };
+      const identity: NewIdentity = {
+        provider: provider.id,
+        subject: profile.subject,
+        subjectKind: profile.subjectKind,
+        profile: profile.profile,
+      };
       if (start.mode !== 'login') {
-        if (!start.userId || !start.sessionId) throw new AppError('oauth.state_invalid', 'This link is not valid any more; start again.');
+        if (!start.userId || !start.sessionId)
+          throw new AppError('oauth.state_invalid', 'This link is not valid any more; start again.');
         if (start.mode === 'link') {
           // Still fresh now, in a session still valid: the approval at the provider may have taken minutes.
           await this.auth.assertFreshCredential(start.sessionId);
@@ -88,7 +118,8 @@ export class OAuthService {
           return { start, linked: true };
         }
         const owner = await this.users.findByIdentity(identity.provider, identity.subject);
-        if (owner?.id !== start.userId) throw new AppError('auth.forbidden', 'That account is not one linked to you; confirm with one that is.');
+        if (owner?.id !== start.userId)
+          throw new AppError('auth.forbidden', 'That account is not one linked to you; confirm with one that is.');
         await this.auth.reauthByIdentity(start.userId, start.sessionId, method, context);
         return { start, reauthenticated: true };
       }
@@ -98,7 +129,12 @@ export class OAuthService {
     } catch (error) {
       const reason = error instanceof AppError ? error.code : 'internal';
       await this.audit
-        .record({ type: 'auth.login_failed', userId: start.userId, ...context, detail: { method, mode: start.mode, reason } })
+        .record({
+          type: 'auth.login_failed',
+          userId: start.userId,
+          ...context,
+          detail: { method, mode: start.mode, reason },
+        })
         .catch(() => undefined);
       throw error;
     }
@@ -110,9 +146,17 @@ export class OAuthService {
       return await fetch();
     } catch (error) {
       if (!(error instanceof OAuthProviderError)) throw error;
-      this.logger.warn({ provider, failure: error.failure, providerCode: error.providerCode }, `Provider ${provider} refused or failed: ${error.message}`);
-      if (error.failure === 'code_invalid') throw new AppError('oauth.code_invalid', 'The provider refused this sign-in (the code is invalid, used or expired); start again.');
-      if (error.failure === 'not_allowed') throw new AppError('auth.forbidden', 'This account is not allowed to sign in here.');
+      this.logger.warn(
+        { provider, failure: error.failure, providerCode: error.providerCode },
+        `Provider ${provider} refused or failed: ${error.message}`,
+      );
+      if (error.failure === 'code_invalid')
+        throw new AppError(
+          'oauth.code_invalid',
+          'The provider refused this sign-in (the code is invalid, used or expired); start again.',
+        );
+      if (error.failure === 'not_allowed')
+        throw new AppError('auth.forbidden', 'This account is not allowed to sign in here.');
       throw new AppError('oauth.upstream', 'The sign-in provider failed or did not answer; try again later.');
     }
   }
@@ -124,7 +168,10 @@ export class OAuthService {
       await this.users.linkIdentity(existing.id, identity); // refreshes the stored profile
       return existing;
     }
-    const created = await this.users.createForIdentity(identity, { displayName: profile.displayName, avatarUrl: profile.avatarUrl });
+    const created = await this.users.createForIdentity(identity, {
+      displayName: profile.displayName,
+      avatarUrl: profile.avatarUrl,
+    });
     if (created) return created;
     const raced = await this.users.findByIdentity(identity.provider, identity.subject);
     if (!raced) throw new Error('A new identity vanished during sign-up');

@@ -33,6 +33,11 @@ export class OAuthStrategy extends PassportStrategy(RequestStrategy, 'oauth') {
 
   async validate(req: Request): Promise<OAuthOutcome> {
     const context: ClientContext = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
-    return this.oauth.complete(String(req.params.provider), req.query as Record<string, unknown>, readCookie(req, OAUTH_BROWSER_COOKIE), context);
+    return this.oauth.complete(
+      String(req.params.provider),
+      req.query as Record<string, unknown>,
+      readCookie(req, OAUTH_BROWSER_COOKIE),
+      context,
+    );
   }
 }

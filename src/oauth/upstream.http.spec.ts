@@ -44,8 +44,15 @@ afterAll(async () => {
 
 describe('UpstreamHttp', () => {
   it('returns status, content type and the exact text, whatever the status', async () => {
-    await expect(http.request(`${base}/ok`, { method: 'POST', body: 'a=1' })).resolves.toEqual({ status: 200, contentType: 'text/plain', text: '{"method":"POST"}' });
-    await expect(http.request(`${base}/error`)).resolves.toMatchObject({ status: 400, text: '{"code":"invalidAuthCode"}' });
+    await expect(http.request(`${base}/ok`, { method: 'POST', body: 'a=1' })).resolves.toEqual({
+      status: 200,
+      contentType: 'text/plain',
+      text: '{"method":"POST"}',
+    });
+    await expect(http.request(`${base}/error`)).resolves.toMatchObject({
+      status: 400,
+      text: '{"code":"invalidAuthCode"}',
+    });
   });
 
   it('gives up after the timeout with upstream, naming the host but not the query', async () => {
@@ -59,8 +66,14 @@ describe('UpstreamHttp', () => {
   });
 
   it('reports an unreachable host and an oversized answer as upstream', async () => {
-    await expect(http.request('http://127.0.0.1:1/x')).rejects.toMatchObject({ failure: 'upstream', message: expect.stringContaining('unreachable') });
-    await expect(http.request(`${base}/big`)).rejects.toMatchObject({ failure: 'upstream', message: expect.stringContaining('oversized') });
+    await expect(http.request('http://127.0.0.1:1/x')).rejects.toMatchObject({
+      failure: 'upstream',
+      message: expect.stringContaining('unreachable'),
+    });
+    await expect(http.request(`${base}/big`)).rejects.toMatchObject({
+      failure: 'upstream',
+      message: expect.stringContaining('oversized'),
+    });
   });
 
   it('does not follow redirects', async () => {

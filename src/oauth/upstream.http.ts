@@ -23,14 +23,20 @@ export interface UpstreamResponse {
 export class UpstreamHttp {
   constructor(@Inject(OAUTH_CONFIG) private readonly config: OAuthConfig) {}
 
-  async request(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {}): Promise<UpstreamResponse> {
+  async request(
+    url: string,
+    init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<UpstreamResponse> {
     const host = safeHost(url);
     let response: Response;
     try {
       response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(this.config.timeoutMs) });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      throw new OAuthProviderError('upstream', timedOut ? `${host} did not answer within ${this.config.timeoutMs} ms` : `${host} is unreachable`);
+      throw new OAuthProviderError(
+        'upstream',
+        timedOut ? `${host} did not answer within ${this.config.timeoutMs} ms` : `${host} is unreachable`,
+      );
     }
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > MAX_BODY_BYTES) throw new OAuthProviderError('upstream', `${host} sent an oversized answer`);
@@ -40,7 +46,8 @@ export class UpstreamHttp {
     } catch {
       throw new OAuthProviderError('upstream', `${host} broke off its answer`);
     }
-    if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new OAuthProviderError('upstream', `${host} sent an oversized answer`);
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+      throw new OAuthProviderError('upstream', `${host} sent an oversized answer`);
     return { status: response.status, contentType: response.headers.get('content-type'), text };
   }
 }

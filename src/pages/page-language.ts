@@ -16,7 +16,13 @@ function known(value: unknown): PageLanguage | null {
 export function pageLanguage(req: Request, res: Response, secure: boolean): PageLanguage {
   const chosen = known(req.query.lang);
   if (chosen) {
-    res.cookie(LANGUAGE_COOKIE, chosen, { path: '/', sameSite: 'lax', secure, httpOnly: true, maxAge: 365 * 86_400_000 });
+    res.cookie(LANGUAGE_COOKIE, chosen, {
+      path: '/',
+      sameSite: 'lax',
+      secure,
+      httpOnly: true,
+      maxAge: 365 * 86_400_000,
+    });
     return chosen;
   }
   const remembered = known(readCookie(req, LANGUAGE_COOKIE));

@@ -58,15 +58,35 @@ export class PagesController {
     const language = pageLanguage(req, res, this.secureCookies);
     const messages = MESSAGES[language];
     const returnTo = safeReturnTo(req.query.returnTo, this.app);
-    const error = typeof req.query.error === 'string' && req.query.error !== '' ? (ERROR_PARAM.test(req.query.error) ? req.query.error : 'unknown') : null;
+    const error =
+      typeof req.query.error === 'string' && req.query.error !== ''
+        ? ERROR_PARAM.test(req.query.error)
+          ? req.query.error
+          : 'unknown'
+        : null;
     const body = loginView({
       messages,
       returnTo,
       error,
       tryHere: !this.app.isProduction,
-      providers: this.providers.list(language).filter((p) => p.enabled).map((p) => ({ id: p.id, name: p.name, sandbox: p.sandbox })),
+      providers: this.providers
+        .list(language)
+        .filter((p) => p.enabled)
+        .map((p) => ({ id: p.id, name: p.name, sandbox: p.sandbox })),
     });
-    this.sendPage(res, 200, layout({ language, messages, title: messages['page.login.title'], script: 'login', data: { 'return-to': returnTo }, languageLinks: this.links(req), body }));
+    this.sendPage(
+      res,
+      200,
+      layout({
+        language,
+        messages,
+        title: messages['page.login.title'],
+        script: 'login',
+        data: { 'return-to': returnTo },
+        languageLinks: this.links(req),
+        body,
+      }),
+    );
   }
 
   @Public()
@@ -75,8 +95,24 @@ export class PagesController {
     const language = pageLanguage(req, res, this.secureCookies);
     const messages = MESSAGES[language];
     const valid = QR_ID.test(id);
-    const data = { 'qr-id': valid ? id : null, 'qr-error': valid ? null : 'qr.not_found', 'device-key-required': String(!this.qr.allowKeylessDevices) };
-    this.sendPage(res, valid ? 200 : 404, layout({ language, messages, title: messages['page.phone.title'], script: 'phone', data, languageLinks: this.links(req), body: phoneView(messages) }));
+    const data = {
+      'qr-id': valid ? id : null,
+      'qr-error': valid ? null : 'qr.not_found',
+      'device-key-required': String(!this.qr.allowKeylessDevices),
+    };
+    this.sendPage(
+      res,
+      valid ? 200 : 404,
+      layout({
+        language,
+        messages,
+        title: messages['page.phone.title'],
+        script: 'phone',
+        data,
+        languageLinks: this.links(req),
+        body: phoneView(messages),
+      }),
+    );
   }
 
   @Public()

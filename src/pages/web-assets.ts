@@ -44,9 +44,16 @@ export class WebAssets {
         continue;
       }
       const body = readFileSync(location);
-      this.assets.set(path, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+      this.assets.set(path, {
+        body,
+        type,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+      });
     }
-    if (missing.length > 0) new Logger('WebAssets').warn(`The pages' browser files are not built (${missing.join(', ')} missing under ${web}): run \`npm run build\`.`);
+    if (missing.length > 0)
+      new Logger('WebAssets').warn(
+        `The pages' browser files are not built (${missing.join(', ')} missing under ${web}): run \`npm run build\`.`,
+      );
   }
 
   get(path: string): WebAsset | undefined {

@@ -9,7 +9,12 @@ const ID = 'a'.repeat(43);
 const OTHER = 'b'.repeat(43);
 const EXPIRES = '2026-01-01T00:02:00.000Z';
 
-const view = (id: string, version: number, status: QrStatus = 'scanned'): QrStatusView => ({ id, status, version, expiresAt: EXPIRES });
+const view = (id: string, version: number, status: QrStatus = 'scanned'): QrStatusView => ({
+  id,
+  status,
+  version,
+  expiresAt: EXPIRES,
+});
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Resolves to 'pending' if `promise` has not settled after the store's deliveries ran. */
@@ -20,7 +25,8 @@ async function stateOf<T>(promise: Promise<T>): Promise<T | 'pending'> {
 describe('QrEventsHub (MemoryStore)', () => {
   let store: MemoryStore;
   let hub: QrEventsHub;
-  const publish = (event: QrStatusView | string) => store.publish(QR_EVENTS_CHANNEL, typeof event === 'string' ? event : JSON.stringify(event));
+  const publish = (event: QrStatusView | string) =>
+    store.publish(QR_EVENTS_CHANNEL, typeof event === 'string' ? event : JSON.stringify(event));
 
   beforeEach(async () => {
     store = new MemoryStore(new FakeClock());
@@ -120,7 +126,9 @@ describe('QrEventsHub (MemoryStore)', () => {
     const started = performance.now();
     const waiting = hub.wait(ID, 1, 2_000, abort.signal);
     // An aborted signal never fires 'abort' again: the hub must look at `signal.aborted` itself.
-    await expect(Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))])).resolves.toBeNull();
+    await expect(
+      Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))]),
+    ).resolves.toBeNull();
     expect(performance.now() - started).toBeLessThan(100);
     expect(hub.waiting).toBe(0);
   });

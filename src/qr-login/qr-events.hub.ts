@@ -50,7 +50,12 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
    * cancels (onDone is then never called). Callback-based so that a waiting
    * request holds only this entry and a timer, not a chain of promises.
    */
-  listen(id: string, afterVersion: number, timeoutMs: number, onDone: (event: QrStatusView | null) => void): () => void {
+  listen(
+    id: string,
+    afterVersion: number,
+    timeoutMs: number,
+    onDone: (event: QrStatusView | null) => void,
+  ): () => void {
     let set = this.waiters.get(id);
     if (!set) this.waiters.set(id, (set = new Set()));
     const waiters = set;

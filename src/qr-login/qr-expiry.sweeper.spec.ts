@@ -23,18 +23,28 @@ import { RequesterContextBuilder } from '../requester/requester-context.builder.
 const CONFIG = testConfig();
 const TTL_MS = CONFIG.qr.ttlSeconds * 1000;
 const BROWSER = { ip: '198.51.100.7', userAgent: null };
-const PHONE: Principal = { userId: 'user-a', sessionId: 'phone-a', kind: 'mobile', deviceId: 'device-a', roles: ['user'], amr: ['pwd', 'mob'] };
+const PHONE: Principal = {
+  userId: 'user-a',
+  sessionId: 'phone-a',
+  kind: 'mobile',
+  deviceId: 'device-a',
+  roles: ['user'],
+  amr: ['pwd', 'mob'],
+};
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Fails the test if the account side is touched: sweeping never signs anyone in. */
 function strict<T>(name: string): T {
-  return new Proxy({}, {
-    get: (_target, property) => {
-      if (property === 'then') return undefined;
-      throw new Error(`${name}.${String(property)} must not be used by the sweeper`);
+  return new Proxy(
+    {},
+    {
+      get: (_target, property) => {
+        if (property === 'then') return undefined;
+        throw new Error(`${name}.${String(property)} must not be used by the sweeper`);
+      },
     },
-  }) as T;
+  ) as T;
 }
 
 /** One instance: its own QrLoginService and sweeper over the shared store and clock. */
@@ -136,7 +146,11 @@ describe('QrExpirySweeper (real service and store, fake clock)', () => {
     for (const qr of [pending!, scanned!, confirmed!]) expect((await one.sessions.find(qr.id))!.status).toBe('expired');
     expect((await one.sessions.find(cancelled!.id))!.status).toBe('cancelled');
     await settle();
-    expect(expiredEvents().map((e) => e.id).sort()).toEqual([pending!.id, scanned!.id, confirmed!.id].sort());
+    expect(
+      expiredEvents()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([pending!.id, scanned!.id, confirmed!.id].sort());
     expect(audit.map((e) => e.type)).toEqual(['qr.expired', 'qr.expired', 'qr.expired']);
   });
 

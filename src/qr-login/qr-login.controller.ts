@@ -1,5 +1,26 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards, type PipeTransform } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+  type PipeTransform,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Client, CurrentUser, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.principal.js';
@@ -39,7 +60,10 @@ export class QrLoginController {
   @Post()
   @HttpCode(201)
   @UseGuards(RateLimitGuard(QR_CREATE_LIMITS))
-  @ApiOperation({ summary: 'Create a QR login (browser)', description: 'Keep `pollToken` private: every browser-side call needs it.' })
+  @ApiOperation({
+    summary: 'Create a QR login (browser)',
+    description: 'Keep `pollToken` private: every browser-side call needs it.',
+  })
   @ApiZodBody(CreateQrBody, { returnTo: '/dashboard' })
   @ApiCreatedResponse({
     schema: {
@@ -86,11 +110,18 @@ export class QrLoginController {
     }
     // Answered from a callback, after this handler has returned: a waiting request
     // holds no Nest call chain (PROTOCOL: thousands of them must cost little).
-    const cancel = await this.qr.listen(id, pollToken, query.afterVersion ?? 0, query.waitSeconds, (outcome) => {
-      if (res.headersSent || res.destroyed) return;
-      if (outcome instanceof Error) this.errors.respond(outcome, req, res);
-      else res.json(outcome);
-    }, poll);
+    const cancel = await this.qr.listen(
+      id,
+      pollToken,
+      query.afterVersion ?? 0,
+      query.waitSeconds,
+      (outcome) => {
+        if (res.headersSent || res.destroyed) return;
+        if (outcome instanceof Error) this.errors.respond(outcome, req, res);
+        else res.json(outcome);
+      },
+      poll,
+    );
     res.once('close', cancel);
   }
 
@@ -101,7 +132,11 @@ export class QrLoginController {
   @ApiProduces('image/svg+xml')
   @ApiOkResponse({ description: 'SVG' })
   @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
-  async svg(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
+  async svg(
+    @Param('id', QrIdPipe) id: string,
+    @Query({ schema: ImageQuery }) query: { size?: number },
+    @Res() res: Response,
+  ) {
     await this.sendImage(id, 'svg', query.size, res);
   }
 
@@ -112,7 +147,11 @@ export class QrLoginController {
   @ApiProduces('image/png')
   @ApiOkResponse({ description: 'PNG' })
   @ApiErrors('qr.not_found', 'validation.failed', 'rate_limited')
-  async png(@Param('id', QrIdPipe) id: string, @Query({ schema: ImageQuery }) query: { size?: number }, @Res() res: Response) {
+  async png(
+    @Param('id', QrIdPipe) id: string,
+    @Query({ schema: ImageQuery }) query: { size?: number },
+    @Res() res: Response,
+  ) {
     await this.sendImage(id, 'png', query.size, res);
   }
 
@@ -120,7 +159,12 @@ export class QrLoginController {
   @HttpCode(200)
   @UseGuards(RateLimitGuard(QR_SCAN_LIMITS))
   @ApiBearerAuth()
-  @ApiHeader({ name: 'X-Device-Signature', required: false, description: 'Required when the session registered a device key: base64url ES256 (P1363) signature of `scangate:scan:<id>`' })
+  @ApiHeader({
+    name: 'X-Device-Signature',
+    required: false,
+    description:
+      'Required when the session registered a device key: base64url ES256 (P1363) signature of `scangate:scan:<id>`',
+  })
   @ApiOperation({ summary: 'Scan (phone): who is asking, and the number choices' })
   @ApiZodBody(EmptyBody)
   @ApiOkResponse({
@@ -129,13 +173,29 @@ export class QrLoginController {
         id: 'Vq3…',
         status: 'scanned',
         expiresAt: '2026-11-26T21:02:00.000Z',
-        requester: { ip: '203.0.113.7', location: 'Shanghai, CN', browser: 'Chrome 142', os: 'Windows 10', deviceType: 'desktop', createdAt: '…' },
+        requester: {
+          ip: '203.0.113.7',
+          location: 'Shanghai, CN',
+          browser: 'Chrome 142',
+          os: 'Windows 10',
+          deviceType: 'desktop',
+          createdAt: '…',
+        },
         risk: { networkMatch: false, level: 'elevated', reasons: ['network_mismatch'] },
         matchCodeChoices: ['82', '37', '15'],
       },
     },
   })
-  @ApiErrors('qr.not_found', 'qr.expired', 'qr.already_scanned', 'qr.wrong_state', 'auth.unauthenticated', 'auth.device_signature_invalid', 'auth.forbidden', 'rate_limited')
+  @ApiErrors(
+    'qr.not_found',
+    'qr.expired',
+    'qr.already_scanned',
+    'qr.wrong_state',
+    'auth.unauthenticated',
+    'auth.device_signature_invalid',
+    'auth.forbidden',
+    'rate_limited',
+  )
   scan(
     @Param('id', QrIdPipe) id: string,
     @Body({ schema: EmptyBody }) _body: object,
@@ -150,11 +210,24 @@ export class QrLoginController {
   @HttpCode(200)
   @UseGuards(RateLimitGuard(QR_SCAN_LIMITS))
   @ApiBearerAuth()
-  @ApiHeader({ name: 'X-Device-Signature', required: false, description: 'base64url ES256 (P1363) signature of `scangate:confirm:<id>:<matchCode>`' })
+  @ApiHeader({
+    name: 'X-Device-Signature',
+    required: false,
+    description: 'base64url ES256 (P1363) signature of `scangate:confirm:<id>:<matchCode>`',
+  })
   @ApiOperation({ summary: 'Confirm (phone that scanned); a wrong number cancels the login' })
   @ApiZodBody(ConfirmBody, { matchCode: '37' })
   @ApiOkResponse({ schema: { example: { status: 'confirmed' } } })
-  @ApiErrors('qr.not_found', 'qr.expired', 'qr.wrong_state', 'qr.not_scanner', 'qr.match_mismatch', 'auth.device_signature_invalid', 'auth.forbidden', 'rate_limited')
+  @ApiErrors(
+    'qr.not_found',
+    'qr.expired',
+    'qr.wrong_state',
+    'qr.not_scanner',
+    'qr.match_mismatch',
+    'auth.device_signature_invalid',
+    'auth.forbidden',
+    'rate_limited',
+  )
   async confirm(
     @Param('id', QrIdPipe) id: string,
     @Body({ schema: ConfirmBody }) body: ConfirmBody,
@@ -173,7 +246,12 @@ export class QrLoginController {
   @ApiZodBody(EmptyBody)
   @ApiOkResponse({ schema: { example: { status: 'cancelled' } } })
   @ApiErrors('qr.not_found', 'qr.expired', 'qr.wrong_state', 'qr.not_scanner', 'auth.forbidden')
-  async cancel(@Param('id', QrIdPipe) id: string, @Body({ schema: EmptyBody }) _body: object, @CurrentUser() principal: Principal, @Client() client: ClientContext) {
+  async cancel(
+    @Param('id', QrIdPipe) id: string,
+    @Body({ schema: EmptyBody }) _body: object,
+    @CurrentUser() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
     await this.qr.cancel(principal, id, client);
     return { status: 'cancelled' };
   }
@@ -184,7 +262,11 @@ export class QrLoginController {
   @ApiHeader({ name: 'X-Poll-Token', required: true })
   @ApiOperation({ summary: 'Exchange a confirmed QR login for a web session (browser); sets the refresh cookie' })
   @ApiZodBody(EmptyBody)
-  @ApiOkResponse({ schema: { example: { user: { id: '…', displayName: 'Li Lei', avatarUrl: null }, accessToken: 'eyJ…', expiresIn: 600 } } })
+  @ApiOkResponse({
+    schema: {
+      example: { user: { id: '…', displayName: 'Li Lei', avatarUrl: null }, accessToken: 'eyJ…', expiresIn: 600 },
+    },
+  })
   @ApiErrors('qr.not_found', 'qr.expired', 'qr.consumed', 'qr.wrong_state', 'auth.account_disabled', 'auth.forbidden')
   async exchange(
     @Param('id', QrIdPipe) id: string,

@@ -1,6 +1,13 @@
 import { AppError } from '../common/errors/app-error.js';
 
-type QrCode = 'qr.not_found' | 'qr.expired' | 'qr.already_scanned' | 'qr.wrong_state' | 'qr.not_scanner' | 'qr.match_mismatch' | 'qr.consumed';
+type QrCode =
+  | 'qr.not_found'
+  | 'qr.expired'
+  | 'qr.already_scanned'
+  | 'qr.wrong_state'
+  | 'qr.not_scanner'
+  | 'qr.match_mismatch'
+  | 'qr.consumed';
 
 const MESSAGES: Record<QrCode, string> = {
   'qr.not_found': 'No such QR code.',

@@ -23,17 +23,35 @@ import { RequesterContextBuilder } from '../requester/requester-context.builder.
 
 const CONFIG = testConfig();
 const TTL_MS = CONFIG.qr.ttlSeconds * 1000;
-const BROWSER = { ip: '198.51.100.7', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36' };
+const BROWSER = {
+  ip: '198.51.100.7',
+  userAgent:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+};
 const PHONE_CONTEXT = { ip: '198.51.100.9', userAgent: 'ScanGate/1.0 (Android 15)' };
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const mobile = (user: string, session: string): Principal => ({ userId: user, sessionId: session, kind: 'mobile', deviceId: `device-of-${session}`, roles: ['user'], amr: ['pwd', 'mob'] });
+const mobile = (user: string, session: string): Principal => ({
+  userId: user,
+  sessionId: session,
+  kind: 'mobile',
+  deviceId: `device-of-${session}`,
+  roles: ['user'],
+  amr: ['pwd', 'mob'],
+});
 /** The phone that scans in most tests; another user's phone; a second phone of the same user; a web session. */
 const A = mobile('user-a', 'phone-a');
 const STRANGER = mobile('user-c', 'phone-c');
 const SECOND_DEVICE = mobile('user-a', 'phone-a2');
-const WEB: Principal = { userId: 'user-a', sessionId: 'web-a', kind: 'web', deviceId: null, roles: ['user'], amr: ['pwd'] };
+const WEB: Principal = {
+  userId: 'user-a',
+  sessionId: 'web-a',
+  kind: 'web',
+  deviceId: null,
+  roles: ['user'],
+  amr: ['pwd'],
+};
 
 /** What this spec's service is built from: real store, hub and requester context; simple fakes for the account side. */
 function build(qr: Partial<QrConfig> = {}) {
@@ -58,11 +76,20 @@ function build(qr: Partial<QrConfig> = {}) {
       signIn: async (user: { id: string }, kind: string, createdVia: string) => {
         if (database.down) throw new Error('Connection terminated unexpectedly');
         signedIn.push({ userId: user.id, kind, createdVia });
-        return { user, session: { id: `web-session-${++webSessions}` }, accessToken: 'access', refreshToken: 'refresh', expiresIn: 600 };
+        return {
+          user,
+          session: { id: `web-session-${++webSessions}` },
+          accessToken: 'access',
+          refreshToken: 'refresh',
+          expiresIn: 600,
+        };
       },
     } as unknown as AuthService,
     { get: async (id: string) => ({ id, displayName: `Name of ${id}`, avatarUrl: null }) } as unknown as UsersService,
-    { devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null, isRevoked: async (id: string) => revoked.has(id) } as unknown as SessionsService,
+    {
+      devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null,
+      isRevoked: async (id: string) => revoked.has(id),
+    } as unknown as SessionsService,
     {
       record: async (input: AuditInput) => {
         audit.push(input);
@@ -97,7 +124,8 @@ describe('QrLoginService (real store, fake clock)', () => {
   const wrongCode = (qr: CreatedQrSession) => String((Number(qr.matchCode) + 1) % 100).padStart(2, '0');
   const create = () => service.create(undefined, BROWSER);
   const scan = (qr: CreatedQrSession, by: Principal = A) => service.scan(by, qr.id, undefined, PHONE_CONTEXT);
-  const confirm = (qr: CreatedQrSession, by: Principal = A, code = qr.matchCode) => service.confirm(by, qr.id, code, undefined, PHONE_CONTEXT);
+  const confirm = (qr: CreatedQrSession, by: Principal = A, code = qr.matchCode) =>
+    service.confirm(by, qr.id, code, undefined, PHONE_CONTEXT);
   const cancel = (qr: CreatedQrSession, by: Principal = A) => service.cancel(by, qr.id, PHONE_CONTEXT);
   const exchange = (qr: CreatedQrSession, token = qr.pollToken) => service.exchange(qr.id, token, BROWSER);
   const stateOf = async (qr: CreatedQrSession) => (await sessions.find(qr.id))?.status;
@@ -217,9 +245,15 @@ describe('QrLoginService (real store, fake clock)', () => {
     it('cancels the login on a wrong number (qr.match_mismatch), audited with the reason', async () => {
       const qr = await STATES.scanned!();
       expect(await codeOf(confirm(qr, A, wrongCode(qr)))).toBe('qr.match_mismatch');
-      expect(await sessions.find(qr.id)).toMatchObject({ status: 'cancelled', cancelReason: 'match_mismatch', version: 3 });
+      expect(await sessions.find(qr.id)).toMatchObject({
+        status: 'cancelled',
+        cancelReason: 'match_mismatch',
+        version: 3,
+      });
       await settle();
-      expect(audit.filter((e) => e.type === 'qr.cancelled')).toEqual([expect.objectContaining({ userId: 'user-a', detail: expect.objectContaining({ reason: 'match_mismatch' }) })]);
+      expect(audit.filter((e) => e.type === 'qr.cancelled')).toEqual([
+        expect.objectContaining({ userId: 'user-a', detail: expect.objectContaining({ reason: 'match_mismatch' }) }),
+      ]);
       expect(await codeOf(confirm(qr))).toBe('qr.wrong_state');
     });
 
@@ -280,7 +314,9 @@ describe('QrLoginService (real store, fake clock)', () => {
       const qr = await STATES.scanned!();
       await cancel(qr);
       expect(await sessions.find(qr.id)).toMatchObject({ status: 'cancelled', cancelReason: 'declined' });
-      expect(audit.filter((e) => e.type === 'qr.cancelled')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ reason: 'declined' }) })]);
+      expect(audit.filter((e) => e.type === 'qr.cancelled')).toEqual([
+        expect.objectContaining({ detail: expect.objectContaining({ reason: 'declined' }) }),
+      ]);
     });
   });
 
@@ -301,7 +337,8 @@ describe('QrLoginService (real store, fake clock)', () => {
     it('is qr.not_found without the poll token, with another session’s, or for an unknown id', async () => {
       const qr = await STATES.confirmed!();
       const other = await create();
-      for (const token of [undefined, '', other.pollToken, qr.id]) expect(await codeOf(service.exchange(qr.id, token, BROWSER))).toBe('qr.not_found');
+      for (const token of [undefined, '', other.pollToken, qr.id])
+        expect(await codeOf(service.exchange(qr.id, token, BROWSER))).toBe('qr.not_found');
       expect(await codeOf(service.exchange('A'.repeat(43), qr.pollToken, BROWSER))).toBe('qr.not_found');
       expect(await stateOf(qr)).toBe('confirmed');
     });
@@ -316,7 +353,11 @@ describe('QrLoginService (real store, fake clock)', () => {
         const signed = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
         expect(signed).toMatchObject({ session: { id: 'web-session-1' }, returnTo: '/after' });
         expect(built.signedIn).toEqual([{ userId: 'user-a', kind: 'web', createdVia: 'qr' }]);
-        expect(built.audit.find((e) => e.type === 'qr.consumed')).toMatchObject({ userId: 'user-a', sessionId: 'web-session-1', detail: { approvedBy: 'phone-a' } });
+        expect(built.audit.find((e) => e.type === 'qr.consumed')).toMatchObject({
+          userId: 'user-a',
+          sessionId: 'web-session-1',
+          detail: { approvedBy: 'phone-a' },
+        });
       } finally {
         await built.hub.onApplicationShutdown();
         built.store.onApplicationShutdown();
@@ -327,7 +368,12 @@ describe('QrLoginService (real store, fake clock)', () => {
   describe('status and long poll', () => {
     it('answers the status view only, with the poll token', async () => {
       const qr = await create();
-      expect(await service.status(qr.id, qr.pollToken)).toEqual({ id: qr.id, status: 'pending', version: 1, expiresAt: qr.expiresAt });
+      expect(await service.status(qr.id, qr.pollToken)).toEqual({
+        id: qr.id,
+        status: 'pending',
+        version: 1,
+        expiresAt: qr.expiresAt,
+      });
       expect(await codeOf(service.status(qr.id, undefined))).toBe('qr.not_found');
     });
 
@@ -376,21 +422,26 @@ describe('QrLoginService (real store, fake clock)', () => {
       ['a status read', (qr: CreatedQrSession) => service.status(qr.id, qr.pollToken)],
       ['a scan', (qr: CreatedQrSession) => scan(qr).catch(() => undefined)],
       ['an exchange', (qr: CreatedQrSession) => exchange(qr).catch(() => undefined)],
-    ])('audits qr.expired exactly once when %s finds the session past its expiry before the sweeper', async (_name, notice) => {
-      const qr = await create();
-      clock.advance(TTL_MS + 100);
-      await notice(qr);
-      expect(await stateOf(qr)).toBe('expired');
-      await service.expireDue(100);
-      await settle();
-      expect(audit.filter((e) => e.type === 'qr.expired' && e.detail?.qr === qr.id.slice(0, 8))).toHaveLength(1);
-    });
+    ])(
+      'audits qr.expired exactly once when %s finds the session past its expiry before the sweeper',
+      async (_name, notice) => {
+        const qr = await create();
+        clock.advance(TTL_MS + 100);
+        await notice(qr);
+        expect(await stateOf(qr)).toBe('expired');
+        await service.expireDue(100);
+        await settle();
+        expect(audit.filter((e) => e.type === 'qr.expired' && e.detail?.qr === qr.id.slice(0, 8))).toHaveLength(1);
+      },
+    );
 
     it('never lets a failing audit write break the transition', async () => {
       const broken = build();
       await broken.hub.onModuleInit();
       try {
-        (broken.service as unknown as { audit: { record(): Promise<void> } }).audit = { record: () => Promise.reject(new Error('database down')) };
+        (broken.service as unknown as { audit: { record(): Promise<void> } }).audit = {
+          record: () => Promise.reject(new Error('database down')),
+        };
         const qr = await broken.service.create(undefined, BROWSER);
         await broken.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
         await broken.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
@@ -423,12 +474,26 @@ describe('QrLoginService (real store, fake clock)', () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const qr = await STATES.scanned!(); // (an unsigned scan, before the key is known)
       deviceKeys.set(A.sessionId, publicKey);
-      const signature = (message: string) => sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-      for (const bad of [undefined, 'A'.repeat(86), signature(`scangate:confirm:${qr.id}:${wrongCode(qr)}`), signature(`scangate:confirm:${qr.id}:`)]) {
-        expect(await codeOf(service.confirm(A, qr.id, qr.matchCode, bad, PHONE_CONTEXT))).toBe('auth.device_signature_invalid');
+      const signature = (message: string) =>
+        sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      for (const bad of [
+        undefined,
+        'A'.repeat(86),
+        signature(`scangate:confirm:${qr.id}:${wrongCode(qr)}`),
+        signature(`scangate:confirm:${qr.id}:`),
+      ]) {
+        expect(await codeOf(service.confirm(A, qr.id, qr.matchCode, bad, PHONE_CONTEXT))).toBe(
+          'auth.device_signature_invalid',
+        );
       }
       expect(await stateOf(qr)).toBe('scanned');
-      await service.confirm(A, qr.id, qr.matchCode, signature(`scangate:confirm:${qr.id}:${qr.matchCode}`), PHONE_CONTEXT);
+      await service.confirm(
+        A,
+        qr.id,
+        qr.matchCode,
+        signature(`scangate:confirm:${qr.id}:${qr.matchCode}`),
+        PHONE_CONTEXT,
+      );
       expect(await stateOf(qr)).toBe('confirmed');
     });
 
@@ -441,7 +506,10 @@ describe('QrLoginService (real store, fake clock)', () => {
         expect((await strict.sessions.find(qr.id))!.status).toBe('pending');
         const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         strict.deviceKeys.set(STRANGER.sessionId, publicKey);
-        const signed = sign('sha256', Buffer.from(`scangate:scan:${qr.id}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+        const signed = sign('sha256', Buffer.from(`scangate:scan:${qr.id}`), {
+          key: privateKey,
+          dsaEncoding: 'ieee-p1363',
+        }).toString('base64url');
         expect(await codeOf(strict.service.scan(STRANGER, qr.id, signed, PHONE_CONTEXT))).toBe('ok');
       } finally {
         await strict.hub.onApplicationShutdown();
@@ -450,7 +518,12 @@ describe('QrLoginService (real store, fake clock)', () => {
     });
 
     it('refuses a returnTo on another origin or protocol-relative, keeps a path', async () => {
-      for (const returnTo of ['https://evil.example.com/x', '//evil.example.com', '/\\evil.example.com', 'javascript:alert(1)']) {
+      for (const returnTo of [
+        'https://evil.example.com/x',
+        '//evil.example.com',
+        '/\\evil.example.com',
+        'javascript:alert(1)',
+      ]) {
         expect(await codeOf(service.create(returnTo, BROWSER))).toBe('validation.failed');
       }
       const qr = await service.create('/after?x=1', BROWSER);
@@ -461,14 +534,23 @@ describe('QrLoginService (real store, fake clock)', () => {
   describe('security review', () => {
     const signer = () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      return { publicKey, sign: (message: string) => sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url') };
+      return {
+        publicKey,
+        sign: (message: string) =>
+          sign('sha256', Buffer.from(message), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+      };
     };
 
     it('a phone with a device key must sign its scan (scangate:scan:<id>): a stolen access token alone claims nothing', async () => {
       const key = signer();
       deviceKeys.set(A.sessionId, key.publicKey);
       const qr = await create();
-      for (const bad of [undefined, 'A'.repeat(86), key.sign(`scangate:scan:${'B'.repeat(43)}`), key.sign(`scangate:confirm:${qr.id}:`)]) {
+      for (const bad of [
+        undefined,
+        'A'.repeat(86),
+        key.sign(`scangate:scan:${'B'.repeat(43)}`),
+        key.sign(`scangate:confirm:${qr.id}:`),
+      ]) {
         expect(await codeOf(service.scan(A, qr.id, bad, PHONE_CONTEXT))).toBe('auth.device_signature_invalid');
       }
       expect(await stateOf(qr)).toBe('pending');
@@ -485,9 +567,14 @@ describe('QrLoginService (real store, fake clock)', () => {
         await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
         built.revoked.add(A.sessionId);
         expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.wrong_state');
-        expect(await built.sessions.find(qr.id)).toMatchObject({ status: 'cancelled', cancelReason: 'approver_revoked' });
+        expect(await built.sessions.find(qr.id)).toMatchObject({
+          status: 'cancelled',
+          cancelReason: 'approver_revoked',
+        });
         expect(built.signedIn).toEqual([]);
-        expect(built.audit.filter((e) => e.type === 'qr.cancelled').map((e) => e.detail)).toEqual([{ qr: qr.id.slice(0, 8), reason: 'approver_revoked' }]);
+        expect(built.audit.filter((e) => e.type === 'qr.cancelled').map((e) => e.detail)).toEqual([
+          { qr: qr.id.slice(0, 8), reason: 'approver_revoked' },
+        ]);
       } finally {
         await built.hub.onApplicationShutdown();
         built.store.onApplicationShutdown();
@@ -524,7 +611,11 @@ describe('QrLoginService (real store, fake clock)', () => {
         expect(after).not.toHaveProperty('exchange');
         built.database.down = false;
         const signedIn = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
-        expect(await built.sessions.find(qr.id)).toMatchObject({ status: 'consumed', version: 4, webSessionId: signedIn.session.id });
+        expect(await built.sessions.find(qr.id)).toMatchObject({
+          status: 'consumed',
+          version: 4,
+          webSessionId: signedIn.session.id,
+        });
         expect(built.signedIn).toHaveLength(1);
         expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed');
         await settle();
@@ -564,13 +655,17 @@ describe('QrLoginService (real store, fake clock)', () => {
         const qr = await limited.service.create(undefined, BROWSER);
         const poll = (token: string, ip: string) => codeOf(limited.service.status(qr.id, token, undefined, { ip }));
         const attacker = '203.0.113.66';
-        expect([await poll('x'.repeat(43), attacker), await poll('x'.repeat(43), attacker), await poll('x'.repeat(43), attacker)]).toEqual([
-          'qr.not_found',
-          'qr.not_found',
-          'rate_limited',
-        ]);
+        expect([
+          await poll('x'.repeat(43), attacker),
+          await poll('x'.repeat(43), attacker),
+          await poll('x'.repeat(43), attacker),
+        ]).toEqual(['qr.not_found', 'qr.not_found', 'rate_limited']);
         // The browser's own budget is untouched: three polls pass, the fourth is over it.
-        expect([await poll(qr.pollToken, BROWSER.ip), await poll(qr.pollToken, BROWSER.ip), await poll(qr.pollToken, BROWSER.ip)]).toEqual(['ok', 'ok', 'ok']);
+        expect([
+          await poll(qr.pollToken, BROWSER.ip),
+          await poll(qr.pollToken, BROWSER.ip),
+          await poll(qr.pollToken, BROWSER.ip),
+        ]).toEqual(['ok', 'ok', 'ok']);
         expect(await poll(qr.pollToken, BROWSER.ip)).toBe('rate_limited');
       } finally {
         await limited.hub.onApplicationShutdown();
@@ -584,6 +679,11 @@ describe('QrLoginService (real store, fake clock)', () => {
     await store.subscribe(QR_EVENTS_CHANNEL, (m) => seen.push(JSON.parse(m) as QrStatusView));
     const qr = await STATES.consumed!();
     await settle();
-    expect(seen.filter((e) => e.id === qr.id).map((e) => `${e.version}:${e.status}`)).toEqual(['1:pending', '2:scanned', '3:confirmed', '4:consumed']);
+    expect(seen.filter((e) => e.id === qr.id).map((e) => `${e.version}:${e.status}`)).toEqual([
+      '1:pending',
+      '2:scanned',
+      '3:confirmed',
+      '4:consumed',
+    ]);
   });
 });

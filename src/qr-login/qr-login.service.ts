@@ -74,7 +74,12 @@ export class QrLoginService {
     @Inject(APP_CONFIG) private readonly app: AppConfig,
   ) {
     this.sessions.onExpired((record) =>
-      this.record({ type: 'qr.expired', userId: record.scanner?.userId ?? null, ip: record.requester.ip, detail: { qr: record.id.slice(0, 8), scanned: record.scanner !== null } }),
+      this.record({
+        type: 'qr.expired',
+        userId: record.scanner?.userId ?? null,
+        ip: record.requester.ip,
+        detail: { qr: record.id.slice(0, 8), scanned: record.scanner !== null },
+      }),
     );
   }
 
@@ -126,10 +131,22 @@ export class QrLoginService {
    * poll as a promise (see `listen`, which the controller uses). With `poll`
    * (the HTTP route), the request is counted: see `authorizedRecord`.
    */
-  async status(id: string, pollToken: string | undefined, wait?: { seconds: number; afterVersion: number }, poll?: PollOrigin): Promise<QrStatusView> {
+  async status(
+    id: string,
+    pollToken: string | undefined,
+    wait?: { seconds: number; afterVersion: number },
+    poll?: PollOrigin,
+  ): Promise<QrStatusView> {
     if (!wait) return statusView(await this.authorizedRecord(id, pollToken, poll));
     return new Promise((resolve, reject) => {
-      this.listen(id, pollToken, wait.afterVersion, wait.seconds, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)), poll).catch(reject);
+      this.listen(
+        id,
+        pollToken,
+        wait.afterVersion,
+        wait.seconds,
+        (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)),
+        poll,
+      ).catch(reject);
     });
   }
 
@@ -171,7 +188,12 @@ export class QrLoginService {
    * the same answer. A device with a key signs `scangate:scan:<id>`, so a
    * stolen access token alone cannot claim codes.
    */
-  async scan(principal: Principal, id: string, signature: string | undefined, context: ClientContext): Promise<ScanAnswer> {
+  async scan(
+    principal: Principal,
+    id: string,
+    signature: string | undefined,
+    context: ClientContext,
+  ): Promise<ScanAnswer> {
     await this.assertApprovingDevice(principal);
     await this.verifyDeviceSignature(principal, `scangate:scan:${id}`, signature);
     const existing = await this.sessions.read(id);
@@ -202,7 +224,14 @@ export class QrLoginService {
       throw error;
     }
     await this.sessions.indexScanner(scanned);
-    this.record({ type: 'qr.scanned', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip } });
+    this.record({
+      type: 'qr.scanned',
+      actorId: principal.userId,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      ...context,
+      detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip },
+    });
     return this.scanAnswer(scanned);
   }
 
@@ -210,18 +239,52 @@ export class QrLoginService {
    * The scanning user and device confirm. A device that registered a key must
    * sign `scangate:confirm:<id>:<matchCode>`; a wrong number cancels the login.
    */
-  async confirm(principal: Principal, id: string, matchCode: string | undefined, signature: string | undefined, context: ClientContext): Promise<void> {
+  async confirm(
+    principal: Principal,
+    id: string,
+    matchCode: string | undefined,
+    signature: string | undefined,
+    context: ClientContext,
+  ): Promise<void> {
     const record = await this.sessions.read(id);
     if (!record) throw new QrLoginError('qr.not_found');
     this.assertScanner(record, principal);
     await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
     if (record.matchCode && matchCode !== record.matchCode) {
-      await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'match_mismatch' }), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
-      this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'match_mismatch' } });
+      await this.sessions.transition(
+        id,
+        ['scanned'],
+        'cancelled',
+        () => ({ cancelReason: 'match_mismatch' }),
+        (current) => this.refusal(current, principal, 'qr.wrong_state'),
+        record,
+      );
+      this.record({
+        type: 'qr.cancelled',
+        actorId: principal.userId,
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+        ...context,
+        detail: { qr: id.slice(0, 8), reason: 'match_mismatch' },
+      });
       throw new QrLoginError('qr.match_mismatch');
     }
-    await this.sessions.transition(id, ['scanned'], 'confirmed', () => ({}), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
-    this.record({ type: 'qr.confirmed', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8) } });
+    await this.sessions.transition(
+      id,
+      ['scanned'],
+      'confirmed',
+      () => ({}),
+      (current) => this.refusal(current, principal, 'qr.wrong_state'),
+      record,
+    );
+    this.record({
+      type: 'qr.confirmed',
+      actorId: principal.userId,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      ...context,
+      detail: { qr: id.slice(0, 8) },
+    });
   }
 
   /** The scanning user and device decline. */
@@ -229,8 +292,22 @@ export class QrLoginService {
     const record = await this.sessions.read(id);
     if (!record) throw new QrLoginError('qr.not_found');
     this.assertScanner(record, principal);
-    await this.sessions.transition(id, ['scanned'], 'cancelled', () => ({ cancelReason: 'declined' }), (current) => this.refusal(current, principal, 'qr.wrong_state'), record);
-    this.record({ type: 'qr.cancelled', actorId: principal.userId, userId: principal.userId, sessionId: principal.sessionId, ...context, detail: { qr: id.slice(0, 8), reason: 'declined' } });
+    await this.sessions.transition(
+      id,
+      ['scanned'],
+      'cancelled',
+      () => ({ cancelReason: 'declined' }),
+      (current) => this.refusal(current, principal, 'qr.wrong_state'),
+      record,
+    );
+    this.record({
+      type: 'qr.cancelled',
+      actorId: principal.userId,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      ...context,
+      detail: { qr: id.slice(0, 8), reason: 'declined' },
+    });
   }
 
   /**
@@ -245,14 +322,24 @@ export class QrLoginService {
    * out, replaced, its user disabled), the login is cancelled instead
    * (`qr.wrong_state`, the browser sees `cancelled`).
    */
-  async exchange(id: string, pollToken: string | undefined, context: ClientContext): Promise<SignedIn & { returnTo: string | null }> {
+  async exchange(
+    id: string,
+    pollToken: string | undefined,
+    context: ClientContext,
+  ): Promise<SignedIn & { returnTo: string | null }> {
     const record = await this.authorizedRecord(id, pollToken);
     if (record.status === 'confirmed' && (await this.deviceSessions.isRevoked(record.scanner!.sessionId))) {
       await this.cancelForRevokedApprover(record);
       throw new QrLoginError('qr.wrong_state');
     }
     const refuse = (current: QrSessionRecord) =>
-      new QrLoginError(current.status === 'consumed' || current.exchange ? 'qr.consumed' : current.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
+      new QrLoginError(
+        current.status === 'consumed' || current.exchange
+          ? 'qr.consumed'
+          : current.status === 'expired'
+            ? 'qr.expired'
+            : 'qr.wrong_state',
+      );
     // Held for this exchange alone while the web session is made; `consumed` only once it exists.
     const { record: held, claim } = await this.sessions.claimExchange(id, refuse, record);
     const scanner = held.scanner!;
@@ -266,7 +353,15 @@ export class QrLoginService {
     }
     let consumed: QrSessionRecord;
     try {
-      consumed = await this.sessions.transition(id, ['confirmed'], 'consumed', () => ({ webSessionId: signedIn.session.id }), refuse, held, claim);
+      consumed = await this.sessions.transition(
+        id,
+        ['confirmed'],
+        'consumed',
+        () => ({ webSessionId: signedIn.session.id }),
+        refuse,
+        held,
+        claim,
+      );
     } catch (error) {
       // The store failed, or the hold ran out and another exchange took over: this web session must not stand.
       await this.deviceSessions.revoke(signedIn.session.id, 'exchange_failed').catch(() => undefined);
@@ -294,7 +389,9 @@ export class QrLoginService {
         await this.sessions.sweepOne(id);
       } catch (error) {
         // Not expired yet: put this one and the rest back, due now, for the next pass.
-        await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(() => undefined);
+        await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(
+          () => undefined,
+        );
         throw error;
       }
     }
@@ -319,13 +416,26 @@ export class QrLoginService {
   /** `scanned|confirmed → cancelled` because the approving phone's session is gone; false when it had moved on. */
   private async cancelForRevokedApprover(record: QrSessionRecord): Promise<boolean> {
     try {
-      await this.sessions.transition(record.id, ['scanned', 'confirmed'], 'cancelled', () => ({ cancelReason: 'approver_revoked' }), () => new QrLoginError('qr.wrong_state'), record);
+      await this.sessions.transition(
+        record.id,
+        ['scanned', 'confirmed'],
+        'cancelled',
+        () => ({ cancelReason: 'approver_revoked' }),
+        () => new QrLoginError('qr.wrong_state'),
+        record,
+      );
     } catch (error) {
       if (error instanceof QrLoginError) return false;
       throw error;
     }
     const scanner = record.scanner!;
-    this.record({ type: 'qr.cancelled', userId: scanner.userId, sessionId: scanner.sessionId, ip: null, detail: { qr: record.id.slice(0, 8), reason: 'approver_revoked' } });
+    this.record({
+      type: 'qr.cancelled',
+      userId: scanner.userId,
+      sessionId: scanner.sessionId,
+      ip: null,
+      detail: { qr: record.id.slice(0, 8), reason: 'approver_revoked' },
+    });
     return true;
   }
 
@@ -335,7 +445,11 @@ export class QrLoginService {
    * after the check: against the session when the token is right, against the
    * caller's IP when not (see `QrPollLimits`).
    */
-  private async authorizedRecord(id: string, pollToken: string | undefined, poll?: PollOrigin): Promise<QrSessionRecord> {
+  private async authorizedRecord(
+    id: string,
+    pollToken: string | undefined,
+    poll?: PollOrigin,
+  ): Promise<QrSessionRecord> {
     const presented = this.crypto.sha256(pollToken ?? '');
     const record = await this.sessions.read(id);
     const stored = record ? Buffer.from(record.pollTokenHash, 'base64url') : this.crypto.sha256('\u0000');
@@ -348,9 +462,11 @@ export class QrLoginService {
   }
 
   private async assertApprovingDevice(principal: Principal): Promise<void> {
-    if (principal.kind !== 'mobile' || !principal.deviceId) throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+    if (principal.kind !== 'mobile' || !principal.deviceId)
+      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
     if (this.config.allowKeylessDevices) return;
-    if (!(await this.deviceSessions.devicePublicKey(principal.sessionId))) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+    if (!(await this.deviceSessions.devicePublicKey(principal.sessionId)))
+      throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
   }
 
   /** Whether this phone (session) is the live session's scanner. */
@@ -359,19 +475,27 @@ export class QrLoginService {
   }
 
   private assertScanner(record: QrSessionRecord, principal: Principal): void {
-    if (principal.kind !== 'mobile') throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+    if (principal.kind !== 'mobile')
+      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
     if (!record.scanner) throw new QrLoginError(record.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
-    if (record.scanner.userId !== principal.userId || record.scanner.sessionId !== principal.sessionId) throw new QrLoginError('qr.not_scanner');
+    if (record.scanner.userId !== principal.userId || record.scanner.sessionId !== principal.sessionId)
+      throw new QrLoginError('qr.not_scanner');
   }
 
   /** Device-bound approval: with a registered key the signature is required and must verify. */
-  private async verifyDeviceSignature(principal: Principal, message: string, signature: string | undefined): Promise<void> {
+  private async verifyDeviceSignature(
+    principal: Principal,
+    message: string,
+    signature: string | undefined,
+  ): Promise<void> {
     const key = await this.deviceSessions.devicePublicKey(principal.sessionId);
     if (!key) {
-      if (!this.config.allowKeylessDevices) throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+      if (!this.config.allowKeylessDevices)
+        throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
       return;
     }
-    if (!isDeviceSignature(key, message, signature)) throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
+    if (!isDeviceSignature(key, message, signature))
+      throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
   }
 
   /**
@@ -379,7 +503,11 @@ export class QrLoginService {
    * is the code when another phone holds the session (`qr.already_scanned` at
    * scan; confirm and cancel check the scanner before and so get `wrong_state`).
    */
-  private refusal(current: QrSessionRecord, principal: Principal, otherScanner: 'qr.already_scanned' | 'qr.wrong_state'): QrLoginError {
+  private refusal(
+    current: QrSessionRecord,
+    principal: Principal,
+    otherScanner: 'qr.already_scanned' | 'qr.wrong_state',
+  ): QrLoginError {
     if (current.status === 'expired') return new QrLoginError('qr.expired');
     if (current.status === 'consumed') return new QrLoginError('qr.consumed');
     if (current.scanner && current.scanner.sessionId !== principal.sessionId && current.status !== 'cancelled') {
@@ -411,12 +539,19 @@ export class QrLoginService {
   private validReturnTo(returnTo: string | undefined): string | null {
     if (returnTo === undefined) return null;
     const safe = safeReturnTo(returnTo, this.app);
-    if (safe === null) throw new ValidationError([{ path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' }]);
+    if (safe === null)
+      throw new ValidationError([
+        { path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' },
+      ]);
     return safe;
   }
 
   /** Audit without ever blocking or breaking the transition that happened. */
   private record(input: AuditInput): void {
-    this.audit.record(input).catch((error: unknown) => this.logger.warn(`Audit event ${input.type} not written: ${(error as Error).message}`));
+    this.audit
+      .record(input)
+      .catch((error: unknown) =>
+        this.logger.warn(`Audit event ${input.type} not written: ${(error as Error).message}`),
+      );
   }
 }

@@ -16,11 +16,30 @@ const rules = (token: symbol, build: (config: QrConfig) => RateLimitRule[]): Pro
 
 /** Creation per client IP; scan and confirm per user; images per client IP. (Status polls: `QrPollLimits`.) */
 export const qrRateLimitProviders: Provider[] = [
-  rules(QR_CREATE_LIMITS, (c) => [{ name: 'qr-create', windowMs: 60_000, limit: c.createLimitPerIpPerMinute, key: (req: Request) => req.ip ?? 'unknown' }]),
+  rules(QR_CREATE_LIMITS, (c) => [
+    {
+      name: 'qr-create',
+      windowMs: 60_000,
+      limit: c.createLimitPerIpPerMinute,
+      key: (req: Request) => req.ip ?? 'unknown',
+    },
+  ]),
   // An image costs milliseconds of CPU (a 1024 px PNG ≈ 35 ms): a few per QR code are plenty.
-  rules(QR_IMAGE_LIMITS, (c) => [{ name: 'qr-image', windowMs: 60_000, limit: c.createLimitPerIpPerMinute * 4, key: (req: Request) => req.ip ?? 'unknown' }]),
+  rules(QR_IMAGE_LIMITS, (c) => [
+    {
+      name: 'qr-image',
+      windowMs: 60_000,
+      limit: c.createLimitPerIpPerMinute * 4,
+      key: (req: Request) => req.ip ?? 'unknown',
+    },
+  ]),
   rules(QR_SCAN_LIMITS, (c) => [
-    { name: 'qr-scan', windowMs: 60_000, limit: c.scanLimitPerUserPerMinute, key: (req: Request) => (req.user as Principal | undefined)?.userId ?? 'anonymous' },
+    {
+      name: 'qr-scan',
+      windowMs: 60_000,
+      limit: c.scanLimitPerUserPerMinute,
+      key: (req: Request) => (req.user as Principal | undefined)?.userId ?? 'anonymous',
+    },
   ]),
 ];
 
@@ -39,11 +58,20 @@ export class QrPollLimits {
 
   /** A poll by the session's own browser. Throws `rate_limited` over the session's budget. */
   async admitted(id: string): Promise<void> {
-    await this.limiter.consume([{ name: 'qr-status', windowMs: 60_000, limit: this.config.statusLimitPerSessionPerMinute, key: id }]);
+    await this.limiter.consume([
+      { name: 'qr-status', windowMs: 60_000, limit: this.config.statusLimitPerSessionPerMinute, key: id },
+    ]);
   }
 
   /** A refused poll (wrong id or token), counted against `ip`. Throws `rate_limited` over the IP's budget. */
   async refused(ip: string | null): Promise<void> {
-    await this.limiter.consume([{ name: 'qr-status-miss', windowMs: 60_000, limit: this.config.statusMissLimitPerIpPerMinute, key: ip ?? 'unknown' }]);
+    await this.limiter.consume([
+      {
+        name: 'qr-status-miss',
+        windowMs: 60_000,
+        limit: this.config.statusMissLimitPerIpPerMinute,
+        key: ip ?? 'unknown',
+      },
+    ]);
   }
 }

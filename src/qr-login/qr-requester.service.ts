@@ -17,6 +17,9 @@ export class QrRequesterService {
 
   /** Compares the requester's network with the approving phone's (RFC 10027 proximity). */
   async risk(requester: Requester, approverIp: string | null): Promise<Risk> {
-    return assessRisk({ ip: requester.ip, asn: requester.asn ?? null, country: requester.country ?? null }, this.builder.network(approverIp));
+    return assessRisk(
+      { ip: requester.ip, asn: requester.asn ?? null, country: requester.country ?? null },
+      this.builder.network(approverIp),
+    );
   }
 }

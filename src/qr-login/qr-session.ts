@@ -76,7 +76,12 @@ export interface QrStatusView {
 }
 
 export function statusView(record: Pick<QrSessionRecord, 'id' | 'status' | 'version' | 'expiresAt'>): QrStatusView {
-  return { id: record.id, status: record.status, version: record.version, expiresAt: new Date(record.expiresAt).toISOString() };
+  return {
+    id: record.id,
+    status: record.status,
+    version: record.version,
+    expiresAt: new Date(record.expiresAt).toISOString(),
+  };
 }
 
 /**

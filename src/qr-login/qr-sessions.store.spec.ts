@@ -24,13 +24,26 @@ function newRecord(clock: FakeClock, overrides: Partial<QrSessionRecord> = {}): 
     returnTo: null,
     matchCode: '37',
     matchChoices: ['82', '37', '15'],
-    requester: { ip: '198.51.100.7', browser: 'Chrome 142', os: 'Windows 10', deviceType: 'desktop', createdAt: new Date(now).toISOString(), location: null },
+    requester: {
+      ip: '198.51.100.7',
+      browser: 'Chrome 142',
+      os: 'Windows 10',
+      deviceType: 'desktop',
+      createdAt: new Date(now).toISOString(),
+      location: null,
+    },
     scanner: null,
     ...overrides,
   };
 }
 
-const scanner = (sessionId = 'phone-session') => ({ userId: 'user-1', sessionId, deviceId: 'device-1', ip: '198.51.100.8', scannedAt: '2026-01-01T00:00:00.000Z' });
+const scanner = (sessionId = 'phone-session') => ({
+  userId: 'user-1',
+  sessionId,
+  deviceId: 'device-1',
+  ip: '198.51.100.8',
+  scannedAt: '2026-01-01T00:00:00.000Z',
+});
 const refusal = () => new QrLoginError('qr.wrong_state');
 
 describe('QrSessionStore (MemoryStore, fake clock)', () => {
@@ -66,7 +79,15 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(await sessions.find(record.id)).toEqual(record);
       expect(await sessions.read(record.id)).toEqual(record);
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'pending', version: 1, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: null }]);
+      expect(events).toEqual([
+        {
+          id: record.id,
+          status: 'pending',
+          version: 1,
+          expiresAt: new Date(record.expiresAt).toISOString(),
+          scannerSessionId: null,
+        },
+      ]);
     });
 
     it('answers null for an unknown id', async () => {
@@ -85,18 +106,38 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
     it('applies the patch, bumps the version and publishes exactly one event', async () => {
       const record = await created();
       clock.advance(1_000);
-      const next = await sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner() }), refusal);
+      const next = await sessions.transition(
+        record.id,
+        ['pending'],
+        'scanned',
+        () => ({ scanner: scanner() }),
+        refusal,
+      );
       expect(next).toMatchObject({ status: 'scanned', version: 2, updatedAt: clock.now(), scanner: scanner() });
       expect(await sessions.find(record.id)).toEqual(next);
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'scanned', version: 2, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: 'phone-session' }]);
+      expect(events).toEqual([
+        {
+          id: record.id,
+          status: 'scanned',
+          version: 2,
+          expiresAt: new Date(record.expiresAt).toISOString(),
+          scannerSessionId: 'phone-session',
+        },
+      ]);
     });
 
     it('walks pending → scanned → confirmed → consumed, one version and one event per step', async () => {
       const record = await created();
       await sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner() }), refusal);
       await sessions.transition(record.id, ['scanned'], 'confirmed', () => ({}), refusal);
-      const consumed = await sessions.transition(record.id, ['confirmed'], 'consumed', () => ({ webSessionId: 'web-1' }), refusal);
+      const consumed = await sessions.transition(
+        record.id,
+        ['confirmed'],
+        'consumed',
+        () => ({ webSessionId: 'web-1' }),
+        refusal,
+      );
       expect(consumed).toMatchObject({ status: 'consumed', version: 4, webSessionId: 'web-1' });
       await settle();
       expect(events.map((e) => [e.status, e.version])).toEqual([
@@ -115,10 +156,16 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       const refused = new QrLoginError('qr.already_scanned');
       let seen: QrSessionRecord | undefined;
       await expect(
-        sessions.transition(record.id, from, to, () => ({ scanner: scanner() }), (current) => {
-          seen = current;
-          return refused;
-        }),
+        sessions.transition(
+          record.id,
+          from,
+          to,
+          () => ({ scanner: scanner() }),
+          (current) => {
+            seen = current;
+            return refused;
+          },
+        ),
       ).rejects.toBe(refused);
       expect(seen).toEqual(record);
       expect(await sessions.find(record.id)).toEqual({ ...record, status: state });
@@ -132,7 +179,9 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       await settle();
       events.length = 0;
       for (const to of ['pending', 'scanned', 'confirmed', 'consumed', 'expired'] as const) {
-        await expect(sessions.transition(record.id, ['cancelled'], to, () => ({}), refusal)).rejects.toMatchObject({ code: 'qr.wrong_state' });
+        await expect(sessions.transition(record.id, ['cancelled'], to, () => ({}), refusal)).rejects.toMatchObject({
+          code: 'qr.wrong_state',
+        });
       }
       expect(await sessions.expire(record.id)).toBeNull();
       expect(await sessions.find(record.id)).toMatchObject({ status: 'cancelled', version: 2 });
@@ -141,14 +190,22 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
     });
 
     it('answers qr.not_found for an unknown id', async () => {
-      await expect(sessions.transition('A'.repeat(43), ['pending'], 'scanned', () => ({}), refusal)).rejects.toMatchObject({ code: 'qr.not_found' });
+      await expect(
+        sessions.transition('A'.repeat(43), ['pending'], 'scanned', () => ({}), refusal),
+      ).rejects.toMatchObject({ code: 'qr.not_found' });
     });
 
     it('lets exactly one of 20 parallel pending → scanned transitions win; the others get the refusal', async () => {
       const record = await created();
       const results = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) =>
-          sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner(`phone-${i}`) }), () => new QrLoginError('qr.already_scanned')),
+          sessions.transition(
+            record.id,
+            ['pending'],
+            'scanned',
+            () => ({ scanner: scanner(`phone-${i}`) }),
+            () => new QrLoginError('qr.already_scanned'),
+          ),
         ),
       );
       const won = results.filter((r): r is PromiseFulfilledResult<QrSessionRecord> => r.status === 'fulfilled');
@@ -170,7 +227,14 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       await sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner('phone-a') }), refusal);
       // From the stale record `pending → scanned` looks allowed; the compare-and-set fails, the fresh read refuses.
       await expect(
-        sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner('phone-b') }), () => new QrLoginError('qr.already_scanned'), seen),
+        sessions.transition(
+          record.id,
+          ['pending'],
+          'scanned',
+          () => ({ scanner: scanner('phone-b') }),
+          () => new QrLoginError('qr.already_scanned'),
+          seen,
+        ),
       ).rejects.toMatchObject({ code: 'qr.already_scanned' });
       expect((await sessions.find(record.id))!.scanner!.sessionId).toBe('phone-a');
       await settle();
@@ -183,7 +247,9 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(consumed).toMatchObject({ status: 'consumed', version: 4 });
       // A record of another session is never used as this one's.
       const other = await created();
-      await expect(sessions.transition(other.id, ['pending'], 'cancelled', () => ({}), refusal, consumed)).resolves.toMatchObject({ id: other.id, status: 'cancelled', version: 2 });
+      await expect(
+        sessions.transition(other.id, ['pending'], 'cancelled', () => ({}), refusal, consumed),
+      ).resolves.toMatchObject({ id: other.id, status: 'cancelled', version: 2 });
     });
   });
 
@@ -204,7 +270,15 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       expect(await sessions.find(record.id)).toMatchObject({ status: 'expired', version: 2 });
       expect(await sessions.read(record.id)).toMatchObject({ status: 'expired', version: 2 }); // no second move
       await settle();
-      expect(events).toEqual([{ id: record.id, status: 'expired', version: 2, expiresAt: new Date(record.expiresAt).toISOString(), scannerSessionId: null }]);
+      expect(events).toEqual([
+        {
+          id: record.id,
+          status: 'expired',
+          version: 2,
+          expiresAt: new Date(record.expiresAt).toISOString(),
+          scannerSessionId: null,
+        },
+      ]);
     });
 
     it('refuses a later transition of a live state with qr.expired, and expires it (one event)', async () => {
@@ -214,12 +288,22 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       await settle();
       events.length = 0;
       // The caller's refusal would say wrong_state; expiry wins whatever the caller expects.
-      await expect(sessions.transition(record.id, ['scanned'], 'confirmed', () => ({}), refusal)).rejects.toMatchObject({ code: 'qr.expired' });
+      await expect(sessions.transition(record.id, ['scanned'], 'confirmed', () => ({}), refusal)).rejects.toMatchObject(
+        { code: 'qr.expired' },
+      );
       expect(await sessions.find(record.id)).toMatchObject({ status: 'expired', version: 3 });
       await settle();
       expect(events).toEqual([expect.objectContaining({ status: 'expired', version: 3 })]);
       // And again, now that it is stored as expired: still nothing moves.
-      await expect(sessions.transition(record.id, ['scanned'], 'confirmed', () => ({}), (current) => new QrLoginError(current.status === 'expired' ? 'qr.expired' : 'qr.wrong_state'))).rejects.toMatchObject({ code: 'qr.expired' });
+      await expect(
+        sessions.transition(
+          record.id,
+          ['scanned'],
+          'confirmed',
+          () => ({}),
+          (current) => new QrLoginError(current.status === 'expired' ? 'qr.expired' : 'qr.wrong_state'),
+        ),
+      ).rejects.toMatchObject({ code: 'qr.expired' });
       await settle();
       expect(events).toHaveLength(1);
     });
@@ -229,7 +313,13 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
         const record = await created();
         let from: QrStatus = 'pending';
         for (const to of path) {
-          await sessions.transition(record.id, [from], to, () => (to === 'scanned' ? { scanner: scanner() } : {}), refusal);
+          await sessions.transition(
+            record.id,
+            [from],
+            to,
+            () => (to === 'scanned' ? { scanner: scanner() } : {}),
+            refusal,
+          );
           from = to;
         }
         clock.advance(TTL_MS);
@@ -341,7 +431,11 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       const record = await created();
       clock.advance(TTL_MS);
       // The sweeper on another instance and two readers all find it past its expiry at once.
-      const [swept, readA, readB] = await Promise.all([other.expire(record.id), sessions.read(record.id), other.read(record.id)]);
+      const [swept, readA, readB] = await Promise.all([
+        other.expire(record.id),
+        sessions.read(record.id),
+        other.read(record.id),
+      ]);
       expect(swept).toMatchObject({ status: 'expired', version: 2 });
       await settle();
       expect(events).toHaveLength(1);

@@ -100,7 +100,13 @@ export class QrSessionStore {
       }
       if (!from.includes(current.status) || !canTransition(current.status, to)) throw refuse(current);
       const { exchange: _done, ...rest } = current;
-      const next: QrSessionRecord = { ...rest, ...patch(current), status: to, version: current.version + 1, updatedAt: now };
+      const next: QrSessionRecord = {
+        ...rest,
+        ...patch(current),
+        status: to,
+        version: current.version + 1,
+        updatedAt: now,
+      };
       const ttlMs = TERMINAL.has(to) ? QR_RETENTION_MS : Math.max(1, current.expiresAt + QR_RETENTION_MS - now);
       const text = JSON.stringify(next);
       const written = await this.write(id, raw, text, {
@@ -130,7 +136,11 @@ export class QrSessionStore {
    * Another exchange meanwhile is answered `qr.consumed`, as after it; a lease
    * left by a process that died runs out and the session can be exchanged.
    */
-  async claimExchange(id: string, refuse: TransitionRefusal, seen?: QrSessionRecord): Promise<{ record: QrSessionRecord; claim: string }> {
+  async claimExchange(
+    id: string,
+    refuse: TransitionRefusal,
+    seen?: QrSessionRecord,
+  ): Promise<{ record: QrSessionRecord; claim: string }> {
     let known = seen && seen.id === id ? this.rawOf.get(seen) : undefined;
     const claim = randomUUID();
     for (;;) {
@@ -191,7 +201,13 @@ export class QrSessionStore {
   async expire(id: string): Promise<QrSessionRecord | null> {
     let expired: QrSessionRecord;
     try {
-      expired = await this.transition(id, ['pending', 'scanned', 'confirmed'], 'expired', () => ({}), () => new QrLoginError('qr.wrong_state'));
+      expired = await this.transition(
+        id,
+        ['pending', 'scanned', 'confirmed'],
+        'expired',
+        () => ({}),
+        () => new QrLoginError('qr.wrong_state'),
+      );
     } catch (error) {
       if (error instanceof QrLoginError) return null;
       throw error;
@@ -222,7 +238,8 @@ export class QrSessionStore {
     const expired = await this.expire(id);
     if (expired) return expired;
     const current = await this.find(id);
-    if (current?.exchange && heldByExchange(current, this.clock.now())) await this.scheduleAt(id, current.exchange.until);
+    if (current?.exchange && heldByExchange(current, this.clock.now()))
+      await this.scheduleAt(id, current.exchange.until);
     else await this.unschedule(id);
     return null;
   }

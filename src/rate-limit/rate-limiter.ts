@@ -36,7 +36,9 @@ export class RateLimiter {
   async consume(rules: Array<Omit<RateLimitRule, 'key'> & { key: string }>): Promise<void> {
     if (!this.app.rateLimits) return;
     // Every rule counts, whether or not another one already refuses.
-    const counts = await Promise.all(rules.map((rule) => this.store.increment(`ratelimit:${rule.name}:${rule.key}`, rule.windowMs)));
+    const counts = await Promise.all(
+      rules.map((rule) => this.store.increment(`ratelimit:${rule.name}:${rule.key}`, rule.windowMs)),
+    );
     let retryAfterMs = 0;
     rules.forEach((rule, i) => {
       const { count, ttlMs } = counts[i]!;

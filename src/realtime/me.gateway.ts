@@ -67,7 +67,9 @@ const RefreshBody = z.strictObject({ token: z.string().min(1).max(4096) });
  */
 @WebSocketGateway({ namespace: '/me' })
 @UseFilters(SocketExceptionsFilter)
-export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class MeGateway
+  implements OnModuleInit, OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+{
   private readonly logger = new Logger('MeGateway');
   @WebSocketServer() private readonly nsp!: Namespace;
   private unwatch?: () => void;
@@ -89,7 +91,12 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
   }
 
   afterInit(nsp: Namespace): void {
-    admitHandshakes(nsp, (socket) => this.admit(socket as MeSocket), (code) => this.metrics.refusedHandshake('/me', code), this.logger);
+    admitHandshakes(
+      nsp,
+      (socket) => this.admit(socket as MeSocket),
+      (code) => this.metrics.refusedHandshake('/me', code),
+      this.logger,
+    );
     this.unwatch = this.hub.watch((event) => this.forwardQr(event));
   }
 
@@ -118,12 +125,17 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
 
   /** A newer access token of the same session keeps the socket open past the old one's expiry. */
   @SubscribeMessage('auth.refresh')
-  async refresh(@ConnectedSocket() socket: MeSocket, @MessageBody() body: unknown): Promise<{ expiresAt: string } | { error: ErrorEnvelope }> {
+  async refresh(
+    @ConnectedSocket() socket: MeSocket,
+    @MessageBody() body: unknown,
+  ): Promise<{ expiresAt: string } | { error: ErrorEnvelope }> {
     try {
       const parsed = RefreshBody.safeParse(body);
-      if (!parsed.success) throw new ValidationError([{ path: 'token', message: 'expected { "token": "<access token>" }' }]);
+      if (!parsed.success)
+        throw new ValidationError([{ path: 'token', message: 'expected { "token": "<access token>" }' }]);
       const { principal, expiresAtMs } = await this.tokens.verify(parsed.data.token);
-      if (principal.sessionId !== socket.data.principal.sessionId) throw new ForbiddenError('That token belongs to another session.');
+      if (principal.sessionId !== socket.data.principal.sessionId)
+        throw new ForbiddenError('That token belongs to another session.');
       socket.data.principal = principal;
       socket.data.expiresAtMs = expiresAtMs;
       this.armExpiry(socket);
@@ -136,7 +148,8 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
   private async admit(socket: MeSocket): Promise<void> {
     await this.limiter.consume([socketConnectLimit(this.config, clientIpOf(socket.request))]);
     const { principal, expiresAtMs } = await this.tokens.verify(tokenOf(socket));
-    if (principal.kind !== 'mobile') throw new ForbiddenError('Only a signed-in phone (a mobile device session) can open this channel.');
+    if (principal.kind !== 'mobile')
+      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can open this channel.');
     socket.data = { principal, expiresAtMs };
   }
 
@@ -144,7 +157,14 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
     clearTimeout(socket.data.timer);
     const ms = Math.max(0, socket.data.expiresAtMs - this.clock.now());
     socket.data.timer = setTimeout(() => {
-      socket.emit(ERROR_EVENT, envelopeOf(new UnauthenticatedError('The access token expired; send auth.refresh with a new one, or reconnect.'), socket.request, this.logger));
+      socket.emit(
+        ERROR_EVENT,
+        envelopeOf(
+          new UnauthenticatedError('The access token expired; send auth.refresh with a new one, or reconnect.'),
+          socket.request,
+          this.logger,
+        ),
+      );
       this.metrics.emitted('/me', ERROR_EVENT);
       socket.disconnect();
     }, ms);
@@ -163,7 +183,8 @@ export class MeGateway implements OnModuleInit, OnGatewayInit, OnGatewayConnecti
 
   private forwardAccount(event: AccountEvent): void {
     if (event.type === 'session.revoked') {
-      for (const sessionId of event.sessionIds) for (const socket of this.local(sessionRoom(sessionId))) this.revoked(socket);
+      for (const sessionId of event.sessionIds)
+        for (const socket of this.local(sessionRoom(sessionId))) this.revoked(socket);
     } else if (event.type === 'login.new') {
       for (const socket of this.local(userRoom(event.userId))) {
         socket.emit('login.new', event.login);

@@ -1,5 +1,11 @@
 import { Inject, Logger, UseFilters, type OnModuleDestroy } from '@nestjs/common';
-import { WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import {
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { AppError } from '../common/errors/app-error.js';
 import type { ErrorEnvelope } from '../common/errors/error-codes.js';
@@ -57,7 +63,12 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   ) {}
 
   afterInit(nsp: Namespace): void {
-    admitHandshakes(nsp, (socket) => this.admit(socket as QrSocket), (code) => this.metrics.refusedHandshake('/qr', code), this.logger);
+    admitHandshakes(
+      nsp,
+      (socket) => this.admit(socket as QrSocket),
+      (code) => this.metrics.refusedHandshake('/qr', code),
+      this.logger,
+    );
     this.unwatch = this.hub.watch((event) => this.forward(event));
   }
 

@@ -58,7 +58,8 @@ export class RealtimeIoAdapter extends IoAdapter {
       cors: { origin: [...origins], credentials: false },
       allowRequest: (req: HandshakeRequest, callback: (err: string | null | undefined, success: boolean) => void) => {
         const origin = req.headers.origin;
-        if (origin !== undefined && !origins.has(origin) && !sameOrigin(origin, req.headers.host)) return callback('origin not allowed', false);
+        if (origin !== undefined && !origins.has(origin) && !sameOrigin(origin, req.headers.host))
+          return callback('origin not allowed', false);
         req.clientIp = proxyaddr(req, trust);
         callback(null, true);
       },
@@ -80,11 +81,17 @@ export class RealtimeIoAdapter extends IoAdapter {
     // The store's settings (fail fast) for what the adapter publishes; its subscriber
     // connects at once and its SUBSCRIBEs wait for Redis (queued, no timeout, no
     // retry limit): the adapter subscribes as it is built, with Redis possibly down.
-    const pub = new Redis(this.config.store.url!, { ...storeRedisOptions(this.config.store), lazyConnect: false, enableOfflineQueue: true, enableAutoPipelining: false });
+    const pub = new Redis(this.config.store.url!, {
+      ...storeRedisOptions(this.config.store),
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+    });
     const sub = pub.duplicate({ commandTimeout: undefined, maxRetriesPerRequest: null });
     // The adapter never handles the promises of these commands: a failure (Redis down,
     // a timeout) must be counted and logged, not crash the process as an unhandled rejection.
-    for (const client of [pub, sub]) guardCommands(client, ['publish', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
+    for (const client of [pub, sub])
+      guardCommands(client, ['publish', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
     let failing = false;
     for (const client of [pub, sub]) {
       client.on('error', (error: Error) => {
@@ -98,7 +105,10 @@ export class RealtimeIoAdapter extends IoAdapter {
       });
     }
     this.redis = { pub, sub };
-    return createAdapter(pub, sub, { key: `${this.config.store.keyPrefix}socket.io`, requestsTimeout: CLUSTER_REQUEST_TIMEOUT_MS });
+    return createAdapter(pub, sub, {
+      key: `${this.config.store.keyPrefix}socket.io`,
+      requestsTimeout: CLUSTER_REQUEST_TIMEOUT_MS,
+    });
   }
 }
 
@@ -118,7 +128,10 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 /** Makes the promises of `commands` on `client` handled (the caller may still await them): their failures surface as the client's errors. */
-function guardCommands(client: Redis, commands: Array<'publish' | 'subscribe' | 'psubscribe' | 'unsubscribe' | 'punsubscribe'>): void {
+function guardCommands(
+  client: Redis,
+  commands: Array<'publish' | 'subscribe' | 'psubscribe' | 'unsubscribe' | 'punsubscribe'>,
+): void {
   for (const name of commands) {
     const original = (client[name] as (...args: unknown[]) => Promise<unknown>).bind(client);
     (client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {

@@ -14,10 +14,29 @@ export class RealtimeMetrics {
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
-    this.sockets = new Gauge({ name: 'realtime_sockets', help: 'Connected sockets on this instance, by namespace', labelNames: ['namespace'], registers });
-    this.events = new Counter({ name: 'realtime_events_emitted_total', help: 'Events emitted to sockets, by namespace and event', labelNames: ['namespace', 'event'], registers });
-    this.refused = new Counter({ name: 'realtime_handshakes_refused_total', help: 'Refused socket handshakes, by namespace and error code', labelNames: ['namespace', 'code'], registers });
-    this.adapterErrors = new Counter({ name: 'realtime_adapter_errors_total', help: 'Errors of the Socket.IO Redis adapter connections', registers });
+    this.sockets = new Gauge({
+      name: 'realtime_sockets',
+      help: 'Connected sockets on this instance, by namespace',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.events = new Counter({
+      name: 'realtime_events_emitted_total',
+      help: 'Events emitted to sockets, by namespace and event',
+      labelNames: ['namespace', 'event'],
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'realtime_handshakes_refused_total',
+      help: 'Refused socket handshakes, by namespace and error code',
+      labelNames: ['namespace', 'code'],
+      registers,
+    });
+    this.adapterErrors = new Counter({
+      name: 'realtime_adapter_errors_total',
+      help: 'Errors of the Socket.IO Redis adapter connections',
+      registers,
+    });
     for (const namespace of ['/qr', '/me']) this.sockets.set({ namespace }, 0);
   }
 

@@ -14,7 +14,11 @@ export const ERROR_EVENT = 'exception' as const;
  * envelope of PROTOCOL.md, from the same mapping as the HTTP answers. The
  * request id is the handshake's `X-Request-Id` when it sent a usable one.
  */
-export function handshakeError(exception: unknown, request: IncomingMessage, logger: Logger): Error & { data: ErrorEnvelope } {
+export function handshakeError(
+  exception: unknown,
+  request: IncomingMessage,
+  logger: Logger,
+): Error & { data: ErrorEnvelope } {
   const envelope = envelopeOf(exception, request, logger);
   return Object.assign(new Error(envelope.code), { data: envelope });
 }
@@ -24,7 +28,10 @@ export function envelopeOf(exception: unknown, request: IncomingMessage, logger:
   const requestId = requestIdOf(request);
   const { envelope } = errorEnvelope(exception, requestId);
   if (envelope.code === 'internal') {
-    logger.error({ err: exception instanceof Error ? exception : new Error(String(exception)), requestId }, 'Unexpected error on a socket');
+    logger.error(
+      { err: exception instanceof Error ? exception : new Error(String(exception)), requestId },
+      'Unexpected error on a socket',
+    );
   }
   return envelope;
 }
@@ -33,7 +40,12 @@ export function envelopeOf(exception: unknown, request: IncomingMessage, logger:
  * Runs `admit` for every handshake of `nsp` before its connection: a throw
  * refuses the socket with `handshakeError` (and `refused` hears the code).
  */
-export function admitHandshakes(nsp: Namespace, admit: (socket: Socket) => Promise<void>, refused: (code: string) => void, logger: Logger): void {
+export function admitHandshakes(
+  nsp: Namespace,
+  admit: (socket: Socket) => Promise<void>,
+  refused: (code: string) => void,
+  logger: Logger,
+): void {
   nsp.use((socket, next) => {
     admit(socket).then(
       () => next(),

@@ -75,7 +75,9 @@ describe('GeoIpReader', () => {
     await expect(GeoIpReader.open({ city: missing })).rejects.toThrow(
       `GeoIP city database "${missing}" cannot be read: ENOENT: no such file or directory`,
     );
-    await expect(GeoIpReader.open({ city: CITY, asn: join(dir, 'asn.mmdb') })).rejects.toThrow(/GeoIP ASN database ".*asn\.mmdb"/);
+    await expect(GeoIpReader.open({ city: CITY, asn: join(dir, 'asn.mmdb') })).rejects.toThrow(
+      /GeoIP ASN database ".*asn\.mmdb"/,
+    );
   });
 
   it('fails to open a corrupt or truncated file with an error naming it', async () => {
@@ -94,7 +96,9 @@ describe('GeoIpReader', () => {
     await expect(GeoIpReader.open({ city: ASN })).rejects.toThrow(
       `GeoIP city database "${ASN}" is of type "GeoLite2-ASN", not a city database`,
     );
-    await expect(GeoIpReader.open({ asn: CITY })).rejects.toThrow(`GeoIP ASN database "${CITY}" is of type "GeoLite2-City"`);
+    await expect(GeoIpReader.open({ asn: CITY })).rejects.toThrow(
+      `GeoIP ASN database "${CITY}" is of type "GeoLite2-City"`,
+    );
   });
 
   it('feeds the requester context and the risk check', () => {

@@ -3,7 +3,11 @@ import { isNonPublicIp, normalizeIp, parseIp, samePrefix } from './ip-address.js
 
 describe('parseIp', () => {
   it('parses IPv4 and IPv6', () => {
-    expect(parseIp('203.0.113.7')).toEqual({ family: 4, bytes: Uint8Array.from([203, 0, 113, 7]), text: '203.0.113.7' });
+    expect(parseIp('203.0.113.7')).toEqual({
+      family: 4,
+      bytes: Uint8Array.from([203, 0, 113, 7]),
+      text: '203.0.113.7',
+    });
     const v6 = parseIp('2001:DB8::1');
     expect(v6?.family).toBe(6);
     expect(Array.from(v6!.bytes)).toEqual([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -37,13 +41,29 @@ describe('samePrefix', () => {
 
 describe('isNonPublicIp', () => {
   it.each([
-    '10.0.0.1', '172.16.5.4', '192.168.1.1', '127.0.0.1', '169.254.1.1', '100.64.0.1', '0.0.0.0',
-    '224.0.0.1', '255.255.255.255', '::1', '::', 'fd00::1', 'fe80::1', 'ff02::1', '::ffff:192.168.0.1',
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '127.0.0.1',
+    '169.254.1.1',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '::1',
+    '::',
+    'fd00::1',
+    'fe80::1',
+    'ff02::1',
+    '::ffff:192.168.0.1',
   ])('%s is not public', (ip) => {
     expect(isNonPublicIp(parseIp(ip)!)).toBe(true);
   });
 
-  it.each(['203.0.113.7', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:db8::1', '2606:4700::1111'])('%s is public', (ip) => {
-    expect(isNonPublicIp(parseIp(ip)!)).toBe(false);
-  });
+  it.each(['203.0.113.7', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:db8::1', '2606:4700::1111'])(
+    '%s is public',
+    (ip) => {
+      expect(isNonPublicIp(parseIp(ip)!)).toBe(false);
+    },
+  );
 });

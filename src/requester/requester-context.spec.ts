@@ -21,16 +21,26 @@ const UA = {
 
 describe('parseUserAgent (ua-parser-js 1.x)', () => {
   it('Chrome on Windows: a desktop; Windows 11 cannot be told from 10 by the UA alone', () => {
-    expect(parseUserAgent(UA.chromeWindows)).toEqual({ browser: 'Chrome 142', os: 'Windows 10', deviceType: 'desktop' });
+    expect(parseUserAgent(UA.chromeWindows)).toEqual({
+      browser: 'Chrome 142',
+      os: 'Windows 10',
+      deviceType: 'desktop',
+    });
   });
 
   it('Chrome on Windows with client hints: the platform version decides 10 or 11', () => {
-    expect(parseUserAgent(UA.chromeWindows, { platform: '"Windows"', platformVersion: '"15.0.0"' }).os).toBe('Windows 11');
-    expect(parseUserAgent(UA.chromeWindows, { platform: '"Windows"', platformVersion: '"10.0.0"' }).os).toBe('Windows 10');
+    expect(parseUserAgent(UA.chromeWindows, { platform: '"Windows"', platformVersion: '"15.0.0"' }).os).toBe(
+      'Windows 11',
+    );
+    expect(parseUserAgent(UA.chromeWindows, { platform: '"Windows"', platformVersion: '"10.0.0"' }).os).toBe(
+      'Windows 10',
+    );
     // Windows 7/8 (0.x), a garbled or a mismatched hint: keep what the UA says.
     expect(parseUserAgent(UA.chromeWindows, { platformVersion: '"0.3.0"' }).os).toBe('Windows 10');
     expect(parseUserAgent(UA.chromeWindows, { platformVersion: 'eleven' }).os).toBe('Windows 10');
-    expect(parseUserAgent(UA.chromeWindows, { platform: '"Linux"', platformVersion: '"15.0.0"' }).os).toBe('Windows 10');
+    expect(parseUserAgent(UA.chromeWindows, { platform: '"Linux"', platformVersion: '"15.0.0"' }).os).toBe(
+      'Windows 10',
+    );
   });
 
   it('Safari on iOS: mobile, tablet on an iPad', () => {
@@ -73,7 +83,7 @@ describe('parseUserAgent (ua-parser-js 1.x)', () => {
 });
 
 describe('buildRequesterContext', () => {
-  it('builds the scan answer\'s requester block', () => {
+  it("builds the scan answer's requester block", () => {
     expect(
       buildRequesterContext({
         ip: '::ffff:203.0.113.7',

@@ -24,7 +24,14 @@ export interface RequesterContext {
  * desktop browsers) and `unknown` (nothing recognisable in the user agent).
  */
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'console' | 'smarttv' | 'wearable' | 'embedded' | 'unknown';
-const PARSER_DEVICE_TYPES: ReadonlySet<string> = new Set(['mobile', 'tablet', 'console', 'smarttv', 'wearable', 'embedded']);
+const PARSER_DEVICE_TYPES: ReadonlySet<string> = new Set([
+  'mobile',
+  'tablet',
+  'console',
+  'smarttv',
+  'wearable',
+  'embedded',
+]);
 
 /**
  * Raw values of the User-Agent Client Hints headers, when the browser sent them
@@ -133,12 +140,18 @@ function join(name: string, version: string | null): string {
 /** Printable text only, trimmed and bounded; `null` when nothing is left. */
 function clean(value: string | undefined): string | null {
   if (typeof value !== 'string') return null;
-  const text = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, MAX_FIELD_LENGTH);
+  const text = value
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .trim()
+    .slice(0, MAX_FIELD_LENGTH);
   return text === '' ? null : text;
 }
 
 function unquote(value: string | null | undefined): string | null {
   if (typeof value !== 'string') return null;
-  const text = value.trim().replace(/^"(.*)"$/, '$1').trim();
+  const text = value
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim();
   return text === '' ? null : text;
 }

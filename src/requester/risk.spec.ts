@@ -28,8 +28,12 @@ describe('assessRisk', () => {
         level: 'low',
         reasons: [],
       });
-      expect(assessRisk({ ip: '198.51.100.7', asn: 3320 }, { ip: '2001:db8:1::1', asn: 4812 }).networkMatch).toBe(false);
-      expect(assessRisk({ ip: '198.51.100.7', asn: 3320 }, { ip: '2001:db8:1::1', asn: null }).networkMatch).toBe(false);
+      expect(assessRisk({ ip: '198.51.100.7', asn: 3320 }, { ip: '2001:db8:1::1', asn: 4812 }).networkMatch).toBe(
+        false,
+      );
+      expect(assessRisk({ ip: '198.51.100.7', asn: 3320 }, { ip: '2001:db8:1::1', asn: null }).networkMatch).toBe(
+        false,
+      );
       expect(assessRisk({ ip: '198.51.100.7' }, { ip: '2001:db8:1::1' }).networkMatch).toBe(false);
     });
 

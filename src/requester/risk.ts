@@ -63,9 +63,7 @@ export function assessRisk(requester: NetworkFacts, approver: NetworkFacts): Ris
   const networkMatch = compareNetworks(requester, approver);
   if (networkMatch === true) return { networkMatch, level: 'low', reasons: [] };
 
-  const reasons: RiskReason[] = [
-    networkMatch === null ? RISK_REASONS.networkUnknown : RISK_REASONS.networkMismatch,
-  ];
+  const reasons: RiskReason[] = [networkMatch === null ? RISK_REASONS.networkUnknown : RISK_REASONS.networkMismatch];
   const a = normalizeCountry(requester.country);
   const b = normalizeCountry(approver.country);
   if (a && b && a !== b) {

@@ -12,7 +12,12 @@ describe('PendingAuthorizations', () => {
   it('opens an authorization the phone decides once, then hands it back until closed', () => {
     const { pending } = build();
     const uuid = pending.open({ redirectUri: 'https://app.test/cb', state: 'S', scope: 'auth_user' });
-    expect(pending.get(uuid)).toMatchObject({ redirectUri: 'https://app.test/cb', state: 'S', scope: 'auth_user', decision: null });
+    expect(pending.get(uuid)).toMatchObject({
+      redirectUri: 'https://app.test/cb',
+      state: 'S',
+      scope: 'auth_user',
+      decision: null,
+    });
     expect(pending.waiting(uuid)).toBe(true);
     expect(pending.decide(uuid, { code: 'C' })).toBe(true);
     expect(pending.decide(uuid, 'refused')).toBe(false);

@@ -15,13 +15,23 @@ export function page(title: string, body: string): string {
 /** The provider's QR page while it waits: a real QR code of the sandbox phone's URL, and the link. */
 export async function waitingQrPage(title: string, caption: string, phoneUrl: string): Promise<string> {
   const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
-  return page(title, `<p>${escapeHtml(caption)}</p><div data-qr>${svg}</div><p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`);
+  return page(
+    title,
+    `<p>${escapeHtml(caption)}</p><div data-qr>${svg}</div><p><a data-phone href="${escapeHtml(phoneUrl)}">Open the sandbox phone</a></p>`,
+  );
 }
 
 /** The sandbox phone: pick a sandbox person, then allow or refuse (`decision` = one of the two values). */
-export function phonePage(title: string, question: string, uuid: string, allow: { value: string; label: string }, refuse: { value: string; label: string }): string {
+export function phonePage(
+  title: string,
+  question: string,
+  uuid: string,
+  allow: { value: string; label: string },
+  refuse: { value: string; label: string },
+): string {
   const choices = SANDBOX_USERS.map(
-    (u, i) => `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
+    (u, i) =>
+      `<label><input type="radio" name="user" value="${escapeHtml(u.key)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(u.nickname)}</label>`,
   ).join('<br>');
   return page(
     title,
@@ -35,7 +45,10 @@ export function phonePage(title: string, question: string, uuid: string, allow: 
 
 /** The URL of the sandbox phone for a pending authorization, next to the page that was asked for. */
 export function phoneUrlOf(req: Request, uuid: string): string {
-  return new URL(`../phone/${encodeURIComponent(uuid)}`, `${req.protocol}://${req.get('host')}${req.originalUrl}`).toString();
+  return new URL(
+    `../phone/${encodeURIComponent(uuid)}`,
+    `${req.protocol}://${req.get('host')}${req.originalUrl}`,
+  ).toString();
 }
 
 /**
@@ -55,17 +68,31 @@ export type QrPageStatus = { waiting: true } | { cancelled: true } | { redirect:
  * waits, the redirect once the phone decided, else an expired or cancelled
  * notice. `texts` are the provider's own wording.
  */
-export async function answerQrPage(res: Response, uuid: string, status: QrPageStatus, texts: { title: string; scan: string; cancelled?: string }): Promise<void> {
+export async function answerQrPage(
+  res: Response,
+  uuid: string,
+  status: QrPageStatus,
+  texts: { title: string; scan: string; cancelled?: string },
+): Promise<void> {
   if (status && 'redirect' in status) {
     res.redirect(302, status.redirect);
     return;
   }
   if (!status) {
-    res.type('html').send(page(texts.title, '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
+    res
+      .type('html')
+      .send(page(texts.title, '<p data-qr-status="expired">二维码已失效 · This QR code has expired.</p>'));
     return;
   }
   if ('cancelled' in status) {
-    res.type('html').send(page(texts.title, `<p data-qr-status="cancelled">${escapeHtml(texts.cancelled ?? 'You cancelled this sign-in.')}</p>`));
+    res
+      .type('html')
+      .send(
+        page(
+          texts.title,
+          `<p data-qr-status="cancelled">${escapeHtml(texts.cancelled ?? 'You cancelled this sign-in.')}</p>`,
+        ),
+      );
     return;
   }
   refreshSoon(res);
@@ -87,9 +114,18 @@ export function phoneAnswer(uuid: string, status: QrPageStatus, texts: PhoneText
 }
 
 /** The phone's answer (the refusing value, else the allowing one) given to `decide`; the page saying what was done. */
-export function decisionAnswer<D extends string>(body: { decision?: string; user?: string } | undefined, texts: PhoneTexts, decide: (decision: D, user: string) => boolean): string {
+export function decisionAnswer<D extends string>(
+  body: { decision?: string; user?: string } | undefined,
+  texts: PhoneTexts,
+  decide: (decision: D, user: string) => boolean,
+): string {
   const refused = body?.decision === texts.refuse.value;
   const decision = (refused ? texts.refuse.value : texts.allow.value) as D;
   const done = decide(decision, String(body?.user ?? ''));
-  return page(texts.title, done ? `<p data-done="${decision}">Done: ${refused ? texts.refuse.done : texts.allow.done}.</p>` : '<p>Nothing to decide here.</p>');
+  return page(
+    texts.title,
+    done
+      ? `<p data-done="${decision}">Done: ${refused ? texts.refuse.done : texts.allow.done}.</p>`
+      : '<p>Nothing to decide here.</p>',
+  );
 }

@@ -11,7 +11,22 @@ export interface SandboxUser {
 }
 
 export const SANDBOX_USERS: readonly SandboxUser[] = [
-  { key: 'lihua', nickname: '李华 (sandbox)', avatarUrl: 'https://sandbox.invalid/avatar/lihua/132', unionid: 'oUnionSandboxLiHua0000000001' },
-  { key: 'wangfang', nickname: '王芳 (sandbox)', avatarUrl: 'https://sandbox.invalid/avatar/wangfang/132', unionid: 'oUnionSandboxWangFang00000002' },
-  { key: 'zhangwei', nickname: '张伟 (sandbox)', avatarUrl: 'https://sandbox.invalid/avatar/zhangwei/132', unionid: 'oUnionSandboxZhangWei0000003' },
+  {
+    key: 'lihua',
+    nickname: '李华 (sandbox)',
+    avatarUrl: 'https://sandbox.invalid/avatar/lihua/132',
+    unionid: 'oUnionSandboxLiHua0000000001',
+  },
+  {
+    key: 'wangfang',
+    nickname: '王芳 (sandbox)',
+    avatarUrl: 'https://sandbox.invalid/avatar/wangfang/132',
+    unionid: 'oUnionSandboxWangFang00000002',
+  },
+  {
+    key: 'zhangwei',
+    nickname: '张伟 (sandbox)',
+    avatarUrl: 'https://sandbox.invalid/avatar/zhangwei/132',
+    unionid: 'oUnionSandboxZhangWei0000003',
+  },
 ];

@@ -1,7 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { CryptoService } from '../common/crypto/crypto.service.js';
-import { APP_CONFIG, type AlipaySettings, type AppConfig, type DingtalkSettings, type WechatSettings } from '../config/config.types.js';
+import {
+  APP_CONFIG,
+  type AlipaySettings,
+  type AppConfig,
+  type DingtalkSettings,
+  type WechatSettings,
+} from '../config/config.types.js';
 import { DingtalkSandboxController } from './dingtalk/dingtalk.sandbox.controller.js';
 import { DingtalkSandbox } from './dingtalk/dingtalk.sandbox.js';
 import { AlipaySandboxController } from './alipay/alipay.sandbox.controller.js';
@@ -27,7 +33,12 @@ export interface SandboxProviders {
 @Module({})
 export class SandboxesModule {
   static forRoot(enabled: boolean): DynamicModule {
-    if (!enabled) return { module: SandboxesModule, providers: [{ provide: SANDBOX_PROVIDERS, useValue: {} }], exports: [SANDBOX_PROVIDERS] };
+    if (!enabled)
+      return {
+        module: SandboxesModule,
+        providers: [{ provide: SANDBOX_PROVIDERS, useValue: {} }],
+        exports: [SANDBOX_PROVIDERS],
+      };
     return {
       module: SandboxesModule,
       controllers: [WechatSandboxController, AlipaySandboxController, DingtalkSandboxController],
@@ -35,23 +46,36 @@ export class SandboxesModule {
         {
           provide: WechatSandbox,
           inject: [CryptoService, Clock, APP_CONFIG],
-          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new WechatSandbox(crypto, clock, new URL(app.publicUrl).host),
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) =>
+            new WechatSandbox(crypto, clock, new URL(app.publicUrl).host),
         },
         {
           provide: AlipaySandbox,
           inject: [CryptoService, Clock, APP_CONFIG],
-          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => AlipaySandbox.create(crypto, clock, new URL(app.publicUrl).host),
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) =>
+            AlipaySandbox.create(crypto, clock, new URL(app.publicUrl).host),
         },
         {
           provide: DingtalkSandbox,
           inject: [CryptoService, Clock, APP_CONFIG],
-          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) => new DingtalkSandbox(crypto, clock, new URL(app.publicUrl).host),
+          useFactory: (crypto: CryptoService, clock: Clock, app: AppConfig) =>
+            new DingtalkSandbox(crypto, clock, new URL(app.publicUrl).host),
         },
         {
           provide: SANDBOX_PROVIDERS,
           inject: [WechatSandbox, AlipaySandbox, DingtalkSandbox, APP_CONFIG],
-          useFactory: (wechat: WechatSandbox, alipay: AlipaySandbox, dingtalk: DingtalkSandbox, app: AppConfig): SandboxProviders => ({
-            wechat: { appId: wechat.app.appId, appSecret: wechat.app.appSecret, openBase: `${app.publicUrl}/sandbox/wechat`, apiBase: `http://127.0.0.1:${app.port}/sandbox/wechat` },
+          useFactory: (
+            wechat: WechatSandbox,
+            alipay: AlipaySandbox,
+            dingtalk: DingtalkSandbox,
+            app: AppConfig,
+          ): SandboxProviders => ({
+            wechat: {
+              appId: wechat.app.appId,
+              appSecret: wechat.app.appSecret,
+              openBase: `${app.publicUrl}/sandbox/wechat`,
+              apiBase: `http://127.0.0.1:${app.port}/sandbox/wechat`,
+            },
             alipay: {
               appId: alipay.app.appId,
               privateKeyPem: alipay.app.appPrivateKeyPem,

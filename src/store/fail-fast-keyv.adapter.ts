@@ -27,7 +27,10 @@ export class FailFastKeyvRedis<T = unknown> extends KeyvRedis<T> {
   }
 
   override async getMany<U = T>(keys: string[]): Promise<Array<U | undefined>> {
-    return this.within(super.getMany<U>(keys), keys.map(() => undefined));
+    return this.within(
+      super.getMany<U>(keys),
+      keys.map(() => undefined),
+    );
   }
 
   override async has(key: string): Promise<boolean> {
@@ -35,7 +38,10 @@ export class FailFastKeyvRedis<T = unknown> extends KeyvRedis<T> {
   }
 
   override async hasMany(keys: string[]): Promise<boolean[]> {
-    return this.within(super.hasMany(keys), keys.map(() => false));
+    return this.within(
+      super.hasMany(keys),
+      keys.map(() => false),
+    );
   }
 
   override async set(key: string, value: string, ttl?: number): Promise<void> {

@@ -55,7 +55,10 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
     const consequence = 'store calls fail with store.unavailable meanwhile';
     this.monitors = [
       this.watch(this.command, new ConnectionMonitor(this.logger, 'Redis store connection', consequence, secrets)),
-      this.watch(this.subscriber, new ConnectionMonitor(this.logger, 'Redis subscriber connection', consequence, secrets)),
+      this.watch(
+        this.subscriber,
+        new ConnectionMonitor(this.logger, 'Redis subscriber connection', consequence, secrets),
+      ),
     ];
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }
@@ -87,7 +90,9 @@ export class RedisStore implements Store, OnModuleInit, OnApplicationShutdown {
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const ttl = optionalDurationMs(ttlMs, 'ttlMs');
     const name = this.key(key);
-    await this.run(() => (ttl === undefined ? this.command.set(name, value) : this.command.set(name, value, 'PX', ttl)));
+    await this.run(() =>
+      ttl === undefined ? this.command.set(name, value) : this.command.set(name, value, 'PX', ttl),
+    );
   }
 
   async delete(key: string): Promise<boolean> {

@@ -222,7 +222,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await store.set('session', 'v0');
         const results = await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
-            store.compareAndSet('session', 'v0', `v${i + 1}`, { publish: { channel: 'events', message: `won by ${i}` } }),
+            store.compareAndSet('session', 'v0', `v${i + 1}`, {
+              publish: { channel: 'events', message: `won by ${i}` },
+            }),
           ),
         );
         await events.drain(store);

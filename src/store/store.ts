@@ -32,12 +32,7 @@ export interface Store {
    * live it had (none for a key that was absent), so a transition never makes a
    * short-lived session immortal.
    */
-  compareAndSet(
-    key: string,
-    expected: string | null,
-    next: string,
-    options?: CompareAndSetOptions,
-  ): Promise<boolean>;
+  compareAndSet(key: string, expected: string | null, next: string, options?: CompareAndSetOptions): Promise<boolean>;
 
   /**
    * Adds 1 to a counter and returns the new count. The window starts at the first

@@ -29,7 +29,8 @@ export function instantMs(value: number, name: string): number {
 
 /** A `takeDue` lease: a positive integer number of milliseconds, or a `RangeError`. */
 export function leaseMs(value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError('leaseMs must be a positive integer number of milliseconds');
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError('leaseMs must be a positive integer number of milliseconds');
   return value;
 }
 

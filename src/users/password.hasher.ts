@@ -25,7 +25,8 @@ export class PasswordHasher implements OnModuleInit {
 
   /** Whether `password` matches `storedHash`; with no hash, burns the same time and says no. */
   async verifyOrDummy(storedHash: string | null | undefined, password: string): Promise<boolean> {
-    const target = storedHash ?? this.dummyHash ?? (this.dummyHash = await hash(randomBytes(32).toString('base64'), OPTIONS));
+    const target =
+      storedHash ?? this.dummyHash ?? (this.dummyHash = await hash(randomBytes(32).toString('base64'), OPTIONS));
     try {
       const ok = await verify(target, password);
       return ok && storedHash != null;

@@ -8,13 +8,17 @@ describe('password policy', () => {
   });
 
   it('refuses fewer than 10 characters, counting characters rather than bytes', () => {
-    expect(passwordProblems('short', 'lilei')).toEqual([{ path: 'password', message: 'must be at least 10 characters long' }]);
+    expect(passwordProblems('short', 'lilei')).toEqual([
+      { path: 'password', message: 'must be at least 10 characters long' },
+    ]);
     expect(passwordProblems('密码密码密码密码密码', 'lilei')).toEqual([]);
     expect(passwordProblems('密码密码密码密码密', 'lilei')).toHaveLength(1);
   });
 
   it('refuses the login itself, whatever its case or spacing', () => {
-    expect(passwordProblems(' LiLei.Wang1 ', 'lilei.wang1')).toEqual([{ path: 'password', message: 'must not be the login' }]);
+    expect(passwordProblems(' LiLei.Wang1 ', 'lilei.wang1')).toEqual([
+      { path: 'password', message: 'must not be the login' },
+    ]);
   });
 
   it('refuses absurdly long input (argon2 cost) and names the field it was given', () => {

@@ -15,7 +15,9 @@ export class UsersRepository {
 
   /** One user by id (a hot path: every QR exchange and refresh), in plain SQL. */
   async findById(id: string): Promise<User | null> {
-    const rows = (await this.users.query(`SELECT ${selectedColumns(this.users.metadata)} FROM users WHERE id = $1`, [id])) as Array<Record<string, unknown>>;
+    const rows = (await this.users.query(`SELECT ${selectedColumns(this.users.metadata)} FROM users WHERE id = $1`, [
+      id,
+    ])) as Array<Record<string, unknown>>;
     return rows[0] ? entityFromRow<User>(this.users.metadata, rows[0]) : null;
   }
 
@@ -31,7 +33,9 @@ export class UsersRepository {
 
   /** The id of the (undeleted) user with this normalised login, or null. */
   async idOfLogin(login: string): Promise<string | null> {
-    const rows = (await this.users.query(`SELECT id FROM users WHERE login = $1 AND deleted_at IS NULL`, [login])) as Array<{ id: string }>;
+    const rows = (await this.users.query(`SELECT id FROM users WHERE login = $1 AND deleted_at IS NULL`, [
+      login,
+    ])) as Array<{ id: string }>;
     return rows[0]?.id ?? null;
   }
 
@@ -47,7 +51,9 @@ export class UsersRepository {
     roles: Role[];
     avatarUrl?: string | null;
   }): Promise<User> {
-    const saved = await this.users.save(this.users.create({ ...user, status: 'active', passwordChangedAt: user.passwordHash ? new Date() : null }));
+    const saved = await this.users.save(
+      this.users.create({ ...user, status: 'active', passwordChangedAt: user.passwordHash ? new Date() : null }),
+    );
     return (await this.findById(saved.id))!;
   }
 
@@ -78,14 +84,13 @@ export class UsersRepository {
     identity: { provider: string; subject: string; subjectKind: string; profile: Record<string, unknown> },
   ): Promise<User> {
     const id = await this.users.manager.transaction(async (em) => {
-      const created = await em.getRepository(User).save(em.getRepository(User).create({ ...user, passwordHash: null, roles: ['user'], status: 'active' }));
-      await em.query('INSERT INTO identities (user_id, provider, subject, subject_kind, profile) VALUES ($1, $2, $3, $4, $5)', [
-        created.id,
-        identity.provider,
-        identity.subject,
-        identity.subjectKind,
-        JSON.stringify(identity.profile),
-      ]);
+      const created = await em
+        .getRepository(User)
+        .save(em.getRepository(User).create({ ...user, passwordHash: null, roles: ['user'], status: 'active' }));
+      await em.query(
+        'INSERT INTO identities (user_id, provider, subject, subject_kind, profile) VALUES ($1, $2, $3, $4, $5)',
+        [created.id, identity.provider, identity.subject, identity.subjectKind, JSON.stringify(identity.profile)],
+      );
       return created.id;
     });
     return (await this.findById(id))!;
@@ -109,7 +114,9 @@ export class UsersRepository {
       ),
     );
     const row = rows[0];
-    return row ? { identity: entityFromRow<Identity>(this.identities.metadata, row), created: row.created } : 'conflict';
+    return row
+      ? { identity: entityFromRow<Identity>(this.identities.metadata, row), created: row.created }
+      : 'conflict';
   }
 
   /** A user's identities linked after `since`, oldest first. */

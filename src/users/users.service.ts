@@ -62,10 +62,17 @@ export class UsersService {
     shown: { displayName: string | null; avatarUrl: string | null },
   ): Promise<User | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const login = `${identity.provider}.${this.crypto.randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
+      const login = `${identity.provider}.${this.crypto
+        .randomToken(6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '0')}`;
       try {
         return await this.repository.insertWithIdentity(
-          { login, displayName: shown.displayName?.trim().slice(0, 100) || login, avatarUrl: httpsUrl(shown.avatarUrl) },
+          {
+            login,
+            displayName: shown.displayName?.trim().slice(0, 100) || login,
+            avatarUrl: httpsUrl(shown.avatarUrl),
+          },
           identity,
         );
       } catch (error) {
@@ -83,7 +90,8 @@ export class UsersService {
    */
   async linkIdentity(userId: string, identity: NewIdentity): Promise<{ identity: Identity; created: boolean }> {
     const outcome = await this.repository.linkIdentity(userId, identity);
-    if (outcome === 'conflict') throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
+    if (outcome === 'conflict')
+      throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
     return outcome;
   }
 

@@ -30,14 +30,18 @@ let auth: Record<string, string>;
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** One GET on the keep-alive agent: its status, body and milliseconds. */
-function get(path: string): Promise<{ status: number; body: { items?: unknown[]; nextCursor?: string | null }; ms: number }> {
+function get(
+  path: string,
+): Promise<{ status: number; body: { items?: unknown[]; nextCursor?: string | null }; ms: number }> {
   const { hostname, port } = new URL(t.url);
   const started = performance.now();
   return new Promise((done, fail) => {
     const req = httpRequest({ hostname, port, path, headers: auth, agent }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}'), ms: performance.now() - started }));
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}'), ms: performance.now() - started }),
+      );
     });
     req.on('error', fail);
     req.end();
@@ -61,7 +65,13 @@ async function timed(label: string, paths: () => string): Promise<{ p50: number;
 async function indexesUsed(sql: string, params: unknown[]): Promise<string> {
   const plan = (await t.app.get(DataSource).query(`EXPLAIN ${sql}`, params)) as Array<{ 'QUERY PLAN': string }>;
   const names = new Set(
-    plan.flatMap((row) => [...row['QUERY PLAN'].matchAll(/Index (?:Only )?Scan(?: Backward)? using "?([A-Za-z0-9_]+)"?|Bitmap Index Scan on "?([A-Za-z0-9_]+)"?/g)].map((m) => (m[1] ?? m[2])!)),
+    plan.flatMap((row) =>
+      [
+        ...row['QUERY PLAN'].matchAll(
+          /Index (?:Only )?Scan(?: Backward)? using "?([A-Za-z0-9_]+)"?|Bitmap Index Scan on "?([A-Za-z0-9_]+)"?/g,
+        ),
+      ].map((m) => (m[1] ?? m[2])!),
+    ),
   );
   return names.size > 0 ? [...names].join(', ') : 'no index (sequential scan)';
 }
@@ -102,7 +112,9 @@ beforeAll(async () => {
     [EVENTS],
   );
   await db.query('ANALYZE users; ANALYZE identities; ANALYZE audit_events');
-  print(`seeded ${fmt(USERS)} users and ${fmt(EVENTS)} audit events in ${fmt((performance.now() - started) / 1000, 1)} s`);
+  print(
+    `seeded ${fmt(USERS)} users and ${fmt(EVENTS)} audit events in ${fmt((performance.now() - started) / 1000, 1)} s`,
+  );
 }, 900_000);
 
 afterAll(async () => {
@@ -117,15 +129,29 @@ it('user search over 100,000 users and audit pages over 1,000,000 events: p99 �
     return;
   }
   const db = t.app.get(DataSource);
-  const ids = ((await db.query('SELECT id FROM users ORDER BY random() LIMIT 500')) as Array<{ id: string }>).map((r) => r.id);
-  const subjects = ((await db.query('SELECT subject FROM identities ORDER BY random() LIMIT 500')) as Array<{ subject: string }>).map((r) => r.subject);
-  const eventUsers = ((await db.query('SELECT DISTINCT user_id FROM audit_events WHERE user_id IS NOT NULL LIMIT 500')) as Array<{ user_id: string }>).map((r) => r.user_id);
+  const ids = ((await db.query('SELECT id FROM users ORDER BY random() LIMIT 500')) as Array<{ id: string }>).map(
+    (r) => r.id,
+  );
+  const subjects = (
+    (await db.query('SELECT subject FROM identities ORDER BY random() LIMIT 500')) as Array<{ subject: string }>
+  ).map((r) => r.subject);
+  const eventUsers = (
+    (await db.query('SELECT DISTINCT user_id FROM audit_events WHERE user_id IS NOT NULL LIMIT 500')) as Array<{
+      user_id: string;
+    }>
+  ).map((r) => r.user_id);
 
   print(`admin API on real Postgres, ${SAMPLES} sequential requests each (HTTP, keep-alive):`);
   const pk = await timed('GET /admin/users/{id} (primary key)', () => `/api/v1/admin/users/${pick(ids)}`);
   const searches = [
-    await timed('users ?q=<login fragment, 1 match>', () => `/api/v1/admin/users?q=u${String(1 + Math.floor(Math.random() * USERS)).padStart(6, '0')}`),
-    await timed('users ?q=<name fragment, ~100 matches>', () => `/api/v1/admin/users?q=${encodeURIComponent(`wei ${Math.floor(Math.random() * 900) + 100}`)}`),
+    await timed(
+      'users ?q=<login fragment, 1 match>',
+      () => `/api/v1/admin/users?q=u${String(1 + Math.floor(Math.random() * USERS)).padStart(6, '0')}`,
+    ),
+    await timed(
+      'users ?q=<name fragment, ~100 matches>',
+      () => `/api/v1/admin/users?q=${encodeURIComponent(`wei ${Math.floor(Math.random() * 900) + 100}`)}`,
+    ),
     await timed('users ?q=<identity subject fragment>', () => `/api/v1/admin/users?q=${pick(subjects).slice(3, 15)}`),
     await timed('users (newest first, no filter)', () => '/api/v1/admin/users?limit=50'),
   ];
@@ -140,14 +166,25 @@ it('user search over 100,000 users and audit pages over 1,000,000 events: p99 �
   }
   const audits = [
     await timed('audit-events (first page)', () => '/api/v1/admin/audit-events?limit=50'),
-    await timed('audit-events (a later page, by cursor)', () => `/api/v1/admin/audit-events?limit=50&cursor=${pick(cursors)}`),
+    await timed(
+      'audit-events (a later page, by cursor)',
+      () => `/api/v1/admin/audit-events?limit=50&cursor=${pick(cursors)}`,
+    ),
     await timed('audit-events ?userId=', () => `/api/v1/admin/audit-events?limit=50&userId=${pick(eventUsers)}`),
     await timed('audit-events ?type=', () => `/api/v1/admin/audit-events?limit=50&type=qr.confirmed`),
   ];
-  print(`  indexes: search by name → ${await indexesUsed(`SELECT id FROM users WHERE lower(display_name) LIKE '%wei 123%'`, [])}`);
-  print(`           search by subject → ${await indexesUsed(`SELECT user_id FROM identities WHERE lower(subject) LIKE $1`, [`%${subjects[0]!.slice(3, 15)}%`])}`);
-  print(`           newest users → ${await indexesUsed('SELECT id FROM users WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 51', [])}`);
-  print(`           audit page → ${await indexesUsed('SELECT id FROM audit_events ORDER BY at DESC, id DESC LIMIT 51', [])}`);
+  print(
+    `  indexes: search by name → ${await indexesUsed(`SELECT id FROM users WHERE lower(display_name) LIKE '%wei 123%'`, [])}`,
+  );
+  print(
+    `           search by subject → ${await indexesUsed(`SELECT user_id FROM identities WHERE lower(subject) LIKE $1`, [`%${subjects[0]!.slice(3, 15)}%`])}`,
+  );
+  print(
+    `           newest users → ${await indexesUsed('SELECT id FROM users WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 51', [])}`,
+  );
+  print(
+    `           audit page → ${await indexesUsed('SELECT id FROM audit_events ORDER BY at DESC, id DESC LIMIT 51', [])}`,
+  );
   // The shape the repository runs for ?userId= (the user acted upon, or the actor), see admin-audit-events.repository.ts.
   print(
     `           audit by user → ${await indexesUsed(
@@ -157,7 +194,11 @@ it('user search over 100,000 users and audit pages over 1,000,000 events: p99 �
   );
   const worstSearch = Math.max(...searches.map((s) => s.p99));
   const worstAudit = Math.max(...audits.map((s) => s.p99));
-  print(`  user search p99 (worst kind) ${fmt(worstSearch, 2)} ms = ${fmt(worstSearch / pk.p99, 2)} × the primary-key lookup's p99 → ${verdict(worstSearch <= 50)} (≤ 50 ms)`);
-  print(`  audit page p99 (worst kind)  ${fmt(worstAudit, 2)} ms = ${fmt(worstAudit / pk.p99, 2)} × the primary-key lookup's p99 → ${verdict(worstAudit <= 50)} (≤ 50 ms)`);
+  print(
+    `  user search p99 (worst kind) ${fmt(worstSearch, 2)} ms = ${fmt(worstSearch / pk.p99, 2)} × the primary-key lookup's p99 → ${verdict(worstSearch <= 50)} (≤ 50 ms)`,
+  );
+  print(
+    `  audit page p99 (worst kind)  ${fmt(worstAudit, 2)} ms = ${fmt(worstAudit / pk.p99, 2)} × the primary-key lookup's p99 → ${verdict(worstAudit <= 50)} (≤ 50 ms)`,
+  );
   expect(pk.p99).toBeGreaterThan(0);
 }, 900_000);

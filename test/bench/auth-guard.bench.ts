@@ -71,12 +71,14 @@ interface LoadResult {
 
 function load(url: string, path: string, headers: Record<string, string>, durationMs: number): Promise<LoadResult> {
   return new Promise((done, fail) => {
-    const worker = new Worker(LOAD_WORKER, { eval: true, workerData: { url, path, headers, concurrency: CONCURRENCY, durationMs } });
+    const worker = new Worker(LOAD_WORKER, {
+      eval: true,
+      workerData: { url, path, headers, concurrency: CONCURRENCY, durationMs },
+    });
     worker.once('message', (result: LoadResult) => done(result));
     worker.once('error', fail);
   });
 }
-
 
 let t: TestApp;
 let cleanup: () => Promise<void> = async () => undefined;
@@ -103,13 +105,19 @@ it('auth guard throughput and login latency', async () => {
   const signIn = () =>
     request(t.url)
       .post('/api/v1/auth/login')
-      .send({ login, password: TEST_PASSWORD, device: { id: `bench-${randomBytes(4).toString('hex')}`, name: 'Bench', platform: 'android' } })
+      .send({
+        login,
+        password: TEST_PASSWORD,
+        device: { id: `bench-${randomBytes(4).toString('hex')}`, name: 'Bench', platform: 'android' },
+      })
       .expect(200);
   const token = (await signIn()).body.accessToken as string;
   const auth = { Authorization: `Bearer ${token}` };
   await request(t.url).get(PRINCIPAL_ROUTE).set(auth).expect(200);
 
-  print(`\nScanGate auth bench: ${mode}; ${CONCURRENCY} keep-alive connections, ${ROUNDS} × ${ROUND_MS} ms per route, interleaved`);
+  print(
+    `\nScanGate auth bench: ${mode}; ${CONCURRENCY} keep-alive connections, ${ROUNDS} × ${ROUND_MS} ms per route, interleaved`,
+  );
 
   // Warm-up (JIT, sockets, key cache), not counted.
   await load(t.url, PUBLIC_ROUTE, {}, 1_000);
@@ -120,17 +128,32 @@ it('auth guard throughput and login latency', async () => {
     // Alternate which goes first, so neither always runs on a warmer process.
     const order = round % 2 === 0 ? (['authenticated', 'public'] as const) : (['public', 'authenticated'] as const);
     for (const which of order) {
-      const result = await load(t.url, which === 'public' ? PUBLIC_ROUTE : PRINCIPAL_ROUTE, which === 'public' ? {} : auth, ROUND_MS);
+      const result = await load(
+        t.url,
+        which === 'public' ? PUBLIC_ROUTE : PRINCIPAL_ROUTE,
+        which === 'public' ? {} : auth,
+        ROUND_MS,
+      );
       // A refused token answers fast: failures would make the guard look cheap.
-      expect({ which, failed: result.failed, firstFailure: result.firstFailure }).toEqual({ which, failed: 0, firstFailure: undefined });
+      expect({ which, failed: result.failed, firstFailure: result.firstFailure }).toEqual({
+        which,
+        failed: 0,
+        firstFailure: undefined,
+      });
       rates[which].push((result.ok * 1000) / result.elapsedMs);
     }
   }
   const authRate = median(rates.authenticated);
   const publicRate = median(rates.public);
-  print(`  public no-op route        ${fmt(publicRate).padStart(8)} req/s   (rounds: ${rates.public.map((r) => fmt(r)).join(', ')})   = baseline 1.00`);
-  print(`  authenticated no-op route ${fmt(authRate).padStart(8)} req/s   (rounds: ${rates.authenticated.map((r) => fmt(r)).join(', ')})   = ${fmt(authRate / publicRate, 2)} × baseline`);
-  print(`  guard cost per request    ≈ ${fmt((1000 / authRate - 1000 / publicRate) * 1000, 0)} µs of server time (1/rate difference)`);
+  print(
+    `  public no-op route        ${fmt(publicRate).padStart(8)} req/s   (rounds: ${rates.public.map((r) => fmt(r)).join(', ')})   = baseline 1.00`,
+  );
+  print(
+    `  authenticated no-op route ${fmt(authRate).padStart(8)} req/s   (rounds: ${rates.authenticated.map((r) => fmt(r)).join(', ')})   = ${fmt(authRate / publicRate, 2)} × baseline`,
+  );
+  print(
+    `  guard cost per request    ≈ ${fmt((1000 / authRate - 1000 / publicRate) * 1000, 0)} µs of server time (1/rate difference)`,
+  );
 
   // Baselines for a sign-in: one public request, and one argon2id verification (the hasher's parameters).
   const publicLatency: number[] = [];
@@ -139,7 +162,12 @@ it('auth guard throughput and login latency', async () => {
     await request(t.url).get(PUBLIC_ROUTE).expect(200);
     publicLatency.push(performance.now() - started);
   }
-  const stored = await hash(TEST_PASSWORD, { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+  const stored = await hash(TEST_PASSWORD, {
+    algorithm: 2 as Algorithm,
+    memoryCost: 19_456,
+    timeCost: 2,
+    parallelism: 1,
+  });
   const argon: number[] = [];
   for (let i = 0; i < 10; i++) {
     const started = performance.now();
@@ -153,6 +181,10 @@ it('auth guard throughput and login latency', async () => {
     logins.push(performance.now() - started);
   }
   const loginMedian = median(logins);
-  print(`  login (password, mobile)  median ${fmt(loginMedian, 1)} ms, p95 ${fmt(quantile(logins, 0.95), 1)} ms over ${LOGINS} sequential sign-ins`);
-  print(`      = ${fmt(loginMedian / median(argon), 2)} × one argon2id verify (${fmt(median(argon), 1)} ms), ${fmt(loginMedian / median(publicLatency), 1)} × one public request (${fmt(median(publicLatency), 2)} ms)\n`);
+  print(
+    `  login (password, mobile)  median ${fmt(loginMedian, 1)} ms, p95 ${fmt(quantile(logins, 0.95), 1)} ms over ${LOGINS} sequential sign-ins`,
+  );
+  print(
+    `      = ${fmt(loginMedian / median(argon), 2)} × one argon2id verify (${fmt(median(argon), 1)} ms), ${fmt(loginMedian / median(publicLatency), 1)} × one public request (${fmt(median(publicLatency), 2)} ms)\n`,
+  );
 });

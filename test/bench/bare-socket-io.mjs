@@ -18,7 +18,12 @@ qr.on('connection', (socket) => {
   socket.emit('qr.status', { id, status: 'scanned', version: 2, expiresAt: new Date().toISOString() });
 });
 app.post('/emit/:id', (req, res) => {
-  qr.to(req.params.id).emit('qr.status', { id: req.params.id, status: 'confirmed', version: 3, expiresAt: new Date().toISOString() });
+  qr.to(req.params.id).emit('qr.status', {
+    id: req.params.id,
+    status: 'confirmed',
+    version: 3,
+    expiresAt: new Date().toISOString(),
+  });
   res.json({ status: 'confirmed' });
 });
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));

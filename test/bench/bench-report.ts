@@ -11,7 +11,8 @@ export function quantile(xs: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 export const median = (xs: number[]) => quantile(xs, 0.5);
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const print = (line: string) => process.stdout.write(`${line}\n`);
 export const verdict = (met: boolean) => (met ? 'target met' : 'TARGET MISSED');
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

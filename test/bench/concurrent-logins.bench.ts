@@ -2,9 +2,23 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { describeReport, loginSeed, preparePhones, runConcurrentLogins, type ConcurrentLoginsReport, type LoginPhone } from '../utils/concurrent-logins.js';
+import {
+  describeReport,
+  loginSeed,
+  preparePhones,
+  runConcurrentLogins,
+  type ConcurrentLoginsReport,
+  type LoginPhone,
+} from '../utils/concurrent-logins.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
+import {
+  assertBuilt,
+  freePort,
+  startServer,
+  stopStartedServers,
+  waitForOk,
+  type ServerProcess,
+} from '../utils/server-process.js';
 import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
 import { fmt, print } from './bench-report.js';
@@ -62,7 +76,9 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
     await Promise.all(servers.map((s, i) => waitForOk(`${urls[i]}/health/ready`, 60_000, s.exited)));
 
     // Users through an in-process app on the same database (argon2), phones signed in over HTTP on A and B.
-    seedApp = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', ...backend.env, PUBLIC_URL: serverEnv.PUBLIC_URL, RATE_LIMITS: 'off' }) });
+    seedApp = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'warn', ...backend.env, PUBLIC_URL: serverEnv.PUBLIC_URL, RATE_LIMITS: 'off' }),
+    });
     phones = await preparePhones(seedApp, urls, USERS, PHONES_PER_USER);
     await seedApp.close();
     seedApp = undefined;
@@ -73,7 +89,10 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
   afterAll(async () => {
     await seedApp?.close().catch(() => undefined);
     for (const s of servers) s.child.kill('SIGTERM');
-    const stopped = await Promise.race([Promise.all(servers.map((s) => s.exited)).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 15_000).unref())]);
+    const stopped = await Promise.race([
+      Promise.all(servers.map((s) => s.exited)).then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 15_000).unref()),
+    ]);
     if (!stopped) await stopStartedServers();
     await db?.destroy().catch(() => undefined);
     await backend?.dispose();
@@ -84,26 +103,52 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
     Promise.all(
       urls.map(async (url) => {
         const text = await (await fetch(`${url}/metrics`)).text();
-        const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+        const value = (name: string) =>
+          Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
         return { max: value('nodejs_eventloop_lag_max_seconds'), p99: value('nodejs_eventloop_lag_p99_seconds') };
       }),
     );
 
   it(`${fmt(LOGINS)} concurrent logins over two server processes: each ends in exactly one web session of the approving phone's user, lost 0, doubled 0, no 5xx, each transition audited once`, async () => {
     await eventLoopLag(); // resets them
-    const report: ConcurrentLoginsReport = await runConcurrentLogins({ urls, phones, logins: LOGINS, concurrency: IN_FLIGHT, seed: loginSeed(), db: db!, requestTimeoutMs: 120_000 });
+    const report: ConcurrentLoginsReport = await runConcurrentLogins({
+      urls,
+      phones,
+      logins: LOGINS,
+      concurrency: IN_FLIGHT,
+      seed: loginSeed(),
+      db: db!,
+      requestTimeoutMs: 120_000,
+    });
     // Both servers must have lived through it (an unhandled rejection ends a Node process).
     const alive = servers.map((s) => s.child.exitCode === null && s.child.signalCode === null);
     const lag = alive.every(Boolean) ? await eventLoopLag() : [];
 
     print(`\nScanGate concurrent QR logins bench: two server processes (node dist/src/main.js), real Postgres + Redis`);
-    print(`  ${fmt(report.logins)} logins, ${fmt(report.concurrency)} in flight, ${report.phones} phones (${USERS} users × ${PHONES_PER_USER}), seed ${report.seed}`);
-    print(`  completed ${fmt(report.completed)}   lost ${report.lost}   doubled ${report.doubled}   misattributed ${report.misattributed}   5xx ${report.serverErrors}`);
-    print(`  audit: ${report.auditMismatches.length} transition counts off (settled ${fmt(report.auditSettledMs)} ms after the last login)`);
-    print(`  duration ${fmt(report.durationMs / 1000, 2)} s   ${fmt(report.loginsPerSecond, 1)} logins/s   requests A/B ${report.requestsPerInstance.join('/')} (${report.retries} retried after a transient failure)`);
-    for (const [step, l] of Object.entries(report.latency)) print(`  ${step.padEnd(9)} p50 ${fmt(l.p50).padStart(6)} ms   p99 ${fmt(l.p99).padStart(6)} ms   max ${fmt(l.max).padStart(6)} ms`);
-    if (!alive.every(Boolean)) print(`  SERVER DIED during the run: ${alive.map((up, i) => `${'AB'[i]} ${up ? 'up' : `exited (${servers[i]!.child.exitCode ?? servers[i]!.child.signalCode})`}`).join(', ')}`);
-    if (lag.length > 0) print(`  server event-loop delay during the run: ${lag.map((l, i) => `${'AB'[i]} max ${fmt(l.max)} ms, p99 ${fmt(l.p99)} ms`).join('; ')}`);
+    print(
+      `  ${fmt(report.logins)} logins, ${fmt(report.concurrency)} in flight, ${report.phones} phones (${USERS} users × ${PHONES_PER_USER}), seed ${report.seed}`,
+    );
+    print(
+      `  completed ${fmt(report.completed)}   lost ${report.lost}   doubled ${report.doubled}   misattributed ${report.misattributed}   5xx ${report.serverErrors}`,
+    );
+    print(
+      `  audit: ${report.auditMismatches.length} transition counts off (settled ${fmt(report.auditSettledMs)} ms after the last login)`,
+    );
+    print(
+      `  duration ${fmt(report.durationMs / 1000, 2)} s   ${fmt(report.loginsPerSecond, 1)} logins/s   requests A/B ${report.requestsPerInstance.join('/')} (${report.retries} retried after a transient failure)`,
+    );
+    for (const [step, l] of Object.entries(report.latency))
+      print(
+        `  ${step.padEnd(9)} p50 ${fmt(l.p50).padStart(6)} ms   p99 ${fmt(l.p99).padStart(6)} ms   max ${fmt(l.max).padStart(6)} ms`,
+      );
+    if (!alive.every(Boolean))
+      print(
+        `  SERVER DIED during the run: ${alive.map((up, i) => `${'AB'[i]} ${up ? 'up' : `exited (${servers[i]!.child.exitCode ?? servers[i]!.child.signalCode})`}`).join(', ')}`,
+      );
+    if (lag.length > 0)
+      print(
+        `  server event-loop delay during the run: ${lag.map((l, i) => `${'AB'[i]} max ${fmt(l.max)} ms, p99 ${fmt(l.p99)} ms`).join('; ')}`,
+      );
     const errors = Object.entries(report.errors);
     print(`  errors: ${errors.length === 0 ? 'none' : errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
     for (const line of report.samples) print(`  - ${line}`);
@@ -114,9 +159,16 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
       for (const line of s.stdout().split('\n')) {
         if (!line.startsWith('{')) continue; // the start-up banner
         try {
-          const entry = JSON.parse(line) as { level?: number; msg?: string; context?: string; res?: { statusCode?: number } };
+          const entry = JSON.parse(line) as {
+            level?: number;
+            msg?: string;
+            context?: string;
+            res?: { statusCode?: number };
+          };
           if ((entry.level ?? 0) < 40) continue;
-          count(`${entry.context ? `[${entry.context}] ` : ''}${(entry.msg ?? '').replace(/\d+ ms/g, 'N ms').slice(0, 160)}${entry.res?.statusCode ? ` (${entry.res.statusCode})` : ''}`);
+          count(
+            `${entry.context ? `[${entry.context}] ` : ''}${(entry.msg ?? '').replace(/\d+ ms/g, 'N ms').slice(0, 160)}${entry.res?.statusCode ? ` (${entry.res.statusCode})` : ''}`,
+          );
         } catch {
           count(line.slice(0, 160));
         }
@@ -124,7 +176,11 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
       for (const line of s.stderr().split('\n')) if (line.trim()) count(`stderr: ${line.trim().slice(0, 160)}`);
       const top = [...byMessage].sort((x, y) => y[1] - x[1]).slice(0, 6);
       if (top.length > 0) print(`  server ${'AB'[i]} logged: ${top.map(([m, n]) => `${n} × ${m}`).join(' | ')}`);
-      if (process.env.BENCH_SERVER_LOG_DIR) writeFileSync(join(process.env.BENCH_SERVER_LOG_DIR, `concurrent-logins-server-${'ab'[i]}.log`), `${s.stdout()}\n${s.stderr()}`);
+      if (process.env.BENCH_SERVER_LOG_DIR)
+        writeFileSync(
+          join(process.env.BENCH_SERVER_LOG_DIR, `concurrent-logins-server-${'ab'[i]}.log`),
+          `${s.stdout()}\n${s.stderr()}`,
+        );
     }
     print(`  ${describeReport(report)}\n`);
 
@@ -138,6 +194,16 @@ describeWith(REAL_SERVICES_NEED, 'concurrent QR logins over two server processes
       auditMismatches: report.auditMismatches.length,
       alive,
       seed: report.seed,
-    }).toEqual({ alive: [true, true], completed: LOGINS, lost: 0, doubled: 0, misattributed: 0, serverErrors: 0, errors: {}, auditMismatches: 0, seed: report.seed });
+    }).toEqual({
+      alive: [true, true],
+      completed: LOGINS,
+      lost: 0,
+      doubled: 0,
+      misattributed: 0,
+      serverErrors: 0,
+      errors: {},
+      auditMismatches: 0,
+      seed: report.seed,
+    });
   }, 600_000);
 });

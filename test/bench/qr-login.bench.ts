@@ -84,8 +84,6 @@ function runWorker<T>(workerData: object): Promise<T> {
 const getLoad = (url: string, path: string, headers: Record<string, string>, concurrency: number, durationMs: number) =>
   runWorker<GetResult>({ mode: 'get', url, path, headers, concurrency, durationMs });
 
-
-
 /** The soft limit on open files of this process (a child inherits it). */
 function openFileLimit(): number {
   try {
@@ -118,7 +116,9 @@ beforeAll(async () => {
   real = backing.real;
   const services = backing.env;
   cleanup = backing.cleanup;
-  mode = real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)';
+  mode = real
+    ? 'real Postgres + Redis'
+    : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)';
   t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...services }) });
 
   // The server as users run it (`node dist/src/main.js`), on the same database
@@ -142,9 +142,13 @@ beforeAll(async () => {
   await waitForOk(`${serverUrl}/health/ready`, 30_000, server.exited);
 
   // The baseline: a bare Express 5 app with one JSON route, in a process of its own.
-  const baseline = fork(new URL('./bare-express.mjs', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const baseline = fork(new URL('./bare-express.mjs', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   bare = baseline;
-  bareUrl = await new Promise<string>((listening) => baseline.once('message', (m: { port: number }) => listening(`http://127.0.0.1:${m.port}`)));
+  bareUrl = await new Promise<string>((listening) =>
+    baseline.once('message', (m: { port: number }) => listening(`http://127.0.0.1:${m.port}`)),
+  );
 
   // The floor for section 3: a request held open, answered only when the client goes away.
   const app = express();
@@ -197,25 +201,41 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['status', 'bare'] as const) : (['bare', 'status'] as const);
     for (const which of order) {
-      const result = which === 'bare' ? await getLoad(bareUrl, '/x', {}, POLL_CONCURRENCY, ROUND_MS) : await getLoad(serverUrl, statusPath, pollHeaders, POLL_CONCURRENCY, ROUND_MS);
+      const result =
+        which === 'bare'
+          ? await getLoad(bareUrl, '/x', {}, POLL_CONCURRENCY, ROUND_MS)
+          : await getLoad(serverUrl, statusPath, pollHeaders, POLL_CONCURRENCY, ROUND_MS);
       // A refused poll (404) answers fast: failures would flatter the figure.
-      expect({ which, failed: result.failed, firstFailure: result.firstFailure }).toEqual({ which, failed: 0, firstFailure: undefined });
+      expect({ which, failed: result.failed, firstFailure: result.firstFailure }).toEqual({
+        which,
+        failed: 0,
+        firstFailure: undefined,
+      });
       pollRates[which].push((result.ok * 1000) / result.elapsedMs);
     }
   }
   const bareRate = median(pollRates.bare);
   const statusRate = median(pollRates.status);
   const pollRatio = statusRate / bareRate;
-  print(`\n1. Status poll: ${POLL_CONCURRENCY} keep-alive connections, ${ROUNDS} × ${ROUND_MS} ms per route, interleaved`);
-  print(`  bare Express 5 JSON route ${fmt(bareRate).padStart(8)} req/s   (rounds: ${pollRates.bare.map((r) => fmt(r)).join(', ')})   = baseline 1.00`);
-  print(`  GET /qr-sessions/:id      ${fmt(statusRate).padStart(8)} req/s   (rounds: ${pollRates.status.map((r) => fmt(r)).join(', ')})`);
+  print(
+    `\n1. Status poll: ${POLL_CONCURRENCY} keep-alive connections, ${ROUNDS} × ${ROUND_MS} ms per route, interleaved`,
+  );
+  print(
+    `  bare Express 5 JSON route ${fmt(bareRate).padStart(8)} req/s   (rounds: ${pollRates.bare.map((r) => fmt(r)).join(', ')})   = baseline 1.00`,
+  );
+  print(
+    `  GET /qr-sessions/:id      ${fmt(statusRate).padStart(8)} req/s   (rounds: ${pollRates.status.map((r) => fmt(r)).join(', ')})`,
+  );
   print(`  ratio ${fmt(pollRatio, 2)} (target ≥ ${TARGET.poll}): ${verdict(pollRatio >= TARGET.poll)}`);
-  print(`  server time per poll ≈ ${fmt(1e6 / statusRate)} µs vs ${fmt(1e6 / bareRate)} µs for the bare route (1/rate)`);
+  print(
+    `  server time per poll ≈ ${fmt(1e6 / statusRate)} µs vs ${fmt(1e6 / bareRate)} µs for the bare route (1/rate)`,
+  );
 
   // ── 2. Complete logins ─────────────────────────────────────────────────────
   // One user and one phone per flow: no per-user limit or device lock is shared.
   const phones = await phonesOnServer(LOGIN_CONCURRENCY);
-  const loginLoad = (durationMs: number) => runWorker<LoginResult>({ mode: 'login', url: serverUrl, phones, durationMs });
+  const loginLoad = (durationMs: number) =>
+    runWorker<LoginResult>({ mode: 'login', url: serverUrl, phones, durationMs });
   const warm = await loginLoad(1_000); // warm-up, not counted
   expect({ failed: warm.failed, firstFailure: warm.firstFailure }).toEqual({ failed: 0, firstFailure: undefined });
 
@@ -233,7 +253,10 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
         bareRates.push((result.ok * 1000) / result.elapsedMs);
       } else {
         const result = await loginLoad(LOGIN_ROUND_MS);
-        expect({ failed: result.failed, firstFailure: result.firstFailure }).toEqual({ failed: 0, firstFailure: undefined });
+        expect({ failed: result.failed, firstFailure: result.firstFailure }).toEqual({
+          failed: 0,
+          firstFailure: undefined,
+        });
         logins += result.logins;
         loginMs += result.elapsedMs;
         loginRates.push((result.logins * 1000) / result.elapsedMs);
@@ -244,13 +267,21 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
   const loginsPerSecond = (logins * 1000) / loginMs;
   const bareLoginRate = median(bareRates);
   const loginRatio = (4 * loginsPerSecond) / bareLoginRate;
-  print(`\n2. Complete logins: ${LOGIN_CONCURRENCY} concurrent flows (one user + phone each), ${LOGIN_ROUNDS} × ${LOGIN_ROUND_MS} ms, interleaved with the bare route`);
+  print(
+    `\n2. Complete logins: ${LOGIN_CONCURRENCY} concurrent flows (one user + phone each), ${LOGIN_ROUNDS} × ${LOGIN_ROUND_MS} ms, interleaved with the bare route`,
+  );
   if (!real) print('  (embedded database and store: the target is set for real Postgres + Redis)');
-  print(`  ${fmt(loginsPerSecond, 1)} logins/s (${logins} logins; rounds: ${loginRates.map((r) => fmt(r, 1)).join(', ')}) = ${fmt(4 * loginsPerSecond)} req/s`);
-  print(`  bare Express 5 JSON route at ${LOGIN_CONCURRENCY} connections: ${fmt(bareLoginRate)} req/s (rounds: ${bareRates.map((r) => fmt(r)).join(', ')})`);
+  print(
+    `  ${fmt(loginsPerSecond, 1)} logins/s (${logins} logins; rounds: ${loginRates.map((r) => fmt(r, 1)).join(', ')}) = ${fmt(4 * loginsPerSecond)} req/s`,
+  );
+  print(
+    `  bare Express 5 JSON route at ${LOGIN_CONCURRENCY} connections: ${fmt(bareLoginRate)} req/s (rounds: ${bareRates.map((r) => fmt(r)).join(', ')})`,
+  );
   print(`  ratio ${fmt(loginRatio, 2)} (target ≥ ${TARGET.login}): ${verdict(loginRatio >= TARGET.login)}`);
   for (const step of Object.keys(steps) as Step[]) {
-    print(`  ${step.padEnd(9)} p50 ${fmt(median(steps[step]), 2).padStart(7)} ms   p99 ${fmt(quantile(steps[step], 0.99), 2).padStart(7)} ms`);
+    print(
+      `  ${step.padEnd(9)} p50 ${fmt(median(steps[step]), 2).padStart(7)} ms   p99 ${fmt(quantile(steps[step], 0.99), 2).padStart(7)} ms`,
+    );
   }
 
   // ── 3. Memory per waiting long poll ────────────────────────────────────────
@@ -264,7 +295,10 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
   const qrPolls = (count: number) =>
     Array.from({ length: count }, (_, i) => {
       const s = sessions[i % sessions.length]!;
-      return { path: `/api/v1/qr-sessions/${s.id}?waitSeconds=30&afterVersion=${s.version}`, headers: { 'X-Poll-Token': s.pollToken } };
+      return {
+        path: `/api/v1/qr-sessions/${s.id}?waitSeconds=30&afterVersion=${s.version}`,
+        headers: { 'X-Poll-Token': s.pollToken },
+      };
     });
   const barePolls = (count: number) => Array.from({ length: count }, () => ({ path: '/wait' }));
 
@@ -304,7 +338,12 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
    * counts the previous one as waiting; measures the server's memory before and
    * once all wait; then closes them and waits until the server let them go.
    */
-  const holdAll = async (url: string, list: Array<{ path: string; headers?: Record<string, string> }>, waiting: () => number, measure: boolean) => {
+  const holdAll = async (
+    url: string,
+    list: Array<{ path: string; headers?: Record<string, string> }>,
+    waiting: () => number,
+    measure: boolean,
+  ) => {
     const port = Number(new URL(url).port);
     const base = waiting();
     const before = measure ? await memory() : undefined;
@@ -324,7 +363,10 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
     const releaseMs = await waitFor(() => waiting() === base, 10_000);
     const left = waiting() - base;
     await sleep(200);
-    const perWait = before && during ? (during.heapUsed + during.external - before.heapUsed - before.external) / Math.max(1, held) : 0;
+    const perWait =
+      before && during
+        ? (during.heapUsed + during.external - before.heapUsed - before.external) / Math.max(1, held)
+        : 0;
     const rssPerWait = before && during ? (during.rss - before.rss) / Math.max(1, held) : 0;
     return { ...opened, openMs, held, closed, releaseMs, left, perWait, rssPerWait, before, during };
   };
@@ -340,18 +382,35 @@ it('QR login: status poll throughput, complete logins, memory per waiting long p
   child = undefined;
 
   const mb = (bytes: number) => fmt(bytes / 1024 / 1024, 1);
-  print(`\n3. Long polls: ${fmt(polls)} × waitSeconds=30&afterVersion=<current> over ${sessions.length} pending sessions, opened from a child process`);
+  print(
+    `\n3. Long polls: ${fmt(polls)} × waitSeconds=30&afterVersion=<current> over ${sessions.length} pending sessions, opened from a child process`,
+  );
   if (polls < LONG_POLLS) print(`  (only ${fmt(polls)} of ${fmt(LONG_POLLS)}: ulimit -n is ${limit} here)`);
   if (!gc) print('  (no forced GC available: run node with --expose-gc; figures are noisier)');
-  print(`  ${fmt(qrHeld.connected)} connected and ${fmt(qrHeld.held)} waiting in QrEventsHub after ${fmt(qrHeld.openMs)} ms (${opened(qrHeld)})`);
+  print(
+    `  ${fmt(qrHeld.connected)} connected and ${fmt(qrHeld.held)} waiting in QrEventsHub after ${fmt(qrHeld.openMs)} ms (${opened(qrHeld)})`,
+  );
   const { before, during } = qrHeld;
-  print(`  server heapUsed +${mb(during!.heapUsed - before!.heapUsed)} MB, external +${mb(during!.external - before!.external)} MB, RSS +${mb(during!.rss - before!.rss)} MB while they wait`);
-  print(`  ${fmt(qrHeld.perWait)} bytes (heapUsed + external) per waiting request (target ≤ ${fmt(TARGET.bytesPerWait)}): ${verdict(qrHeld.perWait <= TARGET.bytesPerWait)}; RSS ${fmt(qrHeld.rssPerWait)} bytes (informative: native buffers, allocator slack)`);
-  print(`  for scale: a bare Express 5 route holding ${fmt(floor.held)} requests open costs ${fmt(floor.perWait)} bytes each (RSS ${fmt(floor.rssPerWait)}): the app adds ${fmt(qrHeld.perWait - floor.perWait)}`);
-  print(`  after the clients went away: ${qrHeld.left === 0 ? `all released in ${fmt(qrHeld.releaseMs)} ms` : `${fmt(qrHeld.left)} still waiting after ${fmt(qrHeld.releaseMs)} ms`}; ${qrHeld.closed.early} answered early${qrHeld.closed.firstEarly ? ` (${qrHeld.closed.firstEarly})` : ''}\n`);
+  print(
+    `  server heapUsed +${mb(during!.heapUsed - before!.heapUsed)} MB, external +${mb(during!.external - before!.external)} MB, RSS +${mb(during!.rss - before!.rss)} MB while they wait`,
+  );
+  print(
+    `  ${fmt(qrHeld.perWait)} bytes (heapUsed + external) per waiting request (target ≤ ${fmt(TARGET.bytesPerWait)}): ${verdict(qrHeld.perWait <= TARGET.bytesPerWait)}; RSS ${fmt(qrHeld.rssPerWait)} bytes (informative: native buffers, allocator slack)`,
+  );
+  print(
+    `  for scale: a bare Express 5 route holding ${fmt(floor.held)} requests open costs ${fmt(floor.perWait)} bytes each (RSS ${fmt(floor.rssPerWait)}): the app adds ${fmt(qrHeld.perWait - floor.perWait)}`,
+  );
+  print(
+    `  after the clients went away: ${qrHeld.left === 0 ? `all released in ${fmt(qrHeld.releaseMs)} ms` : `${fmt(qrHeld.left)} still waiting after ${fmt(qrHeld.releaseMs)} ms`}; ${qrHeld.closed.early} answered early${qrHeld.closed.firstEarly ? ` (${qrHeld.closed.firstEarly})` : ''}\n`,
+  );
 
   for (const run of [floor, qrHeld]) {
-    expect({ errors: run.errors, held: run.held, early: run.closed.early, left: run.left }).toEqual({ errors: 0, held: polls, early: 0, left: 0 });
+    expect({ errors: run.errors, held: run.held, early: run.closed.early, left: run.left }).toEqual({
+      errors: 0,
+      held: polls,
+      early: 0,
+      left: 0,
+    });
   }
 });
 

@@ -18,7 +18,16 @@ function send(agent, method, path, headers, body) {
   return new Promise((done) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
-      { hostname, port, method, path, agent, headers: payload ? { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length } : headers },
+      {
+        hostname,
+        port,
+        method,
+        path,
+        agent,
+        headers: payload
+          ? { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length }
+          : headers,
+      },
       (res) => {
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));
@@ -54,7 +63,8 @@ async function getLoad() {
   return { ok, failed, firstFailure, elapsedMs };
 }
 
-const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+const BROWSER_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 const PHONE_UA = 'ScanGate/1.0 (Android 15; Pixel 9)';
 
 async function loginLoad() {
@@ -78,12 +88,31 @@ async function loginLoad() {
     const bearer = { Authorization: `Bearer ${phone.accessToken}`, 'User-Agent': PHONE_UA };
     while (performance.now() < deadline) {
       try {
-        const qr = JSON.parse(await timed('create', 201, 'POST', '/api/v1/qr-sessions', { 'User-Agent': BROWSER_UA }, {}));
+        const qr = JSON.parse(
+          await timed('create', 201, 'POST', '/api/v1/qr-sessions', { 'User-Agent': BROWSER_UA }, {}),
+        );
         const base = `/api/v1/qr-sessions/${qr.id}`;
         await timed('scan', 200, 'POST', `${base}/scan`, bearer, {});
-        const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-        await timed('confirm', 200, 'POST', `${base}/confirm`, { ...bearer, 'X-Device-Signature': signature }, qr.matchCode === undefined ? {} : { matchCode: qr.matchCode });
-        await timed('exchange', 200, 'POST', `${base}/exchange`, { 'X-Poll-Token': qr.pollToken, 'User-Agent': BROWSER_UA }, {});
+        const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), {
+          key,
+          dsaEncoding: 'ieee-p1363',
+        }).toString('base64url');
+        await timed(
+          'confirm',
+          200,
+          'POST',
+          `${base}/confirm`,
+          { ...bearer, 'X-Device-Signature': signature },
+          qr.matchCode === undefined ? {} : { matchCode: qr.matchCode },
+        );
+        await timed(
+          'exchange',
+          200,
+          'POST',
+          `${base}/exchange`,
+          { 'X-Poll-Token': qr.pollToken, 'User-Agent': BROWSER_UA },
+          {},
+        );
         logins++;
       } catch (error) {
         failed++;

@@ -20,7 +20,9 @@ function open(port, poll) {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setNoDelay(true);
     socket.once('connect', () => {
-      const headers = Object.entries(poll.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      const headers = Object.entries(poll.headers ?? {})
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.write(`GET ${poll.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${headers}Connection: keep-alive\r\n\r\n`);
       sockets.push(socket);
       done();
@@ -42,8 +44,15 @@ process.on('message', async (message) => {
     const started = performance.now();
     const { port, polls, batch } = message;
     // In batches, so the listen backlog never overflows (a dropped SYN costs a 1 s retry).
-    for (let i = 0; i < polls.length; i += batch) await Promise.all(polls.slice(i, i + batch).map((poll) => open(port, poll)));
-    process.send({ type: 'opened', connected: sockets.length, errors, firstError, elapsedMs: performance.now() - started });
+    for (let i = 0; i < polls.length; i += batch)
+      await Promise.all(polls.slice(i, i + batch).map((poll) => open(port, poll)));
+    process.send({
+      type: 'opened',
+      connected: sockets.length,
+      errors,
+      firstError,
+      elapsedMs: performance.now() - started,
+    });
   } else if (message.type === 'close') {
     for (const socket of sockets) socket.destroy();
     process.send({ type: 'closed', early, firstEarly });

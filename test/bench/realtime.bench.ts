@@ -44,20 +44,39 @@ const TARGET = { oneInstance: 3, twoInstances: 5, memory: 1.5, cpu: 0.05 };
 
 const CLIENTS = new URL('./realtime.clients.mjs', import.meta.url);
 const BARE = new URL('./bare-socket-io.mjs', import.meta.url);
-const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+const BROWSER_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 
 const summary = (xs: number[]) => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), p99: quantile(xs, 0.99) });
-const line = (s: { p50: number; p90: number; p99: number }) => `p50 ${fmt(s.p50, 2).padStart(6)} ms   p90 ${fmt(s.p90, 2).padStart(6)} ms   p99 ${fmt(s.p99, 2).padStart(6)} ms`;
+const line = (s: { p50: number; p90: number; p99: number }) =>
+  `p50 ${fmt(s.p50, 2).padStart(6)} ms   p90 ${fmt(s.p90, 2).padStart(6)} ms   p99 ${fmt(s.p99, 2).padStart(6)} ms`;
 
-
-async function post(url: string, path: string, headers: Record<string, string>, body: object): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function post(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: object,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
 /** A socket.io-client socket on `/qr` that resolves `next(status)` when that status arrives. */
-async function browserSocket(url: string, auth: object): Promise<{ socket: Socket; next: (status: string) => Promise<void> }> {
-  const socket = io(`${url}/qr`, { path: '/socket.io', auth, transports: ['websocket'], reconnection: false, forceNew: true });
+async function browserSocket(
+  url: string,
+  auth: object,
+): Promise<{ socket: Socket; next: (status: string) => Promise<void> }> {
+  const socket = io(`${url}/qr`, {
+    path: '/socket.io',
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   const waiting = new Map<string, () => void>();
   const seen = new Set<string>();
   socket.on('qr.status', (view: { status: string }) => {
@@ -98,20 +117,34 @@ beforeAll(async () => {
   const backing = await benchServices();
   real = backing.real;
   cleanup = backing.cleanup;
-  const common = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMITS: 'off', SOCKET_MAX_PER_QR: '100' };
+  const common = {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    RATE_LIMITS: 'off',
+    SOCKET_MAX_PER_QR: '100',
+  };
   t = await createTestApp({ config: testConfig({ ...common, ...backing.env }) });
   // The servers as users run them: two on the shared Postgres and Redis, or one on its own data folder.
   dataDir = real ? undefined : mkdtempSync(join(tmpdir(), 'scangate-rtbench-'));
   const count = real ? 2 : 1;
   for (let i = 0; i < count; i++) {
     const port = await freePort();
-    servers.push(startServer({ ...common, PORT: String(port), ...(dataDir ? { DATA_DIR: dataDir, DEMO_USER: 'on' } : backing.env) }));
+    servers.push(
+      startServer({
+        ...common,
+        PORT: String(port),
+        ...(dataDir ? { DATA_DIR: dataDir, DEMO_USER: 'on' } : backing.env),
+      }),
+    );
     urls.push(`http://127.0.0.1:${port}`);
   }
   await Promise.all(urls.map((url, i) => waitForOk(`${url}/health/ready`, 30_000, servers[i]!.exited)));
   const baseline = fork(BARE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   bare = baseline;
-  bareUrl = await new Promise<string>((listening) => baseline.once('message', (m: { port: number }) => listening(`http://127.0.0.1:${m.port}`)));
+  bareUrl = await new Promise<string>((listening) =>
+    baseline.once('message', (m: { port: number }) => listening(`http://127.0.0.1:${m.port}`)),
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -138,10 +171,18 @@ async function confirmLatencies(browserUrl: string, phoneUrl: string, count: num
       const scanned = await post(phoneUrl, `/api/v1/qr-sessions/${qr.id}/scan`, bearer, {});
       if (scanned.status !== 200) throw new Error(`scan: ${scanned.status} ${scanned.text}`);
       await browser.next('scanned');
-      const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), { key: phone.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const signature = sign('sha256', Buffer.from(`scangate:confirm:${qr.id}:${qr.matchCode ?? ''}`), {
+        key: phone.privateKey,
+        dsaEncoding: 'ieee-p1363',
+      }).toString('base64url');
       const t0 = performance.now();
       const arrived = browser.next('confirmed');
-      const confirmed = await post(phoneUrl, `/api/v1/qr-sessions/${qr.id}/confirm`, { ...bearer, 'X-Device-Signature': signature }, qr.matchCode ? { matchCode: qr.matchCode } : {});
+      const confirmed = await post(
+        phoneUrl,
+        `/api/v1/qr-sessions/${qr.id}/confirm`,
+        { ...bearer, 'X-Device-Signature': signature },
+        qr.matchCode ? { matchCode: qr.matchCode } : {},
+      );
       if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.text}`);
       await arrived;
       out.push(performance.now() - t0);
@@ -173,22 +214,30 @@ async function bareLatencies(count: number): Promise<number[]> {
 }
 
 it('real time: confirm → browser latency, memory per waiting socket, CPU of waiting sockets vs polling', async () => {
-  print(`\nScanGate real-time bench: ${real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)'}`);
+  print(
+    `\nScanGate real-time bench: ${real ? 'real Postgres + Redis' : 'embedded PGlite + in-process store (TEST_DATABASE_URL/TEST_REDIS_URL not set)'}`,
+  );
 
   // ── 1. Confirm → qr.status latency ─────────────────────────────────────────
   await bareLatencies(50); // warm-up, not counted
   await confirmLatencies(urls[0]!, urls[0]!, 50);
   const bareRun = summary(await bareLatencies(LOGINS));
   const one = summary(await confirmLatencies(urls[0]!, urls[0]!, LOGINS));
-  print(`\n1. Confirm → qr.status at the browser, ${fmt(LOGINS)} logins one at a time (outside in: POST sent → socket event received)`);
+  print(
+    `\n1. Confirm → qr.status at the browser, ${fmt(LOGINS)} logins one at a time (outside in: POST sent → socket event received)`,
+  );
   print(`  bare Express 5 + Socket.IO (POST → emit to room)   ${line(bareRun)}   = baseline`);
   print(`  one instance (browser and phone on A)              ${line(one)}`);
-  print(`  p99 ratio ${fmt(one.p99 / bareRun.p99, 2)} (target ≤ ${TARGET.oneInstance}): ${verdict(one.p99 / bareRun.p99 <= TARGET.oneInstance)}`);
+  print(
+    `  p99 ratio ${fmt(one.p99 / bareRun.p99, 2)} (target ≤ ${TARGET.oneInstance}): ${verdict(one.p99 / bareRun.p99 <= TARGET.oneInstance)}`,
+  );
   if (urls.length > 1) {
     await confirmLatencies(urls[0]!, urls[1]!, 50);
     const two = summary(await confirmLatencies(urls[0]!, urls[1]!, LOGINS));
     print(`  two instances (browser on A, phone on B, Redis)    ${line(two)}`);
-    print(`  p99 ratio ${fmt(two.p99 / bareRun.p99, 2)} (target ≤ ${TARGET.twoInstances}): ${verdict(two.p99 / bareRun.p99 <= TARGET.twoInstances)}`);
+    print(
+      `  p99 ratio ${fmt(two.p99 / bareRun.p99, 2)} (target ≤ ${TARGET.twoInstances}): ${verdict(two.p99 / bareRun.p99 <= TARGET.twoInstances)}`,
+    );
   } else {
     print('  two instances: needs real Postgres and Redis (TEST_DATABASE_URL, TEST_REDIS_URL)');
   }
@@ -196,7 +245,9 @@ it('real time: confirm → browser latency, memory per waiting socket, CPU of wa
   // ── 2 and 3: sockets held by this process ──────────────────────────────────
   const clients = fork(CLIENTS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child = clients;
-  const exited = new Promise<never>((_, fail) => clients.once('exit', (code) => fail(new Error(`the client process exited (${code})`))));
+  const exited = new Promise<never>((_, fail) =>
+    clients.once('exit', (code) => fail(new Error(`the client process exited (${code})`))),
+  );
   exited.catch(() => undefined);
   const next = <T>(type: string) =>
     Promise.race([
@@ -256,21 +307,37 @@ it('real time: confirm → browser latency, memory per waiting socket, CPU of wa
   };
 
   // Warm-up of both paths, then the measurement.
-  await hold(bareLocal, Array.from({ length: 200 }, () => ({ id: randomBytes(16).toString('base64url') })));
+  await hold(
+    bareLocal,
+    Array.from({ length: 200 }, () => ({ id: randomBytes(16).toString('base64url') })),
+  );
   await release();
   await hold(t.url, await sessions(200));
   await release();
-  const bareHeld = await hold(bareLocal, Array.from({ length: SOCKETS }, () => ({ id: randomBytes(16).toString('base64url') })));
+  const bareHeld = await hold(
+    bareLocal,
+    Array.from({ length: SOCKETS }, () => ({ id: randomBytes(16).toString('base64url') })),
+  );
   await release();
   const appSessions = await sessions(SOCKETS);
   const appHeld = await hold(t.url, appSessions);
   const memoryRatio = appHeld.perSocket / bareHeld.perSocket;
-  print(`\n2. Memory: ${fmt(SOCKETS)} waiting browser sockets (websocket, one QR session each), heapUsed + external after GC`);
+  print(
+    `\n2. Memory: ${fmt(SOCKETS)} waiting browser sockets (websocket, one QR session each), heapUsed + external after GC`,
+  );
   if (!gc) print('  (no forced GC available: figures are noisier)');
-  print(`  bare Socket.IO server   ${fmt(bareHeld.perSocket).padStart(7)} bytes per socket (${fmt(bareHeld.opened.connected)} connected in ${fmt(bareHeld.opened.elapsedMs)} ms)   = baseline`);
-  print(`  ScanGate /qr            ${fmt(appHeld.perSocket).padStart(7)} bytes per socket (${fmt(appHeld.opened.connected)} connected in ${fmt(appHeld.opened.elapsedMs)} ms, ${appHeld.opened.errors} errors${appHeld.opened.firstError ? `: ${appHeld.opened.firstError}` : ''})`);
+  print(
+    `  bare Socket.IO server   ${fmt(bareHeld.perSocket).padStart(7)} bytes per socket (${fmt(bareHeld.opened.connected)} connected in ${fmt(bareHeld.opened.elapsedMs)} ms)   = baseline`,
+  );
+  print(
+    `  ScanGate /qr            ${fmt(appHeld.perSocket).padStart(7)} bytes per socket (${fmt(appHeld.opened.connected)} connected in ${fmt(appHeld.opened.elapsedMs)} ms, ${appHeld.opened.errors} errors${appHeld.opened.firstError ? `: ${appHeld.opened.firstError}` : ''})`,
+  );
   print(`  ratio ${fmt(memoryRatio, 2)} (target ≤ ${TARGET.memory}): ${verdict(memoryRatio <= TARGET.memory)}`);
-  for (const run of [bareHeld, appHeld]) expect({ errors: run.opened.errors, firstError: run.opened.firstError }).toEqual({ errors: 0, firstError: undefined });
+  for (const run of [bareHeld, appHeld])
+    expect({ errors: run.opened.errors, firstError: run.opened.firstError }).toEqual({
+      errors: 0,
+      firstError: undefined,
+    });
 
   // ── 3. CPU: IDLE_BROWSERS waiting on sockets vs polling once a second ──────
   await release();
@@ -290,8 +357,12 @@ it('real time: confirm → browser latency, memory per waiting socket, CPU of wa
   const ms = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
   const cpuRatio = ms(socketCpu) / ms(pollCpu);
   print(`\n3. Server CPU over ${fmt(CPU_WINDOW_MS / 1000)} s for ${fmt(IDLE_BROWSERS)} browsers`);
-  print(`  polling the status once a second   ${fmt(ms(pollCpu)).padStart(6)} ms CPU (${fmt(polled.ok)} polls answered, ${polled.failed} failed)   = baseline`);
-  print(`  waiting on sockets                 ${fmt(ms(socketCpu)).padStart(6)} ms CPU (heartbeats only: a ping every ${fmt(20)} s)`);
+  print(
+    `  polling the status once a second   ${fmt(ms(pollCpu)).padStart(6)} ms CPU (${fmt(polled.ok)} polls answered, ${polled.failed} failed)   = baseline`,
+  );
+  print(
+    `  waiting on sockets                 ${fmt(ms(socketCpu)).padStart(6)} ms CPU (heartbeats only: a ping every ${fmt(20)} s)`,
+  );
   print(`  ratio ${fmt(cpuRatio, 3)} (target ≤ ${TARGET.cpu}): ${verdict(cpuRatio <= TARGET.cpu)}\n`);
   expect(polled.failed).toBe(0);
 

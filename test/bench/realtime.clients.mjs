@@ -22,7 +22,14 @@ async function openSockets({ url, namespace, auths, batch }) {
   let firstError;
   const one = (auth) =>
     new Promise((done) => {
-      const socket = io(`${url}${namespace}`, { path: '/socket.io', auth, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+      const socket = io(`${url}${namespace}`, {
+        path: '/socket.io',
+        auth,
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        timeout: 20_000,
+      });
       sockets.push(socket);
       // Counted once the server has sent its first event (the status): the socket is fully set up.
       socket.once('qr.status', () => {

@@ -38,7 +38,12 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
   beforeAll(async () => {
     // Limits of 1 that RATE_LIMITS=off must switch off (proved below): this suite signs in many times.
     t = await createTestApp({
-      config: testConfig({ RATE_LIMITS: 'off', LOGIN_LIMIT_PER_IP: '1', LOGIN_LIMIT_PER_ACCOUNT: '1', DEMO_USER: 'off' }),
+      config: testConfig({
+        RATE_LIMITS: 'off',
+        LOGIN_LIMIT_PER_IP: '1',
+        LOGIN_LIMIT_PER_ACCOUNT: '1',
+        DEMO_USER: 'off',
+      }),
     });
   });
 
@@ -52,7 +57,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
   describe('POST /auth/login', () => {
     it('a mobile sign-in (with device) answers every token in the body and sets no cookie', async () => {
       const { user, login: name } = await createUser(t);
-      const res = await login({ login: name, password: TEST_PASSWORD, device: { id: 'phone-login-1', name: 'Pixel', platform: 'android' } }).expect(200);
+      const res = await login({
+        login: name,
+        password: TEST_PASSWORD,
+        device: { id: 'phone-login-1', name: 'Pixel', platform: 'android' },
+      }).expect(200);
       keep(res.body);
       expect(res.body).toEqual({
         accessToken: expect.stringMatching(JWT),
@@ -67,7 +76,13 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       expect(res.headers['set-cookie']).toBeUndefined();
       await me(res.body.accessToken).expect(200);
       const row = await sessionRow(t, res.body.sessionId);
-      expect(row).toMatchObject({ kind: 'mobile', device_id: 'phone-login-1', device_name: 'Pixel', device_platform: 'android', user_id: user.id });
+      expect(row).toMatchObject({
+        kind: 'mobile',
+        device_id: 'phone-login-1',
+        device_name: 'Pixel',
+        device_platform: 'android',
+        user_id: user.id,
+      });
     });
 
     it('a web sign-in (no device) keeps the refresh token out of the body, in an HttpOnly SameSite=Lax cookie scoped to /api/v1/auth, not Secure on http', async () => {
@@ -147,7 +162,15 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const { user, login: name } = await createUser(t);
       await t.app.get(UsersService).setStatus(user.id, 'disabled');
       expectError(await login({ login: name, password: TEST_PASSWORD }), 403, 'auth.account_disabled');
-      expectError(await login({ login: name, password: TEST_PASSWORD, device: { id: 'phone-disabled', name: 'P', platform: 'ios' } }), 403, 'auth.account_disabled');
+      expectError(
+        await login({
+          login: name,
+          password: TEST_PASSWORD,
+          device: { id: 'phone-disabled', name: 'P', platform: 'ios' },
+        }),
+        403,
+        'auth.account_disabled',
+      );
       expectError(await login({ login: name, password: 'wrong password here' }), 401, 'auth.invalid_credentials');
       const sessions = await db(t).query('SELECT id FROM sessions WHERE user_id = $1', [user.id]);
       expect(sessions).toHaveLength(0);
@@ -165,10 +188,24 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const { login: name } = await createUser(t);
       const extra = await login({ login: name, password: TEST_PASSWORD, remember: true });
       expectError(extra, 400, 'validation.failed');
-      expect(extra.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]));
-      expectError(await login({ login: name, password: TEST_PASSWORD, device: { id: 'phone-extra-1', name: 'P', platform: 'ios', color: 'red' } }), 400, 'validation.failed');
+      expect(extra.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]),
+      );
+      expectError(
+        await login({
+          login: name,
+          password: TEST_PASSWORD,
+          device: { id: 'phone-extra-1', name: 'P', platform: 'ios', color: 'red' },
+        }),
+        400,
+        'validation.failed',
+      );
       expectError(await login({ login: name }), 400, 'validation.failed');
-      expectError(await login({ login: name, password: TEST_PASSWORD, device: { id: 'x', name: 'P', platform: 'ios' } }), 400, 'validation.failed');
+      expectError(
+        await login({ login: name, password: TEST_PASSWORD, device: { id: 'x', name: 'P', platform: 'ios' } }),
+        400,
+        'validation.failed',
+      );
     });
   });
 
@@ -196,7 +233,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     });
 
     it('a session signed in without a key stores none', async () => {
-      const res = await login({ login: name, password: TEST_PASSWORD, device: { id: 'phone-nokey-1', name: 'P', platform: 'ios' } }).expect(200);
+      const res = await login({
+        login: name,
+        password: TEST_PASSWORD,
+        device: { id: 'phone-nokey-1', name: 'P', platform: 'ios' },
+      }).expect(200);
       keep(res.body);
       expect(await storedKey(res.body.sessionId)).toBeNull();
     });
@@ -239,7 +280,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     it('a web session: the cookie is cleared, the access token and the refresh cookie are refused', async () => {
       const { login: name } = await createUser(t);
       const w = keep(await loginWeb(t, name));
-      const out = await request(t.url).post('/api/v1/auth/logout').set(bearer(w.accessToken)).set('Cookie', w.cookie).expect(204);
+      const out = await request(t.url)
+        .post('/api/v1/auth/logout')
+        .set(bearer(w.accessToken))
+        .set('Cookie', w.cookie)
+        .expect(204);
       const cleared = refreshSetCookie(out);
       expect(cleared).toBeDefined();
       expect(cookieToken(cleared!)).toBe('');
@@ -257,7 +302,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const b = keep(await loginMobile(t, name));
       await request(t.url).post('/api/v1/auth/logout').set(bearer(a.accessToken)).expect(204);
       await me(b.accessToken).expect(200);
-      await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: b.refreshToken }).expect(200).then((r) => keep(r.body));
+      await request(t.url)
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: b.refreshToken })
+        .expect(200)
+        .then((r) => keep(r.body));
     });
   });
 
@@ -267,7 +316,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const s = keep(await loginMobile(t, name));
       const before = (await sessionRow(t, s.sessionId))!.authenticated_at as Date;
       await new Promise((r) => setTimeout(r, 5));
-      const res = await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: TEST_PASSWORD }).expect(200);
+      const res = await request(t.url)
+        .post('/api/v1/auth/reauth')
+        .set(bearer(s.accessToken))
+        .send({ password: TEST_PASSWORD })
+        .expect(200);
       expect(Object.keys(res.body)).toEqual(['reauthenticatedAt']);
       expect(new Date(res.body.reauthenticatedAt).toISOString()).toBe(res.body.reauthenticatedAt);
       const after = (await sessionRow(t, s.sessionId))!.authenticated_at as Date;
@@ -278,14 +331,22 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     it('a wrong password is 401 auth.invalid_credentials and the session keeps working', async () => {
       const { login: name } = await createUser(t);
       const s = keep(await loginMobile(t, name));
-      expectError(await request(t.url).post('/api/v1/auth/reauth').set(bearer(s.accessToken)).send({ password: 'wrong password!' }), 401, 'auth.invalid_credentials');
+      expectError(
+        await request(t.url)
+          .post('/api/v1/auth/reauth')
+          .set(bearer(s.accessToken))
+          .send({ password: 'wrong password!' }),
+        401,
+        'auth.invalid_credentials',
+      );
       await me(s.accessToken).expect(200);
     });
   });
 
   describe('POST /me/password', () => {
     const NEW_PASSWORD = 'a brand new passphrase 42';
-    const change = (token: string, body: object) => request(t.url).post('/api/v1/me/password').set(bearer(token)).send(body);
+    const change = (token: string, body: object) =>
+      request(t.url).post('/api/v1/me/password').set(bearer(token)).send(body);
 
     it('a wrong current password is 400 validation.failed with detail path currentPassword, and nothing changes', async () => {
       const { login: name } = await createUser(t);
@@ -311,7 +372,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     it('refuses unknown fields', async () => {
       const { login: name } = await createUser(t);
       const s = keep(await loginMobile(t, name));
-      expectError(await change(s.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, force: true }), 400, 'validation.failed');
+      expectError(
+        await change(s.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, force: true }),
+        400,
+        'validation.failed',
+      );
     });
 
     it('success: 200, every other session is revoked, this one keeps working, and only the new password signs in', async () => {
@@ -320,16 +385,27 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const otherPhone = keep(await loginMobile(t, name));
       const otherBrowser = keep(await loginWeb(t, name));
       secrets.add(NEW_PASSWORD);
-      const changed = await change(current.accessToken, { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD }).expect(200);
+      const changed = await change(current.accessToken, {
+        currentPassword: TEST_PASSWORD,
+        newPassword: NEW_PASSWORD,
+      }).expect(200);
       expect(changed.body).toEqual({ revokedSessions: 2, identitiesLinkedSinceLastPassword: [] });
 
       expectError(await me(otherPhone.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(otherBrowser.accessToken), 401, 'auth.unauthenticated');
-      expect((await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: otherPhone.refreshToken })).status).toBe(401);
-      expect((await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', otherBrowser.cookie)).status).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: otherPhone.refreshToken })).status,
+      ).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', otherBrowser.cookie))
+          .status,
+      ).toBe(401);
 
       await me(current.accessToken).expect(200);
-      const rotated = await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: current.refreshToken }).expect(200);
+      const rotated = await request(t.url)
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: current.refreshToken })
+        .expect(200);
       keep(rotated.body);
       await me(rotated.body.accessToken).expect(200);
 
@@ -357,7 +433,9 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
 
     it('GET /me/sessions lists the active sessions, with current: true only on the caller’s own', async () => {
       const { user, login: name } = await createUser(t);
-      const phone = keep(await loginMobile(t, name, TEST_PASSWORD, { id: 'phone-list-1', name: 'Li’s phone', platform: 'ios' }));
+      const phone = keep(
+        await loginMobile(t, name, TEST_PASSWORD, { id: 'phone-list-1', name: 'Li’s phone', platform: 'ios' }),
+      );
       const browser = keep(await loginWeb(t, name));
       const gone = keep(await loginMobile(t, name));
       await request(t.url).post('/api/v1/auth/logout').set(bearer(gone.accessToken)).expect(204);
@@ -367,11 +445,20 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       expect(ids.sort()).toEqual([phone.sessionId, browser.sessionId].sort());
       const mine = res.body.items.find((s: { id: string }) => s.id === phone.sessionId);
       const theirs = res.body.items.find((s: { id: string }) => s.id === browser.sessionId);
-      expect(mine).toMatchObject({ userId: user.id, kind: 'mobile', createdVia: 'password', current: true, revokedAt: null, device: { id: 'phone-list-1', name: 'Li’s phone', platform: 'ios' } });
+      expect(mine).toMatchObject({
+        userId: user.id,
+        kind: 'mobile',
+        createdVia: 'password',
+        current: true,
+        revokedAt: null,
+        device: { id: 'phone-list-1', name: 'Li’s phone', platform: 'ios' },
+      });
       expect(theirs).toMatchObject({ kind: 'web', device: null, current: false });
 
       const fromBrowser = await request(t.url).get('/api/v1/me/sessions').set(bearer(browser.accessToken)).expect(200);
-      expect(fromBrowser.body.items.filter((s: { current: boolean }) => s.current).map((s: { id: string }) => s.id)).toEqual([browser.sessionId]);
+      expect(
+        fromBrowser.body.items.filter((s: { current: boolean }) => s.current).map((s: { id: string }) => s.id),
+      ).toEqual([browser.sessionId]);
     });
 
     it('DELETE an own session: 204, its access token is refused on the next request, its refresh too, and it leaves the list', async () => {
@@ -379,13 +466,22 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const keepMe = keep(await loginMobile(t, name));
       const victim = keep(await loginMobile(t, name));
       await me(victim.accessToken).expect(200);
-      await request(t.url).delete(`/api/v1/me/sessions/${victim.sessionId}`).set(bearer(keepMe.accessToken)).expect(204);
+      await request(t.url)
+        .delete(`/api/v1/me/sessions/${victim.sessionId}`)
+        .set(bearer(keepMe.accessToken))
+        .expect(204);
       expectError(await me(victim.accessToken), 401, 'auth.unauthenticated');
-      expect((await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: victim.refreshToken })).status).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: victim.refreshToken })).status,
+      ).toBe(401);
       const list = await request(t.url).get('/api/v1/me/sessions').set(bearer(keepMe.accessToken)).expect(200);
       expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([keepMe.sessionId]);
       // Already revoked: no longer an active session of mine.
-      expectError(await request(t.url).delete(`/api/v1/me/sessions/${victim.sessionId}`).set(bearer(keepMe.accessToken)), 404, 'not_found');
+      expectError(
+        await request(t.url).delete(`/api/v1/me/sessions/${victim.sessionId}`).set(bearer(keepMe.accessToken)),
+        404,
+        'not_found',
+      );
       await me(keepMe.accessToken).expect(200);
     });
 
@@ -394,7 +490,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const { login: b } = await createUser(t);
       const mine = keep(await loginMobile(t, a));
       const theirs = keep(await loginMobile(t, b));
-      expectError(await request(t.url).delete(`/api/v1/me/sessions/${theirs.sessionId}`).set(bearer(mine.accessToken)), 404, 'not_found');
+      expectError(
+        await request(t.url).delete(`/api/v1/me/sessions/${theirs.sessionId}`).set(bearer(mine.accessToken)),
+        404,
+        'not_found',
+      );
       await me(theirs.accessToken).expect(200);
       expect((await sessionRow(t, theirs.sessionId))!.revoked_at).toBeNull();
     });
@@ -403,7 +503,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const { login: name } = await createUser(t);
       const s = keep(await loginMobile(t, name));
       for (const id of ['not-a-uuid', '123', `${NOBODY}x`, NOBODY]) {
-        expectError(await request(t.url).delete(`/api/v1/me/sessions/${id}`).set(bearer(s.accessToken)), 404, 'not_found');
+        expectError(
+          await request(t.url).delete(`/api/v1/me/sessions/${id}`).set(bearer(s.accessToken)),
+          404,
+          'not_found',
+        );
       }
     });
   });
@@ -432,7 +536,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const s = keep(await loginMobile(t, name));
       await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(s.accessToken)).expect(204);
       expect(await db(t).query('SELECT id FROM identities WHERE id = $1', [id])).toHaveLength(0);
-      expectError(await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(s.accessToken)), 404, 'not_found');
+      expectError(
+        await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(s.accessToken)),
+        404,
+        'not_found',
+      );
     });
 
     it('DELETE of the last way to sign in (no password, one identity) is 409 identity.last_method; with two, the first goes', async () => {
@@ -442,7 +550,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const a = await insertIdentity(t, user.id, 'wechat');
       const b = await insertIdentity(t, user.id, 'dingtalk');
       await request(t.url).delete(`/api/v1/me/identities/${a}`).set(bearer(s.accessToken)).expect(204);
-      expectError(await request(t.url).delete(`/api/v1/me/identities/${b}`).set(bearer(s.accessToken)), 409, 'identity.last_method');
+      expectError(
+        await request(t.url).delete(`/api/v1/me/identities/${b}`).set(bearer(s.accessToken)),
+        409,
+        'identity.last_method',
+      );
       expect(await db(t).query('SELECT id FROM identities WHERE id = $1', [b])).toHaveLength(1);
     });
 
@@ -451,9 +563,17 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const { user: other } = await createUser(t);
       const theirs = await insertIdentity(t, other.id);
       const s = keep(await loginMobile(t, name));
-      expectError(await request(t.url).delete(`/api/v1/me/identities/${theirs}`).set(bearer(s.accessToken)), 404, 'not_found');
+      expectError(
+        await request(t.url).delete(`/api/v1/me/identities/${theirs}`).set(bearer(s.accessToken)),
+        404,
+        'not_found',
+      );
       expect(await db(t).query('SELECT id FROM identities WHERE id = $1', [theirs])).toHaveLength(1);
-      expectError(await request(t.url).delete('/api/v1/me/identities/nope').set(bearer(s.accessToken)), 404, 'not_found');
+      expectError(
+        await request(t.url).delete('/api/v1/me/identities/nope').set(bearer(s.accessToken)),
+        404,
+        'not_found',
+      );
     });
   });
 
@@ -476,7 +596,13 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     const call = (method: string, path: string, body: object | null) => {
       const agent = request(t.url);
       const req =
-        method === 'get' ? agent.get(path) : method === 'post' ? agent.post(path) : method === 'patch' ? agent.patch(path) : agent.delete(path);
+        method === 'get'
+          ? agent.get(path)
+          : method === 'post'
+            ? agent.post(path)
+            : method === 'patch'
+              ? agent.patch(path)
+              : agent.delete(path);
       return body ? req.send(body) : req;
     };
 
@@ -497,7 +623,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
     it('login, refresh, JWKS, OpenID configuration, health and metrics answer without a token', async () => {
       const { login: name } = await createUser(t);
       const s = keep(await loginMobile(t, name));
-      await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(200).then((r) => keep(r.body));
+      await request(t.url)
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: s.refreshToken })
+        .expect(200)
+        .then((r) => keep(r.body));
       await request(t.url).get('/.well-known/jwks.json').expect(200);
       await request(t.url).get('/.well-known/openid-configuration').expect(200);
       await request(t.url).get('/health/live').expect(200);
@@ -508,7 +638,8 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
   describe('RATE_LIMITS=off', () => {
     it('never answers 429, though both login limits here are 1', async () => {
       const { login: name } = await createUser(t);
-      for (let i = 0; i < 4; i++) expectError(await login({ login: name, password: 'wrong password!' }), 401, 'auth.invalid_credentials');
+      for (let i = 0; i < 4; i++)
+        expectError(await login({ login: name, password: 'wrong password!' }), 401, 'auth.invalid_credentials');
       keep(await loginMobile(t, name));
       keep(await loginWeb(t, name));
     });
@@ -520,7 +651,10 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       const s = keep(await loginMobile(t, name));
       const rows = await auditRows(t, `type = 'auth.login_succeeded' AND session_id = $1`, [s.sessionId]);
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ user_id: user.id, detail: expect.objectContaining({ method: 'password', kind: 'mobile' }) });
+      expect(rows[0]).toMatchObject({
+        user_id: user.id,
+        detail: expect.objectContaining({ method: 'password', kind: 'mobile' }),
+      });
       expect(rows[0]!.ip).toMatch(/127\.0\.0\.1/);
     });
 
@@ -561,7 +695,11 @@ describe('accounts: password sign-in, tokens and /me (embedded)', () => {
       keep(await loginMobile(t, name));
       keep(await loginWeb(t, name));
       secrets.add('another new passphrase');
-      await request(t.url).post('/api/v1/me/password').set(bearer(a.accessToken)).send({ currentPassword: TEST_PASSWORD, newPassword: 'another new passphrase' }).expect(200);
+      await request(t.url)
+        .post('/api/v1/me/password')
+        .set(bearer(a.accessToken))
+        .send({ currentPassword: TEST_PASSWORD, newPassword: 'another new passphrase' })
+        .expect(200);
       const rows = await auditRows(t, `type = 'auth.password_changed' AND user_id = $1`, [user.id]);
       expect(rows).toEqual([expect.objectContaining({ session_id: a.sessionId, detail: { revokedSessions: 2 } })]);
     });
@@ -598,12 +736,25 @@ describe('a web sign-in behind PUBLIC_URL=https://…', () => {
     const w = await loginWeb(t, name);
     const attributes = w.setCookie.split(';').map((a) => a.trim().toLowerCase());
     expect(attributes).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/api/v1/auth']));
-    const refreshed = await request(t.url).post('/api/v1/auth/refresh').set('Origin', PUBLIC).set('Cookie', w.cookie).expect(200);
+    const refreshed = await request(t.url)
+      .post('/api/v1/auth/refresh')
+      .set('Origin', PUBLIC)
+      .set('Cookie', w.cookie)
+      .expect(200);
     const next = refreshSetCookie(refreshed)!;
-    expect(next.split(';').map((a) => a.trim().toLowerCase())).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/api/v1/auth']));
+    expect(next.split(';').map((a) => a.trim().toLowerCase())).toEqual(
+      expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/api/v1/auth']),
+    );
     expect(cookiePair(next)).not.toBe(w.cookie);
     // The http origin of the same host is another origin.
-    expectError(await request(t.url).post('/api/v1/auth/refresh').set('Origin', 'http://login.example.com').set('Cookie', cookiePair(next)), 403, 'auth.forbidden');
+    expectError(
+      await request(t.url)
+        .post('/api/v1/auth/refresh')
+        .set('Origin', 'http://login.example.com')
+        .set('Cookie', cookiePair(next)),
+      403,
+      'auth.forbidden',
+    );
   });
 });
 
@@ -620,9 +771,14 @@ describe('login rate limits (in-process store)', () => {
     it('the 4th attempt from one IP, on any login, is 429 rate_limited with Retry-After', async () => {
       const users = await Promise.all([1, 2, 3, 4].map(() => createUser(t)));
       await loginMobile(t, users[0]!.login);
-      await request(t.url).post('/api/v1/auth/login').send({ login: users[1]!.login, password: 'guessing wrong' }).expect(401);
+      await request(t.url)
+        .post('/api/v1/auth/login')
+        .send({ login: users[1]!.login, password: 'guessing wrong' })
+        .expect(401);
       await loginWeb(t, users[2]!.login);
-      const limited = await request(t.url).post('/api/v1/auth/login').send({ login: users[3]!.login, password: TEST_PASSWORD });
+      const limited = await request(t.url)
+        .post('/api/v1/auth/login')
+        .send({ login: users[3]!.login, password: TEST_PASSWORD });
       expectError(limited, 429, 'rate_limited');
       const retryAfter = Number(limited.headers['retry-after']);
       expect(Number.isInteger(retryAfter)).toBe(true);

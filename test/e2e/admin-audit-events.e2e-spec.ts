@@ -61,14 +61,24 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       await dispose?.();
     });
 
-    const list = (query: string, auth = cast.admin.auth) => request(t.url).get(`/api/v1/admin/audit-events?${query}`).set(auth);
+    const list = (query: string, auth = cast.admin.auth) =>
+      request(t.url).get(`/api/v1/admin/audit-events?${query}`).set(auth);
     const idsOf = (res: request.Response) => (res.body.items as Item[]).map((i) => i.id);
 
     /** Inserts `rows` as given; their ids, in the same order. */
     async function seed(rows: Seed[]): Promise<string[]> {
       const params: unknown[] = [];
       const tuples = rows.map((r) => {
-        const values = [r.type ?? 'test.seeded', r.at, r.actorId ?? null, r.userId ?? null, r.sessionId ?? null, r.ip ?? null, r.userAgent ?? null, JSON.stringify(r.detail ?? {})];
+        const values = [
+          r.type ?? 'test.seeded',
+          r.at,
+          r.actorId ?? null,
+          r.userId ?? null,
+          r.sessionId ?? null,
+          r.ip ?? null,
+          r.userAgent ?? null,
+          JSON.stringify(r.detail ?? {}),
+        ];
         return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       const inserted = (await db(t).query(
@@ -95,7 +105,10 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
 
     /** The ids of `where` in the list's order, read straight from the table. */
     async function expectedIds(where: string, params: unknown[]): Promise<string[]> {
-      const rows = (await db(t).query(`SELECT id FROM audit_events WHERE ${where} ORDER BY at DESC, id DESC`, params)) as Array<{ id: string }>;
+      const rows = (await db(t).query(
+        `SELECT id FROM audit_events WHERE ${where} ORDER BY at DESC, id DESC`,
+        params,
+      )) as Array<{ id: string }>;
       return rows.map((r) => r.id);
     }
 
@@ -115,7 +128,9 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
 
     /** The NDJSON export of `query`: the response and its lines, each parsed. */
     async function exportOf(query: string, accept = NDJSON) {
-      const res = await fetch(`${t.url}/api/v1/admin/audit-events?${query}`, { headers: { ...cast.admin.auth, Accept: accept } });
+      const res = await fetch(`${t.url}/api/v1/admin/audit-events?${query}`, {
+        headers: { ...cast.admin.auth, Accept: accept },
+      });
       const text = await res.text();
       return { res, text, lines: text === '' ? [] : text.split('\n') };
     }
@@ -125,8 +140,22 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         const ip = freshIp();
         const [actor, user, session] = [randomUUID(), randomUUID(), randomUUID()];
         const [middle, oldest, newest] = await seed([
-          { type: 'user.updated', at: '2024-01-02T00:00:00.000Z', actorId: actor, userId: user, sessionId: session, ip, userAgent: 'curl/8.5', detail: { fields: ['displayName'] } },
-          { type: 'auth.login_failed', at: '2024-01-01T00:00:00.000Z', ip, detail: { method: 'password', reason: 'invalid_credentials' } },
+          {
+            type: 'user.updated',
+            at: '2024-01-02T00:00:00.000Z',
+            actorId: actor,
+            userId: user,
+            sessionId: session,
+            ip,
+            userAgent: 'curl/8.5',
+            detail: { fields: ['displayName'] },
+          },
+          {
+            type: 'auth.login_failed',
+            at: '2024-01-01T00:00:00.000Z',
+            ip,
+            detail: { method: 'password', reason: 'invalid_credentials' },
+          },
           { type: 'auth.logout', at: '2024-01-03T00:00:00.000Z', ip },
         ]);
         const res = await list(`ip=${ip}`).expect(200);
@@ -145,13 +174,25 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
           userAgent: 'curl/8.5',
           detail: { fields: ['displayName'] },
         });
-        expect(res.body.items[2]).toMatchObject({ actorId: null, userId: null, sessionId: null, userAgent: null, detail: { method: 'password' } });
+        expect(res.body.items[2]).toMatchObject({
+          actorId: null,
+          userId: null,
+          sessionId: null,
+          userAgent: null,
+          detail: { method: 'password' },
+        });
       });
 
       it('shows what the app itself records: the admin’s own sign-in is listed under their id', async () => {
         const res = await list(`userId=${cast.admin.user.id}&type=auth.login_succeeded`).expect(200);
         expect(res.body.items).toContainEqual(
-          expect.objectContaining({ type: 'auth.login_succeeded', userId: cast.admin.user.id, actorId: cast.admin.user.id, sessionId: cast.admin.sessionId, detail: expect.objectContaining({ method: 'password' }) }),
+          expect.objectContaining({
+            type: 'auth.login_succeeded',
+            userId: cast.admin.user.id,
+            actorId: cast.admin.user.id,
+            sessionId: cast.admin.sessionId,
+            detail: expect.objectContaining({ method: 'password' }),
+          }),
         );
       });
 
@@ -202,11 +243,15 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
           { at: '2024-04-01T11:00:00.000Z', ip },
           { at: '2024-04-01T12:00:00.000Z', ip },
         ]);
-        expect(idsOf(await list(`ip=${ip}&from=2024-04-01T11:00:00Z&to=2024-04-01T12:00:00Z`).expect(200))).toEqual([t1]);
+        expect(idsOf(await list(`ip=${ip}&from=2024-04-01T11:00:00Z&to=2024-04-01T12:00:00Z`).expect(200))).toEqual([
+          t1,
+        ]);
         expect(idsOf(await list(`ip=${ip}&from=2024-04-01T11:00:00Z`).expect(200))).toEqual([t2, t1]);
         expect(idsOf(await list(`ip=${ip}&to=2024-04-01T11:00:00Z`).expect(200))).toEqual([t0]);
         // Offsets other than Z are the same instants.
-        expect(idsOf(await list(`ip=${ip}&from=${encodeURIComponent('2024-04-01T19:00:00+08:00')}`).expect(200))).toEqual([t2, t1]);
+        expect(
+          idsOf(await list(`ip=${ip}&from=${encodeURIComponent('2024-04-01T19:00:00+08:00')}`).expect(200)),
+        ).toEqual([t2, t1]);
       });
 
       it('pages with a cursor, newest first, with no duplicate and no gap while new events are written between pages (ties and microseconds kept)', async () => {
@@ -217,7 +262,10 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         let written = 0;
         const { ids, pages } = await allPages(`ip=${ip}&limit=40`, async () => {
           // Newer than everything listed so far: now, and just after the newest seeded row.
-          await seed([{ at: new Date().toISOString(), ip }, { at: '2024-06-01T12:00:00.000500Z', ip }]);
+          await seed([
+            { at: new Date().toISOString(), ip },
+            { at: '2024-06-01T12:00:00.000500Z', ip },
+          ]);
           written += 2;
         });
         expect(pages).toBe(7);
@@ -274,14 +322,18 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       ])('refuses a malformed %s (%s) with the 400 validation.failed envelope naming it', async (path, query) => {
         const res = await list(query);
         expectError(res, 400, 'validation.failed');
-        expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path, message: expect.any(String) })]));
+        expect(res.body.details).toEqual(
+          expect.arrayContaining([expect.objectContaining({ path, message: expect.any(String) })]),
+        );
       });
 
       it('refuses unknown query fields with validation.failed naming the field', async () => {
         for (const query of ['actor=x', 'sort=at', 'userid=0b6f3c1e-2d4a-4f6b-8e9c-1a2b3c4d5e6f']) {
           const res = await list(query);
           expectError(res, 400, 'validation.failed');
-          expect(res.body.details).toEqual([expect.objectContaining({ message: expect.stringContaining(query.split('=')[0]!) })]);
+          expect(res.body.details).toEqual([
+            expect.objectContaining({ message: expect.stringContaining(query.split('=')[0]!) }),
+          ]);
         }
       });
 
@@ -289,7 +341,10 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         const { res, text } = await exportOf('ip=nope');
         expect(res.status).toBe(400);
         expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-        expect(JSON.parse(text)).toMatchObject({ code: 'validation.failed', details: [expect.objectContaining({ path: 'ip' })] });
+        expect(JSON.parse(text)).toMatchObject({
+          code: 'validation.failed',
+          details: [expect.objectContaining({ path: 'ip' })],
+        });
       });
     });
 
@@ -301,7 +356,11 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         expectError(await list(`ip=${ip}`, cast.user.auth), 403, 'auth.forbidden');
         expectError(await request(t.url).get(`/api/v1/admin/audit-events?ip=${ip}`), 401, 'auth.unauthenticated');
         expectError(await list(`ip=${ip}`, cast.user.auth).set('Accept', NDJSON), 403, 'auth.forbidden');
-        expectError(await request(t.url).get(`/api/v1/admin/audit-events?ip=${ip}`).set('Accept', NDJSON), 401, 'auth.unauthenticated');
+        expectError(
+          await request(t.url).get(`/api/v1/admin/audit-events?ip=${ip}`).set('Accept', NDJSON),
+          401,
+          'auth.unauthenticated',
+        );
         // Refused before validation: a plain user learns nothing about the query either.
         expectError(await list('bogus=1', cast.user.auth), 403, 'auth.forbidden');
       });
@@ -311,9 +370,14 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       it('documents every filter with an example, and both answers (JSON page, NDJSON stream) with examples', async () => {
         const doc = (await request(t.url).get('/api/docs-json').expect(200)).body;
         const op = doc.paths['/api/v1/admin/audit-events'].get;
-        const params = Object.fromEntries((op.parameters as Array<{ name: string; in: string; example?: unknown; schema?: { example?: unknown } }>).map((p) => [p.name, p]));
+        const params = Object.fromEntries(
+          (op.parameters as Array<{ name: string; in: string; example?: unknown; schema?: { example?: unknown } }>).map(
+            (p) => [p.name, p],
+          ),
+        );
         expect(Object.keys(params).sort()).toEqual(['cursor', 'from', 'ip', 'limit', 'to', 'type', 'userId']);
-        for (const name of ['userId', 'type', 'ip', 'from', 'to']) expect(params[name]!.schema?.example ?? params[name]!.example).toEqual(expect.any(String));
+        for (const name of ['userId', 'type', 'ip', 'from', 'to'])
+          expect(params[name]!.schema?.example ?? params[name]!.example).toEqual(expect.any(String));
         const content = op.responses['200'].content;
         expect(Object.keys(content['application/json'].example).sort()).toEqual(['items', 'nextCursor']);
         expect(Object.keys(content['application/json'].example.items[0]).sort()).toEqual(ITEM_KEYS);
@@ -330,7 +394,9 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         const expected = await expectedIds(`ip = $1 AND type = 'test.series'`, [ip]);
         const firstPage = await list(`ip=${ip}&type=test.series&limit=5`).expect(200);
 
-        const { res, text, lines } = await exportOf(`ip=${ip}&type=test.series&limit=5&cursor=${firstPage.body.nextCursor}`);
+        const { res, text, lines } = await exportOf(
+          `ip=${ip}&type=test.series&limit=5&cursor=${firstPage.body.nextCursor}`,
+        );
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe(NDJSON);
         expect(res.headers.get('cache-control')).toBe('no-store');
@@ -364,7 +430,11 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       it('answers an empty set with 200 and an empty body; JSON stays the default for other Accept values', async () => {
         const ip = freshIp();
         const empty = await exportOf(`ip=${ip}`);
-        expect({ status: empty.res.status, type: empty.res.headers.get('content-type'), text: empty.text }).toEqual({ status: 200, type: NDJSON, text: '' });
+        expect({ status: empty.res.status, type: empty.res.headers.get('content-type'), text: empty.text }).toEqual({
+          status: 200,
+          type: NDJSON,
+          text: '',
+        });
         for (const accept of ['application/json', '*/*', 'text/html']) {
           const { res, text } = await exportOf(`ip=${ip}`, accept);
           expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -379,13 +449,17 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         const page = jest.spyOn(t.app.get(AdminAuditEventsRepository), 'page');
         try {
           await new Promise<void>((resolve, reject) => {
-            const req = httpGet(`${t.url}/api/v1/admin/audit-events?ip=${encodeURIComponent(ip)}`, { headers: { ...cast.admin.auth, Accept: NDJSON } }, (res) => {
-              expect(res.statusCode).toBe(200);
-              res.once('data', () => {
-                req.destroy();
-                resolve();
-              });
-            });
+            const req = httpGet(
+              `${t.url}/api/v1/admin/audit-events?ip=${encodeURIComponent(ip)}`,
+              { headers: { ...cast.admin.auth, Accept: NDJSON } },
+              (res) => {
+                expect(res.statusCode).toBe(200);
+                res.once('data', () => {
+                  req.destroy();
+                  resolve();
+                });
+              },
+            );
             req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
           });
           await new Promise((r) => setTimeout(r, 500));

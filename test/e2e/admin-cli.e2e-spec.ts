@@ -22,7 +22,12 @@ interface CliResult {
 }
 
 /** Runs the CLI against `url` with exactly `env` (plus the URL) and `extra`. */
-async function runCli(url: string, argv: string[], env: Record<string, string>, extra: Partial<CliIo> = {}): Promise<CliResult> {
+async function runCli(
+  url: string,
+  argv: string[],
+  env: Record<string, string>,
+  extra: Partial<CliIo> = {},
+): Promise<CliResult> {
   let out = '';
   let err = '';
   const code = await run(argv, {
@@ -51,7 +56,8 @@ describe('admin CLI against a running ScanGate', () => {
   });
 
   /** Runs the CLI as the admin (token in SCANGATE_TOKEN), with `env` and `extra` added. */
-  const cli = (argv: string[], env: Record<string, string> = {}, extra: Partial<CliIo> = {}) => runCli(t.url, argv, { SCANGATE_TOKEN: admin.token, ...env }, extra);
+  const cli = (argv: string[], env: Record<string, string> = {}, extra: Partial<CliIo> = {}) =>
+    runCli(t.url, argv, { SCANGATE_TOKEN: admin.token, ...env }, extra);
   const jsonLines = (text: string) =>
     text
       .trim()
@@ -66,17 +72,29 @@ describe('admin CLI against a running ScanGate', () => {
   it('users create: creates a user with the password read from stdin, who can then sign in; table and JSON output', async () => {
     const login = unique('clinew');
     const password = 'a passphrase from standard input';
-    const table = ok(await cli(['users', 'create', '--login', login, '--display-name', 'Cli New', '--password-stdin', '--roles', 'user'], {}, { readStdin: async () => `${password}\n` }));
+    const table = ok(
+      await cli(
+        ['users', 'create', '--login', login, '--display-name', 'Cli New', '--password-stdin', '--roles', 'user'],
+        {},
+        { readStdin: async () => `${password}\n` },
+      ),
+    );
     expect(table.out).toMatch(/^ID\s+LOGIN\s+DISPLAY NAME\s+STATUS\s+ROLES\s+CREATED\n/);
-    expect(table.out).toMatch(new RegExp(`\\n[0-9a-f-]{36}\\s+${login.toLowerCase()}\\s+Cli New\\s+active\\s+user\\s+\\d{4}-`));
+    expect(table.out).toMatch(
+      new RegExp(`\\n[0-9a-f-]{36}\\s+${login.toLowerCase()}\\s+Cli New\\s+active\\s+user\\s+\\d{4}-`),
+    );
     expect(table.out).not.toContain(password);
     await request(t.url).post('/api/v1/auth/login').send({ login, password }).expect(200);
 
-    const json = ok(await cli(['--json', 'users', 'create', '--login', unique('clijson'), '--display-name', 'Cli Json']));
-    expect(jsonLines(json.out)).toEqual([expect.objectContaining({ id: expect.any(String), displayName: 'Cli Json', status: 'active', roles: ['user'] })]);
+    const json = ok(
+      await cli(['--json', 'users', 'create', '--login', unique('clijson'), '--display-name', 'Cli Json']),
+    );
+    expect(jsonLines(json.out)).toEqual([
+      expect.objectContaining({ id: expect.any(String), displayName: 'Cli Json', status: 'active', roles: ['user'] }),
+    ]);
   });
 
-  it('an API error: exit 1 with the envelope\'s code and message, never the token', async () => {
+  it("an API error: exit 1 with the envelope's code and message, never the token", async () => {
     const taken = await cli(['users', 'create', '--login', admin.login, '--display-name', 'Duplicate']);
     expect(taken.code).toBe(1);
     expect(taken.err).toMatch(/^error: conflict: .+ \(HTTP 409, request [\w-]+\)\n  login: already taken\n$/);
@@ -87,21 +105,29 @@ describe('admin CLI against a running ScanGate', () => {
     expect(forbidden.code).toBe(1);
     expect(forbidden.err).toMatch(/^error: auth\.forbidden: /);
     const unreachable = await cli(['users', 'disable', admin.id], { SCANGATE_URL: 'http://127.0.0.1:9' });
-    expect(unreachable).toEqual({ code: 1, out: '', err: expect.stringMatching(/^error: cannot reach http:\/\/127\.0\.0\.1:9: /) });
+    expect(unreachable).toEqual({
+      code: 1,
+      out: '',
+      err: expect.stringMatching(/^error: cannot reach http:\/\/127\.0\.0\.1:9: /),
+    });
     for (const r of [taken, forbidden, unreachable]) expect(r.out + r.err).not.toContain(admin.token);
     expect(forbidden.out + forbidden.err).not.toContain(plain);
   });
 
-  it('users disable: the user\'s open session is refused on its next request and sign-in is refused; users enable lets them sign in again', async () => {
+  it("users disable: the user's open session is refused on its next request and sign-in is refused; users enable lets them sign in again", async () => {
     const { user, login } = await createUser(t, { roles: ['user'] });
     const phone = await loginMobile(t, login);
     await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken)).expect(200);
 
     const disabled = ok(await cli(['users', 'disable', user.id]));
-    expect(disabled.out).toBe(`User ${login.toLowerCase()} (${user.id}) is now disabled; every session of theirs is refused.\n`);
+    expect(disabled.out).toBe(
+      `User ${login.toLowerCase()} (${user.id}) is now disabled; every session of theirs is refused.\n`,
+    );
     const refused = await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken));
     expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 401, code: 'auth.unauthenticated' });
-    expect((await request(t.url).post('/api/v1/auth/login').send({ login, password: TEST_PASSWORD })).body.code).toBe('auth.account_disabled');
+    expect((await request(t.url).post('/api/v1/auth/login').send({ login, password: TEST_PASSWORD })).body.code).toBe(
+      'auth.account_disabled',
+    );
 
     const enabled = ok(await cli(['--json', 'users', 'enable', user.id]));
     expect(jsonLines(enabled.out)).toEqual([expect.objectContaining({ id: user.id, status: 'active' })]);
@@ -112,11 +138,20 @@ describe('admin CLI against a running ScanGate', () => {
 
   it('--login/--password: signs in by itself, acts, and signs its own session out at the end', async () => {
     const { user } = await createUser(t, { roles: ['user'] });
-    const before = (await db(t).query(`SELECT id FROM sessions WHERE user_id = $1`, [admin.id])) as Array<{ id: string }>;
-    const r = ok(await cli(['--login', admin.login, '--password', TEST_PASSWORD, 'users', 'disable', user.id], { SCANGATE_TOKEN: '' }));
+    const before = (await db(t).query(`SELECT id FROM sessions WHERE user_id = $1`, [admin.id])) as Array<{
+      id: string;
+    }>;
+    const r = ok(
+      await cli(['--login', admin.login, '--password', TEST_PASSWORD, 'users', 'disable', user.id], {
+        SCANGATE_TOKEN: '',
+      }),
+    );
     expect(r.out).toMatch(/is now disabled/);
     expect(r.out + r.err).not.toContain(TEST_PASSWORD);
-    const after = (await db(t).query(`SELECT id, revoked_at FROM sessions WHERE user_id = $1 AND NOT (id = ANY($2::uuid[]))`, [admin.id, before.map((s) => s.id)])) as Array<{
+    const after = (await db(t).query(
+      `SELECT id, revoked_at FROM sessions WHERE user_id = $1 AND NOT (id = ANY($2::uuid[]))`,
+      [admin.id, before.map((s) => s.id)],
+    )) as Array<{
       id: string;
       revoked_at: Date | null;
     }>;
@@ -129,11 +164,17 @@ describe('admin CLI against a running ScanGate', () => {
   it('users list: finds users by --q, as a table and as JSON lines; --all reads every page', async () => {
     const tag = unique('clilist');
     const made = [];
-    for (let i = 0; i < 3; i++) made.push((await createUser(t, { login: `${tag}${i}`, displayName: `Listed ${i}` })).user);
+    for (let i = 0; i < 3; i++)
+      made.push((await createUser(t, { login: `${tag}${i}`, displayName: `Listed ${i}` })).user);
     const table = ok(await cli(['users', 'list', '--q', tag]));
     const rows = table.out.trim().split('\n');
     expect(rows[0]).toMatch(/^ID\s+LOGIN\s+DISPLAY NAME\s+STATUS\s+ROLES\s+CREATED$/);
-    expect(rows.slice(1).map((row) => row.split(/\s{2,}/)[0]).sort()).toEqual(made.map((u) => u.id).sort());
+    expect(
+      rows
+        .slice(1)
+        .map((row) => row.split(/\s{2,}/)[0])
+        .sort(),
+    ).toEqual(made.map((u) => u.id).sort());
 
     const paged = await cli(['--json', 'users', 'list', '--q', tag, '--limit', '2', '--sort', 'login']);
     expect(paged.code).toBe(0);
@@ -185,29 +226,44 @@ describe('admin CLI against a running ScanGate', () => {
     const tail = ok(await cli(['--json', 'audit', 'tail', '--user', user.id, '--type', 'user.updated']));
     const events = jsonLines(tail.out);
     expect(events).toHaveLength(2);
-    expect(events.map((e) => (e.detail as { changes: { status: { after: string } } }).changes.status.after)).toEqual(['disabled', 'active']);
+    expect(events.map((e) => (e.detail as { changes: { status: { after: string } } }).changes.status.after)).toEqual([
+      'disabled',
+      'active',
+    ]);
     expect(events[1]).toMatchObject({ type: 'user.updated', actorId: admin.id, userId: user.id });
     const rows = await auditRows(t, `user_id = $1 AND type = 'user.updated'`, [user.id]);
     expect(events.map((e) => e.id)).toEqual(rows.map((r) => r.id));
 
     const human = ok(await cli(['audit', 'tail', '--user', user.id, '--limit', '1']));
-    expect(human.out).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  user\\.updated  actor=${admin.id}  user=${user.id}  ip=\\S+  \\{.*"active".*\\}\\n$`));
+    expect(human.out).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  user\\.updated  actor=${admin.id}  user=${user.id}  ip=\\S+  \\{.*"active".*\\}\\n$`,
+      ),
+    );
 
     // --follow: a poll after each action prints exactly the new events, then the run ends (exit 0) when stopped.
     const stop = new AbortController();
     let polls = 0;
-    const following = cli(['--json', 'audit', 'tail', '--follow', '--user', user.id, '--limit', '1'], {}, {
-      signal: stop.signal,
-      sleep: async () => {
-        polls++;
-        if (polls === 1) ok(await cli(['users', 'disable', user.id]));
-        if (polls === 2) ok(await cli(['users', 'enable', user.id]));
-        if (polls === 3) stop.abort();
+    const following = cli(
+      ['--json', 'audit', 'tail', '--follow', '--user', user.id, '--limit', '1'],
+      {},
+      {
+        signal: stop.signal,
+        sleep: async () => {
+          polls++;
+          if (polls === 1) ok(await cli(['users', 'disable', user.id]));
+          if (polls === 2) ok(await cli(['users', 'enable', user.id]));
+          if (polls === 3) stop.abort();
+        },
       },
-    });
+    );
     const followed = ok(await following);
     const seen = jsonLines(followed.out);
-    expect(seen.map((e) => (e.detail as { changes?: { status?: { after: string } } }).changes?.status?.after)).toEqual(['active', 'disabled', 'active']);
+    expect(seen.map((e) => (e.detail as { changes?: { status?: { after: string } } }).changes?.status?.after)).toEqual([
+      'active',
+      'disabled',
+      'active',
+    ]);
   });
 });
 
@@ -217,7 +273,10 @@ describe('admin CLI and a sign-in too old for a destructive action', () => {
   let admin: { id: string; login: string; token: string };
 
   beforeAll(async () => {
-    t = await createTestApp({ config: testConfig({ DEMO_USER: 'off', REAUTH_MAX_AGE_SECONDS: '30', ...NO_LOGIN_LIMITS }), override: (b) => b.overrideProvider(Clock).useValue(clock) });
+    t = await createTestApp({
+      config: testConfig({ DEMO_USER: 'off', REAUTH_MAX_AGE_SECONDS: '30', ...NO_LOGIN_LIMITS }),
+      override: (b) => b.overrideProvider(Clock).useValue(clock),
+    });
     const created = await createUser(t, { roles: ['admin'] });
     admin = { id: created.user.id, login: created.login, token: (await loginWeb(t, created.login)).accessToken };
   });
@@ -232,10 +291,15 @@ describe('admin CLI and a sign-in too old for a destructive action', () => {
 
     const refused = await runCli(t.url, ['sessions', 'revoke-all', '--user', user.id], { SCANGATE_TOKEN: admin.token });
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/^error: auth\.reauth_required: .*\(HTTP 401, request [\w-]+\)\n  this action needs a recent sign-in: run it with --login and --password/);
+    expect(refused.err).toMatch(
+      /^error: auth\.reauth_required: .*\(HTTP 401, request [\w-]+\)\n  this action needs a recent sign-in: run it with --login and --password/,
+    );
     expect((await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken))).status).toBe(200);
 
-    const done = await runCli(t.url, ['sessions', 'revoke-all', '--user', user.id], { SCANGATE_TOKEN: admin.token, SCANGATE_PASSWORD: TEST_PASSWORD });
+    const done = await runCli(t.url, ['sessions', 'revoke-all', '--user', user.id], {
+      SCANGATE_TOKEN: admin.token,
+      SCANGATE_PASSWORD: TEST_PASSWORD,
+    });
     expect(done).toEqual({ code: 0, out: `Revoked every session of user ${user.id}.\n`, err: '' });
     expect((await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken))).status).toBe(401);
     expect(await auditRows(t, `type = 'auth.reauthenticated' AND user_id = $1`, [admin.id])).toHaveLength(1);

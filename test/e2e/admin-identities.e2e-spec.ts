@@ -26,7 +26,9 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...NO_LOGIN_LIMITS, ...b.env }) });
+      t = await createTestApp({
+        config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...NO_LOGIN_LIMITS, ...b.env }),
+      });
       cast = await adminCast(t);
     });
 
@@ -35,10 +37,16 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
       await dispose?.();
     });
 
-    const list = (token: string, userId: string, query = '') => request(t.url).get(`/api/v1/admin/users/${userId}/identities${query}`).set(bearer(token));
-    const unlink = (token: string, userId: string, identityId: string) => request(t.url).delete(`/api/v1/admin/users/${userId}/identities/${identityId}`).set(bearer(token));
+    const list = (token: string, userId: string, query = '') =>
+      request(t.url).get(`/api/v1/admin/users/${userId}/identities${query}`).set(bearer(token));
+    const unlink = (token: string, userId: string, identityId: string) =>
+      request(t.url).delete(`/api/v1/admin/users/${userId}/identities/${identityId}`).set(bearer(token));
     const identityIds = async (userId: string) =>
-      ((await db(t).query('SELECT id FROM identities WHERE user_id = $1 ORDER BY linked_at, id', [userId])) as Array<{ id: string }>).map((r) => r.id);
+      (
+        (await db(t).query('SELECT id FROM identities WHERE user_id = $1 ORDER BY linked_at, id', [userId])) as Array<{
+          id: string;
+        }>
+      ).map((r) => r.id);
 
     /** A user with identities linked one after the other (distinct link times). */
     async function userWith(providers: string[], options: { password?: null } = {}) {
@@ -46,7 +54,10 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
       const ids: string[] = [];
       for (const provider of providers) {
         ids.push(await insertIdentity(t, user.id, provider, `${provider}-${user.id}`));
-        await db(t).query(`UPDATE identities SET linked_at = now() - make_interval(secs => $2) WHERE id = $1`, [ids.at(-1), 100 - ids.length]);
+        await db(t).query(`UPDATE identities SET linked_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+          ids.at(-1),
+          100 - ids.length,
+        ]);
       }
       return { user, ids };
     }
@@ -78,7 +89,9 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
         const { user, ids } = await userWith(['wechat', 'dingtalk', 'alipay']);
         const first = await list(cast.admin.accessToken, user.id, '?limit=2').expect(200);
         expect(first.body.items.map((i: { id: string }) => i.id)).toEqual(ids.slice(0, 2));
-        const second = await list(cast.admin.accessToken, user.id, `?limit=2&cursor=${first.body.nextCursor}`).expect(200);
+        const second = await list(cast.admin.accessToken, user.id, `?limit=2&cursor=${first.body.nextCursor}`).expect(
+          200,
+        );
         expect(second.body.items.map((i: { id: string }) => i.id)).toEqual(ids.slice(2));
         expect(second.body.nextCursor).toBeNull();
       });
@@ -91,7 +104,13 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
         expectError(await list(cast.admin.accessToken, deleted.user.id), 404, 'not_found');
         expectError(await unlink(cast.admin.accessToken, deleted.user.id, deleted.ids[0]!), 404, 'not_found');
         const { user } = await userWith(['wechat']);
-        for (const query of ['?provider=wechat', '?limit=0', '?limit=500', '?cursor=%21%21', `?cursor=${Buffer.from('["identities:linkedAt","x","y"]').toString('base64url')}`]) {
+        for (const query of [
+          '?provider=wechat',
+          '?limit=0',
+          '?limit=500',
+          '?cursor=%21%21',
+          `?cursor=${Buffer.from('["identities:linkedAt","x","y"]').toString('base64url')}`,
+        ]) {
           expectError(await list(cast.admin.accessToken, user.id, query), 400, 'validation.failed');
         }
       });
@@ -100,10 +119,14 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
     describe('DELETE /admin/users/{id}/identities/{identityId}', () => {
       it('unlinks it (204): gone from the list, audited as identity.unlinked with the acting admin, the request id and the before/after', async () => {
         const { user, ids } = await userWith(['wechat', 'dingtalk']);
-        const res = await unlink(cast.admin.accessToken, user.id, ids[0]!).set('X-Request-Id', 'req-admin-unlink-1').expect(204);
+        const res = await unlink(cast.admin.accessToken, user.id, ids[0]!)
+          .set('X-Request-Id', 'req-admin-unlink-1')
+          .expect(204);
         expect(res.text).toBe('');
         expect(await identityIds(user.id)).toEqual([ids[1]]);
-        expect((await list(cast.admin.accessToken, user.id).expect(200)).body.items.map((i: { id: string }) => i.id)).toEqual([ids[1]]);
+        expect(
+          (await list(cast.admin.accessToken, user.id).expect(200)).body.items.map((i: { id: string }) => i.id),
+        ).toEqual([ids[1]]);
 
         const rows = await auditRows(t, `type = 'identity.unlinked' AND user_id = $1`, [user.id]);
         expect(rows).toHaveLength(1);
@@ -117,7 +140,12 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
             identity: ids[0],
             provider: 'wechat',
             subjectKind: 'unionid',
-            changes: { identity: { before: { id: ids[0], provider: 'wechat', subject: `wechat-${user.id}`, subjectKind: 'unionid' }, after: null } },
+            changes: {
+              identity: {
+                before: { id: ids[0], provider: 'wechat', subject: `wechat-${user.id}`, subjectKind: 'unionid' },
+                after: null,
+              },
+            },
           },
         });
       });
@@ -133,7 +161,9 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
         await unlink(cast.admin.accessToken, user.id, ids[0]!).expect(204);
         expectError(await unlink(cast.admin.accessToken, user.id, ids[1]!), 409, 'identity.last_method');
         expect(await identityIds(user.id)).toEqual([ids[1]]);
-        expect((await auditRows(t, `type = 'identity.unlinked' AND user_id = $1`, [user.id])).map((r) => r.detail.identity)).toEqual([ids[0]]);
+        expect(
+          (await auditRows(t, `type = 'identity.unlinked' AND user_id = $1`, [user.id])).map((r) => r.detail.identity),
+        ).toEqual([ids[0]]);
       });
 
       it('two parallel unlinks of a password-less user’s two identities: exactly one succeeds, the other is 409', async () => {
@@ -162,7 +192,11 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
         expectError(await list(cast.user.accessToken, user.id), 403, 'auth.forbidden');
         expectError(await unlink(cast.user.accessToken, user.id, ids[0]!), 403, 'auth.forbidden');
         expectError(await request(t.url).get(`/api/v1/admin/users/${user.id}/identities`), 401, 'auth.unauthenticated');
-        expectError(await request(t.url).delete(`/api/v1/admin/users/${user.id}/identities/${ids[0]}`), 401, 'auth.unauthenticated');
+        expectError(
+          await request(t.url).delete(`/api/v1/admin/users/${user.id}/identities/${ids[0]}`),
+          401,
+          'auth.unauthenticated',
+        );
         expect(await identityIds(user.id)).toEqual(ids);
       });
     });

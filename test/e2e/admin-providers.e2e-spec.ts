@@ -27,7 +27,10 @@ type Cast = Awaited<ReturnType<typeof adminCast>>;
 
 /** The base64 body of a PEM, without armour or line breaks. */
 const pemBody = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
-const fingerprint = (pem: string) => createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+const fingerprint = (pem: string) =>
+  createHash('sha256')
+    .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 
 /** The secret appears nowhere in `text`, not even one of its 16-character pieces (a PEM body, line by line or whole). */
 function expectNoSecret(text: string, secret: string): void {
@@ -45,13 +48,18 @@ describe('admin providers API with the sandboxes (development and test configura
   beforeAll(async () => {
     ({ t, publicUrl } = await oauthTestApp({ DEMO_USER: 'off', OAUTH_TIMEOUT_MS: '400', ...NO_LOGIN_LIMITS }));
     cast = await adminCast(t);
-    secrets = [t.app.get(WechatSandbox).app.appSecret, t.app.get(DingtalkSandbox).app.clientSecret, t.app.get(AlipaySandbox).app.appPrivateKeyPem];
+    secrets = [
+      t.app.get(WechatSandbox).app.appSecret,
+      t.app.get(DingtalkSandbox).app.clientSecret,
+      t.app.get(AlipaySandbox).app.appPrivateKeyPem,
+    ];
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  const faults = (provider: 'wechat' | 'dingtalk', body: object) => request(t.url).post(`/sandbox/${provider}/__sim/faults`).send(body).expect(200);
+  const faults = (provider: 'wechat' | 'dingtalk', body: object) =>
+    request(t.url).post(`/sandbox/${provider}/__sim/faults`).send(body).expect(200);
 
   it('lists every provider, enabled through its sandbox, ids and URLs in clear, each secret as at most its last 4 characters', async () => {
     const res = await request(t.url).get(LIST).set(cast.admin.auth).expect(200);
@@ -65,7 +73,12 @@ describe('admin providers API with the sandboxes (development and test configura
           id: 'wechat',
           enabled: true,
           sandbox: true,
-          config: { appId: wechat.appId, appSecret: `…${wechat.appSecret.slice(-4)}`, openBase: `${publicUrl}/sandbox/wechat`, apiBase: `http://127.0.0.1:${port}/sandbox/wechat` },
+          config: {
+            appId: wechat.appId,
+            appSecret: `…${wechat.appSecret.slice(-4)}`,
+            openBase: `${publicUrl}/sandbox/wechat`,
+            apiBase: `http://127.0.0.1:${port}/sandbox/wechat`,
+          },
         },
         {
           id: 'alipay',
@@ -84,7 +97,13 @@ describe('admin providers API with the sandboxes (development and test configura
           id: 'dingtalk',
           enabled: true,
           sandbox: true,
-          config: { clientId: dingtalk.clientId, clientSecret: `…${dingtalk.clientSecret.slice(-4)}`, corpId: null, loginBase: `${publicUrl}/sandbox/dingtalk`, apiBase: `http://127.0.0.1:${port}/sandbox/dingtalk` },
+          config: {
+            clientId: dingtalk.clientId,
+            clientSecret: `…${dingtalk.clientSecret.slice(-4)}`,
+            corpId: null,
+            loginBase: `${publicUrl}/sandbox/dingtalk`,
+            apiBase: `http://127.0.0.1:${port}/sandbox/dingtalk`,
+          },
         },
       ],
     });
@@ -95,7 +114,15 @@ describe('admin providers API with the sandboxes (development and test configura
     const expected = { wechat: '40029', alipay: 'isv.code-invalid', dingtalk: 'invalidParameter.authCode.notFound' };
     for (const [id, providerCode] of Object.entries(expected)) {
       const res = await request(t.url).post(check(id)).set(cast.admin.auth).expect(200);
-      expect(res.body).toEqual({ id, ok: true, result: 'credentials_valid', detail: expect.any(String), providerCode, sandbox: true, durationMs: expect.any(Number) });
+      expect(res.body).toEqual({
+        id,
+        ok: true,
+        result: 'credentials_valid',
+        detail: expect.any(String),
+        providerCode,
+        sandbox: true,
+        durationMs: expect.any(Number),
+      });
       for (const secret of secrets) expectNoSecret(res.text, secret);
     }
   });
@@ -108,7 +135,12 @@ describe('admin providers API with the sandboxes (development and test configura
       expect(res.body.detail).toMatch(/40125/);
       await faults('dingtalk', { error: { status: 400, code: 'invalidClientSecret' } });
       const ding = await request(t.url).post(check('dingtalk')).set(cast.admin.auth).expect(200);
-      expect(ding.body).toMatchObject({ id: 'dingtalk', ok: false, result: 'credentials_invalid', providerCode: 'invalidClientSecret' });
+      expect(ding.body).toMatchObject({
+        id: 'dingtalk',
+        ok: false,
+        result: 'credentials_invalid',
+        providerCode: 'invalidClientSecret',
+      });
     } finally {
       await faults('wechat', {});
       await faults('dingtalk', {});
@@ -147,7 +179,11 @@ describe('admin providers API with the sandboxes (development and test configura
   });
 
   it('audits each check (provider.checked: actor, provider, result, request id, IP), with no secret in any audit event', async () => {
-    const res = await request(t.url).post(check('dingtalk')).set(cast.admin.auth).set('X-Request-Id', 'check-audit-1').expect(200);
+    const res = await request(t.url)
+      .post(check('dingtalk'))
+      .set(cast.admin.auth)
+      .set('X-Request-Id', 'check-audit-1')
+      .expect(200);
     expect(res.body.result).toBe('credentials_valid');
     const rows = await auditRows(t, `type = 'provider.checked' AND detail->>'requestId' = $1`, ['check-audit-1']);
     expect(rows).toHaveLength(1);
@@ -155,10 +191,22 @@ describe('admin providers API with the sandboxes (development and test configura
       actor_id: cast.admin.user.id,
       user_id: null,
       ip: expect.stringMatching(/127\.0\.0\.1/),
-      detail: { provider: 'dingtalk', sandbox: true, result: 'credentials_valid', providerCode: 'invalidParameter.authCode.notFound', requestId: 'check-audit-1', via: 'admin', durationMs: expect.any(Number) },
+      detail: {
+        provider: 'dingtalk',
+        sandbox: true,
+        result: 'credentials_valid',
+        providerCode: 'invalidParameter.authCode.notFound',
+        requestId: 'check-audit-1',
+        via: 'admin',
+        durationMs: expect.any(Number),
+      },
     });
     // A refused check (403, 404) is not an action: nothing is written for it.
-    await request(t.url).post(check('dingtalk')).set(cast.auditor.auth).set('X-Request-Id', 'check-audit-2').expect(403);
+    await request(t.url)
+      .post(check('dingtalk'))
+      .set(cast.auditor.auth)
+      .set('X-Request-Id', 'check-audit-2')
+      .expect(403);
     await request(t.url).post(check('github')).set(cast.admin.auth).set('X-Request-Id', 'check-audit-3').expect(404);
     expect(await auditRows(t, `detail->>'requestId' IN ('check-audit-2', 'check-audit-3')`)).toEqual([]);
     const texts = (await auditTexts(t)).join('\n');
@@ -177,7 +225,9 @@ class FakePlatforms {
   private server!: Server;
   url = '';
 
-  constructor(private readonly app: { wechat: { appId: string; secret: string }; dingtalk: { clientId: string; secret: string } }) {}
+  constructor(
+    private readonly app: { wechat: { appId: string; secret: string }; dingtalk: { clientId: string; secret: string } },
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -208,8 +258,10 @@ class FakePlatforms {
     if (req.method === 'POST' && url.pathname === '/dingtalk/v1.0/oauth2/userAccessToken') {
       const b = JSON.parse(body) as { clientId?: string; clientSecret?: string };
       this.seen.push({ path: url.pathname, appid: b.clientId ?? null, secret: b.clientSecret ?? null });
-      if (b.clientId !== this.app.dingtalk.clientId) return json(400, { code: 'invalidClientId', message: '不合法的clientId' });
-      if (b.clientSecret !== this.app.dingtalk.secret) return json(400, { code: 'invalidClientSecret', message: '不合法的clientSecret' });
+      if (b.clientId !== this.app.dingtalk.clientId)
+        return json(400, { code: 'invalidClientId', message: '不合法的clientId' });
+      if (b.clientSecret !== this.app.dingtalk.secret)
+        return json(400, { code: 'invalidClientSecret', message: '不合法的clientSecret' });
       return json(400, { code: 'invalidParameter.authCode.notFound', message: '不合法的临时授权码' });
     }
     json(404, { errcode: -1, errmsg: 'not here' });
@@ -251,9 +303,30 @@ describe('admin providers API with configured credentials (sandboxes off, the pl
   it('lists configured providers as not sandboxed with their secrets masked, and an unconfigured one as disabled with no settings', async () => {
     const res = await request(t.url).get(LIST).set(cast.admin.auth).expect(200);
     expect(res.body.items).toEqual([
-      { id: 'wechat', enabled: true, sandbox: false, config: { appId: WX.appId, appSecret: '…WXS1', openBase: 'https://open.weixin.qq.com', apiBase: `${fake.url}/wechat` } },
+      {
+        id: 'wechat',
+        enabled: true,
+        sandbox: false,
+        config: {
+          appId: WX.appId,
+          appSecret: '…WXS1',
+          openBase: 'https://open.weixin.qq.com',
+          apiBase: `${fake.url}/wechat`,
+        },
+      },
       { id: 'alipay', enabled: false, sandbox: false, config: null },
-      { id: 'dingtalk', enabled: true, sandbox: false, config: { clientId: DING.clientId, clientSecret: '…WRNG', corpId: 'ding-corp-0001', loginBase: 'https://login.dingtalk.com', apiBase: `${fake.url}/dingtalk` } },
+      {
+        id: 'dingtalk',
+        enabled: true,
+        sandbox: false,
+        config: {
+          clientId: DING.clientId,
+          clientSecret: '…WRNG',
+          corpId: 'ding-corp-0001',
+          loginBase: 'https://login.dingtalk.com',
+          apiBase: `${fake.url}/dingtalk`,
+        },
+      },
     ]);
     expectNoSecret(res.text, WX.secret);
     expectNoSecret(res.text, DING_WRONG_SECRET);
@@ -261,15 +334,31 @@ describe('admin providers API with configured credentials (sandboxes off, the pl
 
   it('check: the platform refusing only the code proves the configured credentials (and they were sent)', async () => {
     const res = await request(t.url).post(check('wechat')).set(cast.admin.auth).expect(200);
-    expect(res.body).toMatchObject({ id: 'wechat', ok: true, result: 'credentials_valid', providerCode: '40029', sandbox: false });
+    expect(res.body).toMatchObject({
+      id: 'wechat',
+      ok: true,
+      result: 'credentials_valid',
+      providerCode: '40029',
+      sandbox: false,
+    });
     expect(fake.seen.at(-1)).toEqual({ path: '/wechat/sns/oauth2/access_token', appid: WX.appId, secret: WX.secret });
     expectNoSecret(res.text, WX.secret);
   });
 
   it('check: a wrong secret is credentials_invalid', async () => {
     const res = await request(t.url).post(check('dingtalk')).set(cast.admin.auth).expect(200);
-    expect(res.body).toMatchObject({ id: 'dingtalk', ok: false, result: 'credentials_invalid', providerCode: 'invalidClientSecret', sandbox: false });
-    expect(fake.seen.at(-1)).toEqual({ path: '/dingtalk/v1.0/oauth2/userAccessToken', appid: DING.clientId, secret: DING_WRONG_SECRET });
+    expect(res.body).toMatchObject({
+      id: 'dingtalk',
+      ok: false,
+      result: 'credentials_invalid',
+      providerCode: 'invalidClientSecret',
+      sandbox: false,
+    });
+    expect(fake.seen.at(-1)).toEqual({
+      path: '/dingtalk/v1.0/oauth2/userAccessToken',
+      appid: DING.clientId,
+      secret: DING_WRONG_SECRET,
+    });
     expectNoSecret(res.text, DING_WRONG_SECRET);
   });
 
@@ -286,7 +375,11 @@ describe('admin providers API with configured credentials (sandboxes off, the pl
   });
 
   it('check: a disabled provider is 404 oauth.provider_disabled, and nothing is audited for it', async () => {
-    expectError(await request(t.url).post(check('alipay')).set(cast.admin.auth).set('X-Request-Id', 'disabled-1'), 404, 'oauth.provider_disabled');
+    expectError(
+      await request(t.url).post(check('alipay')).set(cast.admin.auth).set('X-Request-Id', 'disabled-1'),
+      404,
+      'oauth.provider_disabled',
+    );
     expect(await auditRows(t, `detail->>'requestId' = 'disabled-1'`)).toEqual([]);
   });
 
@@ -299,8 +392,16 @@ describe('admin providers API with configured credentials (sandboxes off, the pl
 });
 
 describe('admin providers API with a provider URL nobody listens on', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const alipayKeys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const alipayKeys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   let t: TestApp;
   let cast: Cast;
   let closed: number;
@@ -345,13 +446,25 @@ describe('admin providers API with a provider URL nobody listens on', () => {
 
   it('check: unreachable, fast (connection refused), and audited as such', async () => {
     const started = Date.now();
-    const res = await request(t.url).post(check('alipay')).set(cast.admin.auth).set('X-Request-Id', 'closed-port-1').expect(200);
+    const res = await request(t.url)
+      .post(check('alipay'))
+      .set(cast.admin.auth)
+      .set('X-Request-Id', 'closed-port-1')
+      .expect(200);
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(res.body).toMatchObject({ id: 'alipay', ok: false, result: 'unreachable', providerCode: null, sandbox: false });
+    expect(res.body).toMatchObject({
+      id: 'alipay',
+      ok: false,
+      result: 'unreachable',
+      providerCode: null,
+      sandbox: false,
+    });
     expect(res.body.detail).toMatch(/unreachable|did not answer/);
     expectNoSecret(res.text, privateKey);
     const rows = await auditRows(t, `detail->>'requestId' = 'closed-port-1'`);
-    expect(rows).toMatchObject([{ type: 'provider.checked', actor_id: cast.admin.user.id, detail: { provider: 'alipay', result: 'unreachable' } }]);
+    expect(rows).toMatchObject([
+      { type: 'provider.checked', actor_id: cast.admin.user.id, detail: { provider: 'alipay', result: 'unreachable' } },
+    ]);
     expectNoSecret((await auditTexts(t)).join('\n'), privateKey);
   });
 });

@@ -26,11 +26,27 @@ class ShiftableClock extends Clock {
   }
 }
 
-const CHROME_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+const CHROME_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
-const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+const SAFARI_IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const TTL_SECONDS = 120; // QR_TTL_SECONDS's default
-const ITEM_KEYS = ['cancelReason', 'cancelledAt', 'confirmedAt', 'consumedAt', 'createdAt', 'exchange', 'expiredAt', 'expiresAt', 'id', 'requester', 'scannedAt', 'scanner', 'status'];
+const ITEM_KEYS = [
+  'cancelReason',
+  'cancelledAt',
+  'confirmedAt',
+  'consumedAt',
+  'createdAt',
+  'exchange',
+  'expiredAt',
+  'expiresAt',
+  'id',
+  'requester',
+  'scannedAt',
+  'scanner',
+  'status',
+];
 /** The routes of this resource in the OpenAPI document: path, method, query fields. */
 const ROUTES: Array<[string, string, string[]]> = [
   ['/api/v1/admin/qr-sessions', 'get', ['status', 'limit', 'cursor']],
@@ -69,8 +85,10 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
     let webAccessToken: string;
 
     const prefix = (created: Created) => created.id.slice(0, 8);
-    const list = (token: string, query = '') => request(t.url).get(`/api/v1/admin/qr-sessions${query}`).set(bearer(token));
-    const counts = (token: string, query = '') => request(t.url).get(`/api/v1/admin/qr-sessions/counts${query}`).set(bearer(token));
+    const list = (token: string, query = '') =>
+      request(t.url).get(`/api/v1/admin/qr-sessions${query}`).set(bearer(token));
+    const counts = (token: string, query = '') =>
+      request(t.url).get(`/api/v1/admin/qr-sessions/counts${query}`).set(bearer(token));
 
     /** Resolves once `probe` answers something `ok` accepts (QR audit events are written just after each step). */
     async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -78,20 +96,32 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
       for (;;) {
         const value = await probe();
         if (ok(value)) return value;
-        if (Date.now() - started > timeoutMs) throw new Error(`not reached within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`not reached within ${timeoutMs} ms: ${JSON.stringify(value)}`);
         await sleep(25);
       }
     }
 
     const eventTypes = async (created: Created) =>
-      ((await db(t).query(`SELECT type FROM audit_events WHERE type LIKE 'qr.%' AND detail->>'qr' = $1 ORDER BY at`, [prefix(created)])) as Array<{ type: string }>).map((r) => r.type);
+      (
+        (await db(t).query(`SELECT type FROM audit_events WHERE type LIKE 'qr.%' AND detail->>'qr' = $1 ORDER BY at`, [
+          prefix(created),
+        ])) as Array<{ type: string }>
+      ).map((r) => r.type);
 
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
       t = await createTestApp({
         // The synthetic GeoIP city database: 203.0.113.0/24 is "Shanghai, CN", 192.0.2.0/25 "Paris, FR".
-        config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', GEOIP_CITY_DB: join(FIXTURE_DIR, 'GeoLite2-City-Test.mmdb'), ...NO_LOGIN_LIMITS, ...b.env }),
+        config: testConfig({
+          LOG_LEVEL: 'warn',
+          RATE_LIMITS: 'off',
+          DEMO_USER: 'off',
+          GEOIP_CITY_DB: join(FIXTURE_DIR, 'GeoLite2-City-Test.mmdb'),
+          ...NO_LOGIN_LIMITS,
+          ...b.env,
+        }),
         override: (builder) => builder.overrideProvider(Clock).useValue(clock),
       });
       cast = await adminCast(t);
@@ -106,20 +136,41 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
 
       qr.cancelled = await createQr(t, {}, FIREFOX_LINUX);
       await scan(t, phone, qr.cancelled.id).expect(200);
-      await request(t.url).post(`/api/v1/qr-sessions/${qr.cancelled.id}/cancel`).set(bearer(phone.accessToken)).send({}).expect(200);
+      await request(t.url)
+        .post(`/api/v1/qr-sessions/${qr.cancelled.id}/cancel`)
+        .set(bearer(phone.accessToken))
+        .send({})
+        .expect(200);
 
       qr.confirmed = await confirmedQr(t, phone);
       qr.scanned = await createQr(t);
       await scan(t, phone, qr.scanned.id).expect(200);
       qr.pending = await createQr(t, {}, SAFARI_IPHONE);
 
-      const rows = (await db(t).query(`SELECT id FROM sessions WHERE user_id = $1 AND created_via = 'qr'`, [userId])) as Array<{ id: string }>;
+      const rows = (await db(t).query(`SELECT id FROM sessions WHERE user_id = $1 AND created_via = 'qr'`, [
+        userId,
+      ])) as Array<{ id: string }>;
       webSessionId = rows[0]!.id;
-      await eventually(() => eventTypes(qr.consumed), (types) => types.includes('qr.consumed'));
-      await eventually(() => eventTypes(qr.cancelled), (types) => types.includes('qr.cancelled'));
-      await eventually(() => eventTypes(qr.confirmed), (types) => types.includes('qr.confirmed'));
-      await eventually(() => eventTypes(qr.scanned), (types) => types.includes('qr.scanned'));
-      await eventually(() => eventTypes(qr.pending), (types) => types.includes('qr.created'));
+      await eventually(
+        () => eventTypes(qr.consumed),
+        (types) => types.includes('qr.consumed'),
+      );
+      await eventually(
+        () => eventTypes(qr.cancelled),
+        (types) => types.includes('qr.cancelled'),
+      );
+      await eventually(
+        () => eventTypes(qr.confirmed),
+        (types) => types.includes('qr.confirmed'),
+      );
+      await eventually(
+        () => eventTypes(qr.scanned),
+        (types) => types.includes('qr.scanned'),
+      );
+      await eventually(
+        () => eventTypes(qr.pending),
+        (types) => types.includes('qr.created'),
+      );
     });
 
     afterAll(async () => {
@@ -157,13 +208,24 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
         cancelledAt: null,
         expiredAt: null,
         cancelReason: null,
-        requester: { ip: '127.0.0.1', userAgent: CHROME_WINDOWS, browser: 'Chrome 142', os: 'Windows 10', deviceType: 'desktop', location: null },
+        requester: {
+          ip: '127.0.0.1',
+          userAgent: CHROME_WINDOWS,
+          browser: 'Chrome 142',
+          os: 'Windows 10',
+          deviceType: 'desktop',
+          location: null,
+        },
         scanner: { userId, sessionId: phone.sessionId, ip: '127.0.0.1', location: null },
         exchange: { sessionId: webSessionId, ip: '127.0.0.1' },
       });
-      const steps = [consumed.createdAt, consumed.scannedAt!, consumed.confirmedAt!, consumed.consumedAt!].map(Date.parse);
+      const steps = [consumed.createdAt, consumed.scannedAt!, consumed.confirmedAt!, consumed.consumedAt!].map(
+        Date.parse,
+      );
       expect([...steps].sort((a, b) => a - b)).toEqual(steps);
-      expect(Math.abs(Date.parse(consumed.createdAt) - Date.parse(qr.consumed.expiresAt) + TTL_SECONDS * 1000)).toBeLessThan(2_000);
+      expect(
+        Math.abs(Date.parse(consumed.createdAt) - Date.parse(qr.consumed.expiresAt) + TTL_SECONDS * 1000),
+      ).toBeLessThan(2_000);
 
       expect(items[3]).toMatchObject({
         status: 'cancelled',
@@ -175,8 +237,19 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
         scanner: { userId, sessionId: phone.sessionId },
         exchange: null,
       });
-      expect(items[2]).toMatchObject({ status: 'confirmed', confirmedAt: expect.any(String), consumedAt: null, exchange: null, scanner: { userId } });
-      expect(items[1]).toMatchObject({ status: 'scanned', scannedAt: expect.any(String), confirmedAt: null, scanner: { userId } });
+      expect(items[2]).toMatchObject({
+        status: 'confirmed',
+        confirmedAt: expect.any(String),
+        consumedAt: null,
+        exchange: null,
+        scanner: { userId },
+      });
+      expect(items[1]).toMatchObject({
+        status: 'scanned',
+        scannedAt: expect.any(String),
+        confirmedAt: null,
+        scanner: { userId },
+      });
       expect(items[0]).toMatchObject({
         status: 'pending',
         scannedAt: null,
@@ -188,19 +261,28 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
 
     it('locates the requester and the scanner from their IPs (as the audit events hold them) with the GeoIP database', async () => {
       // A QRLJacking case: the code was asked for in one city and approved in another.
-      await db(t).query(`UPDATE audit_events SET ip = '192.0.2.10' WHERE type = 'qr.created' AND detail->>'qr' = $1`, [prefix(qr.cancelled)]);
-      await db(t).query(`UPDATE audit_events SET ip = '203.0.113.24' WHERE type = 'qr.scanned' AND detail->>'qr' = $1`, [prefix(qr.cancelled)]);
+      await db(t).query(`UPDATE audit_events SET ip = '192.0.2.10' WHERE type = 'qr.created' AND detail->>'qr' = $1`, [
+        prefix(qr.cancelled),
+      ]);
+      await db(t).query(
+        `UPDATE audit_events SET ip = '203.0.113.24' WHERE type = 'qr.scanned' AND detail->>'qr' = $1`,
+        [prefix(qr.cancelled)],
+      );
       try {
         const item = ((await list(cast.admin.accessToken, '?status=cancelled').expect(200)).body.items as QrItem[])[0]!;
         expect(item.requester).toMatchObject({ ip: '192.0.2.10', location: 'Paris, FR' });
         expect(item.scanner).toMatchObject({ ip: '203.0.113.24', location: 'Shanghai, CN' });
       } finally {
-        await db(t).query(`UPDATE audit_events SET ip = '127.0.0.1' WHERE type IN ('qr.created', 'qr.scanned') AND detail->>'qr' = $1`, [prefix(qr.cancelled)]);
+        await db(t).query(
+          `UPDATE audit_events SET ip = '127.0.0.1' WHERE type IN ('qr.created', 'qr.scanned') AND detail->>'qr' = $1`,
+          [prefix(qr.cancelled)],
+        );
       }
     });
 
     it('never shows a poll token, a whole QR id or a token of the web session it became', async () => {
-      const text = (await list(cast.admin.accessToken).expect(200)).text + (await counts(cast.admin.accessToken).expect(200)).text;
+      const text =
+        (await list(cast.admin.accessToken).expect(200)).text + (await counts(cast.admin.accessToken).expect(200)).text;
       for (const created of Object.values(qr)) {
         expect(text).not.toContain(created.pollToken);
         expect(text).not.toContain(created.id);
@@ -245,7 +327,8 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
       expect(Date.parse(res.body.to) - Date.parse(res.body.from)).toBe(TTL_SECONDS * 1000);
       expect(Date.parse(res.body.to)).toBeGreaterThanOrEqual(before);
       const tally: Record<string, number> = {};
-      for (const item of (await list(cast.admin.accessToken).expect(200)).body.items as QrItem[]) tally[item.status] = (tally[item.status] ?? 0) + 1;
+      for (const item of (await list(cast.admin.accessToken).expect(200)).body.items as QrItem[])
+        tally[item.status] = (tally[item.status] ?? 0) + 1;
       expect(Object.fromEntries(Object.entries(res.body.byStatus).filter(([, n]) => n !== 0))).toEqual(tally);
       await counts(cast.auditor.accessToken).expect(200);
     });
@@ -257,8 +340,14 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
         ['?limit=0', 'limit'],
         ['?limit=1000', 'limit'],
         ['?cursor=%24%24', 'cursor'],
-        [`?cursor=${encodeCursor('sessions:-createdAt', ['2026-01-01 00:00:00+00', '00000000-0000-4000-8000-000000000000'])}`, 'cursor'],
-        [`?cursor=${encodeCursor('qr-sessions:-createdAt', ['2026-02-31 00:00:00+00', '00000000-0000-4000-8000-000000000000'])}`, 'cursor'],
+        [
+          `?cursor=${encodeCursor('sessions:-createdAt', ['2026-01-01 00:00:00+00', '00000000-0000-4000-8000-000000000000'])}`,
+          'cursor',
+        ],
+        [
+          `?cursor=${encodeCursor('qr-sessions:-createdAt', ['2026-02-31 00:00:00+00', '00000000-0000-4000-8000-000000000000'])}`,
+          'cursor',
+        ],
         ['?userId=x', ''],
         ['?pollToken=x', ''],
       ];
@@ -285,7 +374,13 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
     it('past the QR lifetime the unfinished ones read expired (then carry their qr.expired time), finished ones keep their status, and the live counts are empty', async () => {
       clock.offsetMs += (TTL_SECONDS + 5) * 1000;
       const now = await list(cast.admin.accessToken).expect(200);
-      expect((now.body.items as QrItem[]).map((i) => i.status)).toEqual(['expired', 'expired', 'expired', 'cancelled', 'consumed']);
+      expect((now.body.items as QrItem[]).map((i) => i.status)).toEqual([
+        'expired',
+        'expired',
+        'expired',
+        'cancelled',
+        'consumed',
+      ]);
 
       // The sweeper moves them to `expired` in the store, and the qr.expired events follow.
       const swept = await eventually(
@@ -294,16 +389,31 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
       );
       expect(swept.map((i) => i.id)).toEqual([qr.pending, qr.scanned, qr.confirmed].map(prefix));
       expect(swept.every((i) => Date.parse(i.expiredAt!) >= Date.parse(i.expiresAt))).toBe(true);
-      expect(swept.find((i) => i.id === prefix(qr.scanned))).toMatchObject({ scanner: { userId }, scannedAt: expect.any(String) });
+      expect(swept.find((i) => i.id === prefix(qr.scanned))).toMatchObject({
+        scanner: { userId },
+        scannedAt: expect.any(String),
+      });
 
       const res = await counts(cast.admin.accessToken).expect(200);
-      expect(res.body).toMatchObject({ total: 0, byStatus: { pending: 0, scanned: 0, confirmed: 0, consumed: 0, cancelled: 0, expired: 0 } });
+      expect(res.body).toMatchObject({
+        total: 0,
+        byStatus: { pending: 0, scanned: 0, confirmed: 0, consumed: 0, cancelled: 0, expired: 0 },
+      });
 
       // A new one is live again.
       const fresh = await createQr(t);
-      await eventually(() => eventTypes(fresh), (types) => types.includes('qr.created'));
-      expect((await counts(cast.admin.accessToken).expect(200)).body).toMatchObject({ total: 1, byStatus: { pending: 1 } });
-      expect((await list(cast.admin.accessToken, '?limit=1').expect(200)).body.items[0]).toMatchObject({ id: prefix(fresh), status: 'pending' });
+      await eventually(
+        () => eventTypes(fresh),
+        (types) => types.includes('qr.created'),
+      );
+      expect((await counts(cast.admin.accessToken).expect(200)).body).toMatchObject({
+        total: 1,
+        byStatus: { pending: 1 },
+      });
+      expect((await list(cast.admin.accessToken, '?limit=1').expect(200)).body.items[0]).toMatchObject({
+        id: prefix(fresh),
+        status: 'pending',
+      });
     });
   });
 });

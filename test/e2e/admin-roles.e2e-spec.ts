@@ -25,10 +25,14 @@ describe('admin API role matrix (admin, auditor, user, anonymous × every route)
     cast = await adminCast(t);
     // A user the destructive routes may act on without touching the cast.
     target = (await createUser(t)).user.id;
-    const document = (await request(t.url).get('/api/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    const document = (await request(t.url).get('/api/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     routes = Object.entries(document.paths)
       .filter(([path]) => path.startsWith('/api/v1/admin'))
-      .flatMap(([path, operations]) => Object.keys(operations).map((method) => ({ method: method.toUpperCase(), path })));
+      .flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => ({ method: method.toUpperCase(), path })),
+      );
   }, 60_000);
 
   afterAll(async () => {
@@ -36,10 +40,17 @@ describe('admin API role matrix (admin, auditor, user, anonymous × every route)
   });
 
   /** The route with its path parameters filled: the target user for `{id}`, made-up ids elsewhere. */
-  const concrete = (path: string) => path.replace('{id}', target).replace(/\{[A-Za-z]+\}/g, (name) => (name === '{provider}' || name === '{providerId}' ? 'wechat' : randomUUID()));
+  const concrete = (path: string) =>
+    path
+      .replace('{id}', target)
+      .replace(/\{[A-Za-z]+\}/g, (name) =>
+        name === '{provider}' || name === '{providerId}' ? 'wechat' : randomUUID(),
+      );
 
   function call(method: string, path: string, auth: Record<string, string> = {}) {
-    const req = request(t.url)[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put'](concrete(path)).set(auth);
+    const req = request(t.url)
+      [method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put'](concrete(path))
+      .set(auth);
     // Bodies that cannot pass validation: the guard's answer is what is measured, and nothing changes.
     return method === 'GET' || method === 'DELETE' ? req : req.send({ __roleMatrix: true });
   }
@@ -53,29 +64,54 @@ describe('admin API role matrix (admin, auditor, user, anonymous × every route)
   it('refuses anonymous callers everywhere with 401 auth.unauthenticated', async () => {
     for (const { method, path } of routes) {
       const res = await call(method, path);
-      expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 401, code: 'auth.unauthenticated' });
+      expect({ method, path, status: res.status, code: res.body.code }).toEqual({
+        method,
+        path,
+        status: 401,
+        code: 'auth.unauthenticated',
+      });
     }
   });
 
   it('refuses a plain user everywhere with 403 auth.forbidden', async () => {
     for (const { method, path } of routes) {
       const res = await call(method, path, cast.user.auth);
-      expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 403, code: 'auth.forbidden' });
+      expect({ method, path, status: res.status, code: res.body.code }).toEqual({
+        method,
+        path,
+        status: 403,
+        code: 'auth.forbidden',
+      });
     }
   });
 
   it('lets an auditor read every collection and resource, and refuses every change with 403', async () => {
     for (const { method, path } of routes) {
       const res = await call(method, path, cast.auditor.auth);
-      if (method === 'GET') expect({ method, path, status: [401, 403].includes(res.status) ? res.status : 'allowed' }).toEqual({ method, path, status: 'allowed' });
-      else expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 403, code: 'auth.forbidden' });
+      if (method === 'GET')
+        expect({ method, path, status: [401, 403].includes(res.status) ? res.status : 'allowed' }).toEqual({
+          method,
+          path,
+          status: 'allowed',
+        });
+      else
+        expect({ method, path, status: res.status, code: res.body.code }).toEqual({
+          method,
+          path,
+          status: 403,
+          code: 'auth.forbidden',
+        });
     }
   });
 
   it('lets an admin through every route', async () => {
     for (const { method, path } of routes) {
       const res = await call(method, path, cast.admin.auth);
-      expect({ method, path, status: [401, 403].includes(res.status) ? `${res.status} ${res.body.code}` : 'allowed' }).toEqual({ method, path, status: 'allowed' });
+      expect({
+        method,
+        path,
+        status: [401, 403].includes(res.status) ? `${res.status} ${res.body.code}` : 'allowed',
+      }).toEqual({ method, path, status: 'allowed' });
     }
   });
 });
@@ -94,10 +130,14 @@ describe('admin API rate limit (per admin, at least 50 requests per second)', ()
   it('lets 50 requests in a second through, answers a burst of 300 with some 429 rate_limited (Retry-After), and counts each admin apart', async () => {
     const [busy, other] = [await signedInAs(t, ['admin']), await signedInAs(t, ['auditor'])];
     // 50 in one go (well within one second's allowance of 100): all through.
-    const fifty = await Promise.all(Array.from({ length: 50 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)));
+    const fifty = await Promise.all(
+      Array.from({ length: 50 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)),
+    );
     expect(fifty.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
     await new Promise((r) => setTimeout(r, 1_100)); // a fresh window
-    const burst = await Promise.all(Array.from({ length: 300 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)));
+    const burst = await Promise.all(
+      Array.from({ length: 300 }, () => request(t.url).get('/api/v1/admin/providers').set(busy.auth)),
+    );
     const limited = burst.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]!.body.code).toBe('rate_limited');

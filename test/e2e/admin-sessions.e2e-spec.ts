@@ -20,7 +20,19 @@ import { testConfig } from '../utils/test-config.js';
 
 const ORIGIN = 'http://localhost:3000'; // testConfig's default PUBLIC_URL origin
 const NOBODY = '00000000-0000-4000-8000-000000000000';
-const SESSION_KEYS = ['createdAt', 'createdVia', 'device', 'id', 'ip', 'kind', 'lastSeenAt', 'location', 'revokedAt', 'userAgent', 'userId'];
+const SESSION_KEYS = [
+  'createdAt',
+  'createdVia',
+  'device',
+  'id',
+  'ip',
+  'kind',
+  'lastSeenAt',
+  'location',
+  'revokedAt',
+  'userAgent',
+  'userId',
+];
 /** The routes of this resource in the OpenAPI document: path, method, query fields. */
 const ROUTES: Array<[string, string, string[]]> = [
   ['/api/v1/admin/users/{id}/sessions', 'get', ['active', 'limit', 'cursor']],
@@ -51,7 +63,16 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
       dispose = b.dispose;
       // The synthetic GeoIP city database: 203.0.113.0/24 is "Shanghai, CN".
       const geoip = { GEOIP_CITY_DB: join(FIXTURE_DIR, 'GeoLite2-City-Test.mmdb') };
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...geoip, ...NO_LOGIN_LIMITS, ...b.env }) });
+      t = await createTestApp({
+        config: testConfig({
+          LOG_LEVEL: 'warn',
+          RATE_LIMITS: 'off',
+          DEMO_USER: 'off',
+          ...geoip,
+          ...NO_LOGIN_LIMITS,
+          ...b.env,
+        }),
+      });
       cast = await adminCast(t);
     });
 
@@ -61,16 +82,24 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
       await dispose?.();
     });
 
-    const userSessions = (token: string, userId: string, query = '') => request(t.url).get(`/api/v1/admin/users/${userId}/sessions${query}`).set(bearer(token));
-    const allSessions = (token: string, query = '') => request(t.url).get(`/api/v1/admin/sessions${query}`).set(bearer(token));
-    const revokeOne = (token: string, userId: string, sessionId: string) => request(t.url).delete(`/api/v1/admin/users/${userId}/sessions/${sessionId}`).set(bearer(token));
-    const revokeAll = (token: string, userId: string) => request(t.url).delete(`/api/v1/admin/users/${userId}/sessions`).set(bearer(token));
+    const userSessions = (token: string, userId: string, query = '') =>
+      request(t.url).get(`/api/v1/admin/users/${userId}/sessions${query}`).set(bearer(token));
+    const allSessions = (token: string, query = '') =>
+      request(t.url).get(`/api/v1/admin/sessions${query}`).set(bearer(token));
+    const revokeOne = (token: string, userId: string, sessionId: string) =>
+      request(t.url).delete(`/api/v1/admin/users/${userId}/sessions/${sessionId}`).set(bearer(token));
+    const revokeAll = (token: string, userId: string) =>
+      request(t.url).delete(`/api/v1/admin/users/${userId}/sessions`).set(bearer(token));
     const me = (token: string) => request(t.url).get('/api/v1/me').set(bearer(token));
     const refreshMobile = (refreshToken: string) => request(t.url).post('/api/v1/auth/refresh').send({ refreshToken });
-    const refreshWeb = (cookie: string) => request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', cookie);
+    const refreshWeb = (cookie: string) =>
+      request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', cookie);
 
     /** Every page of a list from `start` on (the first page when undefined), following `nextCursor`. */
-    async function allPages(get: (cursor: string | undefined) => request.Test, start?: string): Promise<{ items: SessionItem[]; pages: number }> {
+    async function allPages(
+      get: (cursor: string | undefined) => request.Test,
+      start?: string,
+    ): Promise<{ items: SessionItem[]; pages: number }> {
       const items: SessionItem[] = [];
       let cursor = start;
       let pages = 0;
@@ -94,7 +123,11 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         const signedIn = await request(t.url)
           .post('/api/v1/auth/login')
           .set('User-Agent', 'ScanGate/1.4 (iOS 18.1)')
-          .send({ login, password: TEST_PASSWORD, device: { id: `dev-${user.id}`, name: 'Li Lei’s phone', platform: 'ios' } })
+          .send({
+            login,
+            password: TEST_PASSWORD,
+            device: { id: `dev-${user.id}`, name: 'Li Lei’s phone', platform: 'ios' },
+          })
           .expect(200);
         const phone = { sessionId: signedIn.body.sessionId as string, deviceId: `dev-${user.id}` };
         const browser = await loginWeb(t, login);
@@ -120,11 +153,21 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
           lastSeenAt: expect.any(String),
           revokedAt: null,
         });
-        expect(web).toMatchObject({ id: browser.sessionId, kind: 'web', createdVia: 'password', device: null, revokedAt: null });
+        expect(web).toMatchObject({
+          id: browser.sessionId,
+          kind: 'web',
+          createdVia: 'password',
+          device: null,
+          revokedAt: null,
+        });
         expect(Date.parse(web.createdAt)).toBeGreaterThanOrEqual(Date.parse(mobile.createdAt));
 
         const all = await userSessions(cast.admin.accessToken, user.id, '?active=false').expect(200);
-        expect(all.body.items.map((s: SessionItem) => s.id)).toEqual([gone.sessionId, browser.sessionId, phone.sessionId]);
+        expect(all.body.items.map((s: SessionItem) => s.id)).toEqual([
+          gone.sessionId,
+          browser.sessionId,
+          phone.sessionId,
+        ]);
         expect(all.body.items[0].revokedAt).toEqual(expect.any(String));
         const explicit = await userSessions(cast.admin.accessToken, user.id, '?active=true').expect(200);
         expect(explicit.body.items.map((s: SessionItem) => s.id)).toEqual([browser.sessionId, phone.sessionId]);
@@ -135,7 +178,9 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         const far = await loginMobile(t, login);
         const near = await loginWeb(t, login);
         await db(t).query(`UPDATE sessions SET ip = '203.0.113.24' WHERE id = $1`, [far.sessionId]);
-        const items = (await userSessions(cast.admin.accessToken, user.id).expect(200)).body.items as Array<SessionItem & { ip: string; location: string | null }>;
+        const items = (await userSessions(cast.admin.accessToken, user.id).expect(200)).body.items as Array<
+          SessionItem & { ip: string; location: string | null }
+        >;
         expect(items.map((s) => [s.id, s.ip, s.location])).toEqual([
           [near.sessionId, expect.stringMatching(/127\.0\.0\.1/), null],
           [far.sessionId, '203.0.113.24', 'Shanghai, CN'],
@@ -150,10 +195,15 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expect(first.body.items.map((s: SessionItem) => s.id)).toEqual(made.slice(0, 2));
         expect(first.body.nextCursor).toEqual(expect.any(String));
         const late = await loginWeb(t, login); // newer than the cursor: not on the following pages
-        const rest = await allPages((cursor) => userSessions(cast.admin.accessToken, user.id, withCursor('?limit=2', cursor)), first.body.nextCursor);
+        const rest = await allPages(
+          (cursor) => userSessions(cast.admin.accessToken, user.id, withCursor('?limit=2', cursor)),
+          first.body.nextCursor,
+        );
         expect(rest.items.map((s) => s.id)).toEqual(made.slice(2));
         expect(rest.pages).toBe(2);
-        const again = await allPages((cursor) => userSessions(cast.admin.accessToken, user.id, withCursor('?limit=2', cursor)));
+        const again = await allPages((cursor) =>
+          userSessions(cast.admin.accessToken, user.id, withCursor('?limit=2', cursor)),
+        );
         expect(again.items.map((s) => s.id)).toEqual([late.sessionId, ...made]);
       });
 
@@ -185,9 +235,14 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expect(await socket.disconnected).toBe('io server disconnect');
         await me(other.accessToken).expect(200);
         await me(browser.accessToken).expect(200);
-        expect(await sessionRow(t, phone.sessionId)).toMatchObject({ revoke_reason: 'revoked_by_admin', revoked_at: expect.any(Date) });
+        expect(await sessionRow(t, phone.sessionId)).toMatchObject({
+          revoke_reason: 'revoked_by_admin',
+          revoked_at: expect.any(Date),
+        });
         const listed = await userSessions(cast.admin.accessToken, user.id).expect(200);
-        expect(listed.body.items.map((s: SessionItem) => s.id).sort()).toEqual([other.sessionId, browser.sessionId].sort());
+        expect(listed.body.items.map((s: SessionItem) => s.id).sort()).toEqual(
+          [other.sessionId, browser.sessionId].sort(),
+        );
       });
 
       it('a web session’s refresh cookie is refused after the revocation too', async () => {
@@ -201,7 +256,9 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
       it('is audited as session.revoked with the acting admin, the target, the request id and the before/after; revoking it again is 204 and writes nothing', async () => {
         const { user, login } = await createUser(t);
         const phone = await loginMobile(t, login);
-        const res = await revokeOne(cast.admin.accessToken, user.id, phone.sessionId).set('X-Request-Id', 'req-admin-revoke-1').expect(204);
+        const res = await revokeOne(cast.admin.accessToken, user.id, phone.sessionId)
+          .set('X-Request-Id', 'req-admin-revoke-1')
+          .expect(204);
         expect(res.headers['x-request-id']).toBe('req-admin-revoke-1');
 
         const rows = await auditRows(t, `type = 'session.revoked' AND session_id = $1`, [phone.sessionId]);
@@ -216,7 +273,10 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
             via: 'admin',
             reason: 'revoked_by_admin',
             session: { kind: 'mobile', createdVia: 'password', deviceId: phone.deviceId },
-            changes: { revokedAt: { before: null, after: expect.any(String) }, revokeReason: { before: null, after: 'revoked_by_admin' } },
+            changes: {
+              revokedAt: { before: null, after: expect.any(String) },
+              revokeReason: { before: null, after: 'revoked_by_admin' },
+            },
           },
         });
 
@@ -245,7 +305,9 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         const browser = await loginWeb(t, login);
         const bystander = await signedInAs(t, ['user']);
 
-        const res = await revokeAll(cast.admin.accessToken, user.id).set('X-Request-Id', 'req-admin-revoke-all').expect(204);
+        const res = await revokeAll(cast.admin.accessToken, user.id)
+          .set('X-Request-Id', 'req-admin-revoke-all')
+          .expect(204);
         expect(res.text).toBe('');
         expectError(await me(phone.accessToken), 401, 'auth.unauthenticated');
         expectError(await me(browser.accessToken), 401, 'auth.unauthenticated');
@@ -259,9 +321,17 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expect(rows[0]).toMatchObject({
           actor_id: cast.admin.user.id,
           session_id: null,
-          detail: { requestId: 'req-admin-revoke-all', via: 'admin', all: true, reason: 'revoked_by_admin', changes: { activeSessions: { before: 2, after: 0 } } },
+          detail: {
+            requestId: 'req-admin-revoke-all',
+            via: 'admin',
+            all: true,
+            reason: 'revoked_by_admin',
+            changes: { activeSessions: { before: 2, after: 0 } },
+          },
         });
-        expect([...(rows[0]!.detail.sessionIds as string[])].sort()).toEqual([phone.sessionId, browser.sessionId].sort());
+        expect([...(rows[0]!.detail.sessionIds as string[])].sort()).toEqual(
+          [phone.sessionId, browser.sessionId].sort(),
+        );
       });
 
       it('needs a recent sign-in: an admin whose session proved its password too long ago gets 401 auth.reauth_required and nothing is revoked, until POST /auth/reauth', async () => {
@@ -269,7 +339,9 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         const phone = await loginMobile(t, login);
         const stale = await signedInAs(t, ['admin']);
         // The admin's session proved its password an hour ago (REAUTH_MAX_AGE_SECONDS defaults to 300).
-        await db(t).query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [stale.sessionId]);
+        await db(t).query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [
+          stale.sessionId,
+        ]);
 
         expectError(await revokeAll(stale.accessToken, user.id), 401, 'auth.reauth_required');
         await me(phone.accessToken).expect(200);
@@ -278,7 +350,11 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         const other = await loginMobile(t, login);
         await revokeOne(stale.accessToken, user.id, other.sessionId).expect(204);
 
-        await request(t.url).post('/api/v1/auth/reauth').set(bearer(stale.accessToken)).send({ password: TEST_PASSWORD }).expect(200);
+        await request(t.url)
+          .post('/api/v1/auth/reauth')
+          .set(bearer(stale.accessToken))
+          .send({ password: TEST_PASSWORD })
+          .expect(200);
         await revokeAll(stale.accessToken, user.id).expect(204);
         expectError(await me(phone.accessToken), 401, 'auth.unauthenticated');
       });
@@ -305,16 +381,20 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expect(newest.body.items[0]).toMatchObject({ id: someoneElse.sessionId, userId: someoneElse.user.id });
         expect(Object.keys(newest.body.items[0]).sort()).toEqual(SESSION_KEYS);
 
-        const mine = (await allSessions(cast.admin.accessToken, `?userId=${user.id}`).expect(200)).body.items as SessionItem[];
+        const mine = (await allSessions(cast.admin.accessToken, `?userId=${user.id}`).expect(200)).body
+          .items as SessionItem[];
         expect(mine.map((s) => [s.kind, s.createdVia])).toEqual([
           ['web', 'qr'],
           ['web', 'password'],
           ['mobile', 'password'],
         ]);
         expect(mine.every((s) => s.userId === user.id && s.revokedAt === null)).toBe(true);
-        const viaQr = (await allSessions(cast.admin.accessToken, `?userId=${user.id}&createdVia=qr`).expect(200)).body.items as SessionItem[];
+        const viaQr = (await allSessions(cast.admin.accessToken, `?userId=${user.id}&createdVia=qr`).expect(200)).body
+          .items as SessionItem[];
         expect(viaQr.map((s) => s.createdVia)).toEqual(['qr']);
-        const mobiles = (await allSessions(cast.admin.accessToken, `?userId=${user.id}&kind=mobile&active=false`).expect(200)).body.items as SessionItem[];
+        const mobiles = (
+          await allSessions(cast.admin.accessToken, `?userId=${user.id}&kind=mobile&active=false`).expect(200)
+        ).body.items as SessionItem[];
         expect(mobiles.map((s) => s.id)).toEqual([gone.sessionId, phone.sessionId]);
         expect(mobiles[0]!.revokedAt).toEqual(expect.any(String));
         expect(mine.map((s) => s.id)).toContain(browser.sessionId);
@@ -327,17 +407,25 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expect(paged.items.map((s) => s.id)).toEqual(rows.map((r) => r.id));
         expect(new Set(paged.items.map((s) => s.id)).size).toBe(paged.items.length);
         expect(paged.pages).toBe(Math.ceil(rows.length / 3));
-        const filteredPages = await allPages((cursor) => allSessions(cast.admin.accessToken, withCursor('?kind=web&createdVia=password&limit=2', cursor)));
+        const filteredPages = await allPages((cursor) =>
+          allSessions(cast.admin.accessToken, withCursor('?kind=web&createdVia=password&limit=2', cursor)),
+        );
         expect(filteredPages.items.length).toBeGreaterThan(0);
-        expect(filteredPages.items.every((s) => s.kind === 'web' && s.createdVia === 'password' && s.revokedAt === null)).toBe(true);
+        expect(
+          filteredPages.items.every((s) => s.kind === 'web' && s.createdVia === 'password' && s.revokedAt === null),
+        ).toBe(true);
       });
 
       it('sessions with the very same creation instant are neither repeated nor skipped across pages', async () => {
         const { user, login } = await createUser(t);
         const ids: string[] = [];
         for (let i = 0; i < 5; i++) ids.push((await loginMobile(t, login)).sessionId);
-        await db(t).query(`UPDATE sessions SET created_at = '2030-01-01T00:00:00.123456Z' WHERE user_id = $1`, [user.id]);
-        const paged = await allPages((cursor) => allSessions(cast.admin.accessToken, withCursor(`?userId=${user.id}&limit=2`, cursor)));
+        await db(t).query(`UPDATE sessions SET created_at = '2030-01-01T00:00:00.123456Z' WHERE user_id = $1`, [
+          user.id,
+        ]);
+        const paged = await allPages((cursor) =>
+          allSessions(cast.admin.accessToken, withCursor(`?userId=${user.id}&limit=2`, cursor)),
+        );
         expect(paged.items.map((s) => s.id)).toEqual([...ids].sort().reverse());
       });
     });
@@ -407,8 +495,16 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
         expectError(await revokeAll(plain, user.id), 403, 'auth.forbidden');
         expectError(await request(t.url).get(`/api/v1/admin/users/${user.id}/sessions`), 401, 'auth.unauthenticated');
         expectError(await request(t.url).get('/api/v1/admin/sessions'), 401, 'auth.unauthenticated');
-        expectError(await request(t.url).delete(`/api/v1/admin/users/${user.id}/sessions/${phone.sessionId}`), 401, 'auth.unauthenticated');
-        expectError(await request(t.url).delete(`/api/v1/admin/users/${user.id}/sessions`), 401, 'auth.unauthenticated');
+        expectError(
+          await request(t.url).delete(`/api/v1/admin/users/${user.id}/sessions/${phone.sessionId}`),
+          401,
+          'auth.unauthenticated',
+        );
+        expectError(
+          await request(t.url).delete(`/api/v1/admin/users/${user.id}/sessions`),
+          401,
+          'auth.unauthenticated',
+        );
         await me(phone.accessToken).expect(200);
       });
     });
@@ -417,7 +513,14 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
       const { user, login } = await createUser(t);
       const phone = await loginMobile(t, login);
       const browser = await loginWeb(t, login);
-      const secrets = [phone.accessToken, phone.refreshToken, browser.accessToken, browser.cookie.split('=')[1]!, cast.admin.accessToken, TEST_PASSWORD];
+      const secrets = [
+        phone.accessToken,
+        phone.refreshToken,
+        browser.accessToken,
+        browser.cookie.split('=')[1]!,
+        cast.admin.accessToken,
+        TEST_PASSWORD,
+      ];
       const answers = [
         (await userSessions(cast.admin.accessToken, user.id, '?active=false').expect(200)).text,
         (await allSessions(cast.admin.accessToken, `?userId=${user.id}`).expect(200)).text,

@@ -52,22 +52,38 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
       await dispose?.();
     });
 
-    const logins = (query = '', auth = cast.admin.auth) => request(t.url).get(`/api/v1/admin/stats/logins${query && `?${query}`}`).set(auth);
-    const qrStats = (query = '', auth = cast.admin.auth) => request(t.url).get(`/api/v1/admin/stats/qr${query && `?${query}`}`).set(auth);
+    const logins = (query = '', auth = cast.admin.auth) =>
+      request(t.url)
+        .get(`/api/v1/admin/stats/logins${query && `?${query}`}`)
+        .set(auth);
+    const qrStats = (query = '', auth = cast.admin.auth) =>
+      request(t.url)
+        .get(`/api/v1/admin/stats/qr${query && `?${query}`}`)
+        .set(auth);
     const windowQuery = (from: string, to: string) => `from=${from}&to=${to}`;
 
     async function seed(rows: Seed[]): Promise<void> {
       const params: unknown[] = [];
-      const tuples = rows.map((r) => `(${[r.type, r.at, JSON.stringify(r.detail ?? {})].map((v) => `$${params.push(v)}`).join(', ')}, '198.51.100.7')`);
+      const tuples = rows.map(
+        (r) =>
+          `(${[r.type, r.at, JSON.stringify(r.detail ?? {})].map((v) => `$${params.push(v)}`).join(', ')}, '198.51.100.7')`,
+      );
       await db(t).query(`INSERT INTO audit_events (type, at, detail, ip) VALUES ${tuples.join(', ')}`, params);
     }
 
     /** The QR events of one session: `steps` are offsets in ms from `createdAt` (a step absent: never reached). */
-    function qrSession(createdAt: string, steps: Partial<Record<'scanned' | 'confirmed' | 'consumed' | 'cancelled' | 'expired', number>>): Seed[] {
+    function qrSession(
+      createdAt: string,
+      steps: Partial<Record<'scanned' | 'confirmed' | 'consumed' | 'cancelled' | 'expired', number>>,
+    ): Seed[] {
       const qr = qrKey();
       return [
         { type: 'qr.created', at: createdAt, detail: { qr } },
-        ...Object.entries(steps).map(([step, offset]) => ({ type: `qr.${step}`, at: plus(createdAt, offset), detail: { qr } })),
+        ...Object.entries(steps).map(([step, offset]) => ({
+          type: `qr.${step}`,
+          at: plus(createdAt, offset),
+          detail: { qr },
+        })),
       ];
     }
 
@@ -76,8 +92,16 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
       const TO = '2025-03-02T00:00:00.000Z';
 
       beforeAll(async () => {
-        const ok = (method: string, at: string, extra: object = {}) => ({ type: 'auth.login_succeeded', at, detail: { method, kind: 'web', ...extra } });
-        const failed = (method: string, at: string, extra: object = {}) => ({ type: 'auth.login_failed', at, detail: { method, ...extra } });
+        const ok = (method: string, at: string, extra: object = {}) => ({
+          type: 'auth.login_succeeded',
+          at,
+          detail: { method, kind: 'web', ...extra },
+        });
+        const failed = (method: string, at: string, extra: object = {}) => ({
+          type: 'auth.login_failed',
+          at,
+          detail: { method, ...extra },
+        });
         await seed([
           // In the window: 3 + 2 password, 4 qr, 1 WeChat, 1 DingTalk failure.
           ok('password', FROM), // `from` is inclusive
@@ -117,7 +141,9 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
       });
 
       it('answers a narrower window with just its events, and always lists password and qr', async () => {
-        expect((await logins(windowQuery('2025-03-01T09:00:00Z', '2025-03-01T10:02:00Z')).expect(200)).body.byMethod).toEqual({
+        expect(
+          (await logins(windowQuery('2025-03-01T09:00:00Z', '2025-03-01T10:02:00Z')).expect(200)).body.byMethod,
+        ).toEqual({
           password: { success: 0, failure: 2 },
           qr: { success: 2, failure: 0 },
         });
@@ -195,7 +221,13 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
       it('gives null for a step no session completed in the window', async () => {
         // 01:00–01:00:01.6: S1 created, scanned and confirmed; its exchange at +1.7 s is outside.
         const res = await qrStats(windowQuery('2025-04-01T01:00:00Z', '2025-04-01T01:00:01.600Z')).expect(200);
-        expect(res.body).toMatchObject({ created: 1, scanned: 1, confirmed: 1, consumed: 0, medianMs: { scan: 1_000, confirm: 500, exchange: null } });
+        expect(res.body).toMatchObject({
+          created: 1,
+          scanned: 1,
+          confirmed: 1,
+          consumed: 0,
+          medianMs: { scan: 1_000, confirm: 500, exchange: null },
+        });
       });
     });
 
@@ -215,7 +247,10 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
         expect(res.body.byMethod['oauth:alipay']).toEqual({ success: 2, failure: 0 });
         expect((await qrStats().expect(200)).body).toMatchObject({ from: iso(now - DAY), to: iso(now) });
         // `from` alone ends now.
-        expect((await logins(`from=${iso(now - 2 * HOUR)}`).expect(200)).body).toMatchObject({ to: iso(now), byMethod: { 'oauth:alipay': { success: 1, failure: 0 } } });
+        expect((await logins(`from=${iso(now - 2 * HOUR)}`).expect(200)).body).toMatchObject({
+          to: iso(now),
+          byMethod: { 'oauth:alipay': { success: 1, failure: 0 } },
+        });
       });
     });
 
@@ -236,7 +271,10 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
         await exchange(t, qr.id, qr.pollToken).expect(200);
         // QR events are written without holding up the flow: wait for the last one.
         for (let i = 0; i < 100; i++) {
-          const [row] = (await db(t).query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'qr.consumed' AND detail->>'qr' = $1`, [qr.id.slice(0, 8)])) as Array<{ n: number }>;
+          const [row] = (await db(t).query(
+            `SELECT count(*)::int AS n FROM audit_events WHERE type = 'qr.consumed' AND detail->>'qr' = $1`,
+            [qr.id.slice(0, 8)],
+          )) as Array<{ n: number }>;
           if (row!.n === 1) break;
           await new Promise((r) => setTimeout(r, 20));
         }
@@ -247,7 +285,10 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
           success: loginsBefore.byMethod.password.success + 1, // the phone's sign-in
           failure: loginsBefore.byMethod.password.failure + 1,
         });
-        expect(loginsAfter.byMethod.qr).toEqual({ success: loginsBefore.byMethod.qr.success + 1, failure: loginsBefore.byMethod.qr.failure });
+        expect(loginsAfter.byMethod.qr).toEqual({
+          success: loginsBefore.byMethod.qr.success + 1,
+          failure: loginsBefore.byMethod.qr.failure,
+        });
         const qrAfter = (await qrStats().expect(200)).body;
         expect(qrAfter).toMatchObject({
           created: qrBefore.created + 1,
@@ -282,7 +323,9 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
         for (const query of ['window=24h', 'limit=5', 'cursor=abc']) {
           for (const res of [await logins(query), await qrStats(query)]) {
             expectError(res, 400, 'validation.failed');
-            expect(res.body.details).toEqual([expect.objectContaining({ message: expect.stringContaining(query.split('=')[0]!) })]);
+            expect(res.body.details).toEqual([
+              expect.objectContaining({ message: expect.stringContaining(query.split('=')[0]!) }),
+            ]);
           }
         }
       });
@@ -317,7 +360,11 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
         await logins('', cast.auditor.auth).expect(200);
         await qrStats('', cast.auditor.auth).expect(200);
         for (const path of ['logins', 'qr']) {
-          expectError(await request(t.url).get(`/api/v1/admin/stats/${path}`).set(cast.user.auth), 403, 'auth.forbidden');
+          expectError(
+            await request(t.url).get(`/api/v1/admin/stats/${path}`).set(cast.user.auth),
+            403,
+            'auth.forbidden',
+          );
           expectError(await request(t.url).get(`/api/v1/admin/stats/${path}`), 401, 'auth.unauthenticated');
         }
       });

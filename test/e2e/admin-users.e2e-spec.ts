@@ -39,18 +39,26 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
     await t?.close();
   });
 
-  const create = (token: string, body: object) => request(t.url).post('/api/v1/admin/users').set(bearer(token)).send(body);
+  const create = (token: string, body: object) =>
+    request(t.url).post('/api/v1/admin/users').set(bearer(token)).send(body);
   const get = (token: string, id: string) => request(t.url).get(`/api/v1/admin/users/${id}`).set(bearer(token));
-  const patch = (token: string, id: string, body: object) => request(t.url).patch(`/api/v1/admin/users/${id}`).set(bearer(token)).send(body);
+  const patch = (token: string, id: string, body: object) =>
+    request(t.url).patch(`/api/v1/admin/users/${id}`).set(bearer(token)).send(body);
   const me = (token: string) => request(t.url).get('/api/v1/me').set(bearer(token));
-  const signIn = (login: string, password: string) => request(t.url).post('/api/v1/auth/login').send({ login, password });
-  const uniqueLogin = (prefix: string) => `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const signIn = (login: string, password: string) =>
+    request(t.url).post('/api/v1/auth/login').send({ login, password });
+  const uniqueLogin = (prefix: string) =>
+    `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
   describe('roles', () => {
     it('a user-role caller is 403 auth.forbidden on all three routes, and nothing changes', async () => {
       const { user } = await createUser(t);
       const login = uniqueLogin('forbidden');
-      expectError(await create(plain, { login, password: 'a long enough passphrase', displayName: 'X' }), 403, 'auth.forbidden');
+      expectError(
+        await create(plain, { login, password: 'a long enough passphrase', displayName: 'X' }),
+        403,
+        'auth.forbidden',
+      );
       expectError(await get(plain, user.id), 403, 'auth.forbidden');
       expectError(await patch(plain, user.id, { status: 'disabled' }), 403, 'auth.forbidden');
       expect(await db(t).query('SELECT id FROM users WHERE login = $1', [login])).toHaveLength(0);
@@ -95,7 +103,12 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
     });
 
     it('creates with the given roles', async () => {
-      const res = await create(admin, { login: uniqueLogin('ops'), password: 'an operator passphrase', displayName: 'Ops', roles: ['auditor', 'admin'] }).expect(201);
+      const res = await create(admin, {
+        login: uniqueLogin('ops'),
+        password: 'an operator passphrase',
+        displayName: 'Ops',
+        roles: ['auditor', 'admin'],
+      }).expect(201);
       expect([...res.body.roles].sort()).toEqual(['admin', 'auditor']);
     });
 
@@ -103,7 +116,11 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
       const login = uniqueLogin('taken');
       await create(admin, { login, displayName: 'First' }).expect(201);
       expectError(await create(admin, { login: login.toUpperCase(), displayName: 'Second' }), 409, 'conflict');
-      expectError(await create(admin, { login, password: 'another passphrase', displayName: 'Third' }), 409, 'conflict');
+      expectError(
+        await create(admin, { login, password: 'another passphrase', displayName: 'Third' }),
+        409,
+        'conflict',
+      );
       expect(await db(t).query('SELECT id FROM users WHERE login = $1', [login.toLowerCase()])).toHaveLength(1);
     });
 
@@ -118,15 +135,25 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
     });
 
     it('unknown fields, an unknown role and a missing displayName are 400 validation.failed', async () => {
-      expectError(await create(admin, { login: uniqueLogin('x'), displayName: 'X', status: 'disabled' }), 400, 'validation.failed');
-      expectError(await create(admin, { login: uniqueLogin('x'), displayName: 'X', roles: ['root'] }), 400, 'validation.failed');
+      expectError(
+        await create(admin, { login: uniqueLogin('x'), displayName: 'X', status: 'disabled' }),
+        400,
+        'validation.failed',
+      );
+      expectError(
+        await create(admin, { login: uniqueLogin('x'), displayName: 'X', roles: ['root'] }),
+        400,
+        'validation.failed',
+      );
       expectError(await create(admin, { login: uniqueLogin('x') }), 400, 'validation.failed');
     });
 
     it('a user created without a password cannot sign in with any password', async () => {
       const login = uniqueLogin('nopass');
       const res = await create(admin, { login, displayName: 'Provider only' }).expect(201);
-      const rows = (await db(t).query('SELECT password_hash FROM users WHERE id = $1', [res.body.id])) as Array<{ password_hash: string | null }>;
+      const rows = (await db(t).query('SELECT password_hash FROM users WHERE id = $1', [res.body.id])) as Array<{
+        password_hash: string | null;
+      }>;
       expect(rows[0]!.password_hash).toBeNull();
       for (const password of [TEST_PASSWORD, login, 'x', 'null', 'undefined']) {
         expectError(await signIn(login, password), 401, 'auth.invalid_credentials');
@@ -175,8 +202,12 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
 
       expectError(await me(phone.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(browser.accessToken), 401, 'auth.unauthenticated');
-      expect((await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(401);
-      expect((await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status,
+      ).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status,
+      ).toBe(401);
       expectError(await signIn(login, TEST_PASSWORD), 403, 'auth.account_disabled');
       expectError(await signIn(login, 'a wrong password'), 401, 'auth.invalid_credentials');
       expect((await get(admin, user.id).expect(200)).body).toMatchObject({ status: 'disabled', activeSessions: 0 });
@@ -196,8 +227,12 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
       await me(fresh.accessToken).expect(200);
       expectError(await me(phone.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(browser.accessToken), 401, 'auth.unauthenticated');
-      expect((await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(401);
-      expect((await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status,
+      ).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status,
+      ).toBe(401);
       expect(((await sessionRow(t, phone.sessionId))!.revoked_at as Date).getTime()).toBe(revokedAt.getTime());
       expect((await get(admin, user.id).expect(200)).body.activeSessions).toBe(1);
     });
@@ -213,7 +248,9 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
       expect(JSON.stringify(res.body)).not.toMatch(/password|argon2/i);
       expectError(await me(phone.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(browser.accessToken), 401, 'auth.unauthenticated');
-      expect((await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(401);
+      expect(
+        (await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status,
+      ).toBe(401);
       expectError(await signIn(login, TEST_PASSWORD), 401, 'auth.invalid_credentials');
       await signIn(login, password).expect(200);
     });
@@ -262,7 +299,10 @@ describe('admin users API: POST /admin/users, GET and PATCH /admin/users/{id} (e
       expect(rows.map((r) => r.type)).toEqual(['user.created', 'user.updated']);
       expect(rows.every((r) => r.actor_id !== null && r.actor_id !== created.body.id)).toBe(true);
       expect(rows[1]!.detail).toMatchObject({
-        changes: { password: { before: '[secret]', after: '[changed]' }, status: { before: 'active', after: 'disabled' } },
+        changes: {
+          password: { before: '[secret]', after: '[changed]' },
+          status: { before: 'active', after: 'disabled' },
+        },
         revokedSessions: 1,
         via: 'admin',
         requestId: expect.any(String),

@@ -114,17 +114,28 @@ describe('bad input on every route of the served OpenAPI document', () => {
 
   /** The id of a real thing of the world, by kind. */
   const ref = (kind: Kind): string =>
-    ({ user: world.victim.id, session: world.victim.sessionIds[0]!, identity: world.victim.identityIds[0]!, qr: world.qr.id, provider: 'wechat' })[kind];
+    ({
+      user: world.victim.id,
+      session: world.victim.sessionIds[0]!,
+      identity: world.victim.identityIds[0]!,
+      qr: world.qr.id,
+      provider: 'wechat',
+    })[kind];
   /** A path segment: `@kind` is a real thing of the world (resolved when sent), anything else literal. */
   const resolve = (segment: string) => (segment.startsWith('@') ? ref(segment.slice(1) as Kind) : segment);
   const KNOWN_REFS = ['@user', '@session', '@identity', '@qr', '@provider'];
 
-  const defaultSegments = (op: Operation) => Object.fromEntries(templateParams(op).map((name) => [name, `@${kindOf(op.path, name)}`]));
+  const defaultSegments = (op: Operation) =>
+    Object.fromEntries(templateParams(op).map((name) => [name, `@${kindOf(op.path, name)}`]));
 
   const credentialsFor = (op: Operation): Credential[] => {
     if (!op.secured) return [{ name: 'anonymous' }];
     if (op.tags.includes('qr-login')) {
-      return [{ name: 'anonymous' }, { name: 'phone with device key', token: world.phone.token }, { name: 'keyless phone', token: world.keylessPhone.token }];
+      return [
+        { name: 'anonymous' },
+        { name: 'phone with device key', token: world.phone.token },
+        { name: 'keyless phone', token: world.keylessPhone.token },
+      ];
     }
     return [{ name: 'anonymous' }, { name: 'admin', token: world.admin.token }];
   };
@@ -143,7 +154,8 @@ describe('bad input on every route of the served OpenAPI document', () => {
   });
 
   /** Known header values by name (lower case). */
-  const knownHeader = (name: string): string | undefined => (name.toLowerCase() === 'x-poll-token' ? world.qr.pollToken : undefined);
+  const knownHeader = (name: string): string | undefined =>
+    name.toLowerCase() === 'x-poll-token' ? world.qr.pollToken : undefined;
 
   /** A new active user (password TEST_PASSWORD) with no sessions or identities yet. */
   async function newVictim(): Promise<World['victim']> {
@@ -155,17 +167,31 @@ describe('bad input on every route of the served OpenAPI document', () => {
   async function equipVictim(victim: World['victim']): Promise<World['victim']> {
     const sessions = app().app.get(SessionsService);
     const context = { ip: '127.0.0.1', userAgent: 'bad-input fuzz' };
-    const mobile = await sessions.start(victim.id, 'mobile', 'password', context, { id: `fuzz-${randomUUID()}`, name: 'Fuzz phone', platform: 'android' });
+    const mobile = await sessions.start(victim.id, 'mobile', 'password', context, {
+      id: `fuzz-${randomUUID()}`,
+      name: 'Fuzz phone',
+      platform: 'android',
+    });
     const web = await sessions.start(victim.id, 'web', 'password', context);
-    const identityIds = [await insertIdentity(app(), victim.id, 'wechat'), await insertIdentity(app(), victim.id, 'dingtalk')];
-    return { ...victim, sessionIds: [mobile.session.id, web.session.id], identityIds, refreshToken: mobile.refreshToken };
+    const identityIds = [
+      await insertIdentity(app(), victim.id, 'wechat'),
+      await insertIdentity(app(), victim.id, 'dingtalk'),
+    ];
+    return {
+      ...victim,
+      sessionIds: [mobile.session.id, web.session.id],
+      identityIds,
+      refreshToken: mobile.refreshToken,
+    };
   }
 
   async function signInAdmin(login: string) {
     return { login, token: (await loginWeb(app(), login, ADMIN_PASSWORD)).accessToken };
   }
 
-  const works = async (token: string) => (await send(app().url, { method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).status === 200;
+  const works = async (token: string) =>
+    (await send(app().url, { method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${token}` } }))
+      .status === 200;
 
   /**
    * Puts back what a successful fuzzed request took away (a signed-out token,
@@ -174,19 +200,31 @@ describe('bad input on every route of the served OpenAPI document', () => {
    */
   async function repair(): Promise<void> {
     if (!(await works(world.admin.token))) world.admin = await signInAdmin(world.admin.login);
-    if (!(await works(world.phone.token))) world.phone = { login: world.phone.login, token: (await signInPhone(app(), world.phone.login)).accessToken };
-    if (!(await works(world.keylessPhone.token))) world.keylessPhone = { login: world.keylessPhone.login, token: (await loginMobile(app(), world.keylessPhone.login)).accessToken };
-    const [state] = !world.victim.id ? [] : ((await database().query(
-      `SELECT u.status = 'active' AND u.deleted_at IS NULL AS "userIntact",
+    if (!(await works(world.phone.token)))
+      world.phone = { login: world.phone.login, token: (await signInPhone(app(), world.phone.login)).accessToken };
+    if (!(await works(world.keylessPhone.token)))
+      world.keylessPhone = {
+        login: world.keylessPhone.login,
+        token: (await loginMobile(app(), world.keylessPhone.login)).accessToken,
+      };
+    const [state] = !world.victim.id
+      ? []
+      : ((await database().query(
+          `SELECT u.status = 'active' AND u.deleted_at IS NULL AS "userIntact",
               (SELECT count(*) FROM sessions s WHERE s.id = ANY($2::uuid[]) AND s.revoked_at IS NULL) = 2
           AND (SELECT count(*) FROM identities i WHERE i.id = ANY($3::uuid[])) = 2 AS "equipmentIntact"
          FROM users u WHERE u.id = $1`,
-      [world.victim.id, world.victim.sessionIds, world.victim.identityIds],
-    )) as Array<{ userIntact: boolean; equipmentIntact: boolean }>);
+          [world.victim.id, world.victim.sessionIds, world.victim.identityIds],
+        )) as Array<{ userIntact: boolean; equipmentIntact: boolean }>);
     if (!state?.userIntact) world.victim = await equipVictim(await newVictim());
     else if (!state.equipmentIntact) world.victim = await equipVictim(world.victim);
-  const qr = await send(app().url, { method: 'GET', path: `/api/v1/qr-sessions/${world.qr.id}`, headers: { 'x-poll-token': world.qr.pollToken } });
-    if (qr.status !== 200 || !['pending', 'scanned'].includes((JSON.parse(qr.text) as { status: string }).status)) world.qr = await createQr(app());
+    const qr = await send(app().url, {
+      method: 'GET',
+      path: `/api/v1/qr-sessions/${world.qr.id}`,
+      headers: { 'x-poll-token': world.qr.pollToken },
+    });
+    if (qr.status !== 200 || !['pending', 'scanned'].includes((JSON.parse(qr.text) as { status: string }).status))
+      world.qr = await createQr(app());
     fingerprint = await takeFingerprint();
   }
 
@@ -205,11 +243,19 @@ describe('bad input on every route of the served OpenAPI document', () => {
         problems.push(record(op, `no answer (${(err as Error).message})`, `${what} as ${credential.name}`));
         continue;
       }
-      for (const problem of contractProblems(res)) problems.push(record(op, problem, `${what} as ${credential.name}`, res));
+      for (const problem of contractProblems(res))
+        problems.push(record(op, problem, `${what} as ${credential.name}`, res));
       if (res.status >= 400 && res.status < 500) {
         const after = await takeFingerprint();
         if (after !== fingerprint) {
-          problems.push(record(op, `half-written: ${changedTables(fingerprint, after)} changed although it answered ${res.status}`, `${what} as ${credential.name}`, res));
+          problems.push(
+            record(
+              op,
+              `half-written: ${changedTables(fingerprint, after)} changed although it answered ${res.status}`,
+              `${what} as ${credential.name}`,
+              res,
+            ),
+          );
           fingerprint = after;
         }
       } else if (op.method !== 'GET' || res.status >= 500) {
@@ -225,14 +271,22 @@ describe('bad input on every route of the served OpenAPI document', () => {
     const key = `${op.method} ${op.path}: ${problem.replace(/[0-9a-f-]{36}/g, '…')}`;
     if (!findings.has(key)) {
       const requestId = res?.headers['x-request-id'];
-      const logged = requestId ? app().log.lines.find((l) => l.includes(String(requestId)) && /"level":(40|50)/.test(l)) : undefined;
-      findings.set(key, `${what} → ${res?.status ?? 'nothing'} ${res?.text.slice(0, 300) ?? ''}${logged ? `\n    log: ${logged.slice(0, 600)}` : ''}`);
+      const logged = requestId
+        ? app().log.lines.find((l) => l.includes(String(requestId)) && /"level":(40|50)/.test(l))
+        : undefined;
+      findings.set(
+        key,
+        `${what} → ${res?.status ?? 'nothing'} ${res?.text.slice(0, 300) ?? ''}${logged ? `\n    log: ${logged.slice(0, 600)}` : ''}`,
+      );
     }
     return key;
   }
 
   function changedTables(before: string, after: string): string {
-    const [b, a] = [JSON.parse(before) as Array<Record<string, string>>, JSON.parse(after) as Array<Record<string, string>>];
+    const [b, a] = [
+      JSON.parse(before) as Array<Record<string, string>>,
+      JSON.parse(after) as Array<Record<string, string>>,
+    ];
     return FINGERPRINTED.filter((table) => b[0]![table] !== a[0]![table]).join(', ');
   }
 
@@ -240,12 +294,27 @@ describe('bad input on every route of the served OpenAPI document', () => {
 
   /** A failed property: its problems are already recorded by `probe`; this adds the counterexample (or the error the test itself threw). */
   function noteCounterexample<T>(op: Operation, details: fc.RunDetails<T>): void {
-    if (details.failed) findings.set(`${op.method} ${op.path}: fast-check counterexample`, (fc.defaultReportMessage(details) ?? '').slice(0, 1_500));
+    if (details.failed)
+      findings.set(
+        `${op.method} ${op.path}: fast-check counterexample`,
+        (fc.defaultReportMessage(details) ?? '').slice(0, 1_500),
+      );
   }
 
   /** A request to `op` with every parameter plausible except the ones given. */
-  function requestTo(op: Operation, over: { segments?: Record<string, string>; query?: string; headers?: Record<string, string>; body?: string | Buffer; contentType?: string } = {}): RawRequest {
-    const segments = Object.fromEntries(Object.entries({ ...defaultSegments(op), ...over.segments }).map(([k, v]) => [k, resolve(v)]));
+  function requestTo(
+    op: Operation,
+    over: {
+      segments?: Record<string, string>;
+      query?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      contentType?: string;
+    } = {},
+  ): RawRequest {
+    const segments = Object.fromEntries(
+      Object.entries({ ...defaultSegments(op), ...over.segments }).map(([k, v]) => [k, resolve(v)]),
+    );
     const headers: Record<string, string> = {};
     for (const h of paramsIn(op, 'header')) {
       const known = knownHeader(h.name);
@@ -255,20 +324,34 @@ describe('bad input on every route of the served OpenAPI document', () => {
     let body = over.body;
     if (body === undefined && takesBody(op) && op.method !== 'DELETE') body = jsonText(op.body?.example ?? {});
     if (body !== undefined) headers['content-type'] = over.contentType ?? 'application/json';
-    return { method: op.method, path: fillPath(op.path, segments) + (over.query ? `?${over.query}` : ''), headers, body };
+    return {
+      method: op.method,
+      path: fillPath(op.path, segments) + (over.query ? `?${over.query}` : ''),
+      headers,
+      body,
+    };
   }
 
   /** The `nextCursor` of a one-item page of a list route, as the admin sees it (null when there is no second page). */
   async function realCursor(op: Operation): Promise<string | null> {
-    const page = await send(app().url, { ...requestTo(op, { query: 'limit=1' }), headers: { authorization: `Bearer ${world.admin.token}` } });
+    const page = await send(app().url, {
+      ...requestTo(op, { query: 'limit=1' }),
+      headers: { authorization: `Bearer ${world.admin.token}` },
+    });
     return page.status === 200 ? ((JSON.parse(page.text) as { nextCursor?: string | null }).nextCursor ?? null) : null;
   }
 
   beforeAll(async () => {
-    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...NO_LOGIN_LIMITS }) });
+    t = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...NO_LOGIN_LIMITS }),
+    });
     const document = await send(app().url, { method: 'GET', path: '/api/docs-json' });
     operations = operationsOf(JSON.parse(document.text) as Parameters<typeof operationsOf>[0]);
-    const { login: adminLogin } = await createUser(app(), { roles: ['admin'], password: ADMIN_PASSWORD, displayName: 'Fuzz admin' });
+    const { login: adminLogin } = await createUser(app(), {
+      roles: ['admin'],
+      password: ADMIN_PASSWORD,
+      displayName: 'Fuzz admin',
+    });
     const { login: phoneLogin } = await createUser(app(), { displayName: 'Fuzz phone owner' });
     const { login: keylessLogin } = await createUser(app(), { displayName: 'Fuzz keyless phone owner' });
     world = {
@@ -289,21 +372,38 @@ describe('bad input on every route of the served OpenAPI document', () => {
     expect(operations.length).toBeGreaterThan(30);
     expect(operations.filter((op) => op.path.startsWith('/api/v1/')).length).toBeGreaterThan(25);
     for (const op of operations) {
-      expect({ op: `${op.method} ${op.path}`, params: paramsIn(op, 'path').map((p) => p.name).sort() }).toEqual({ op: `${op.method} ${op.path}`, params: templateParams(op).sort() });
+      expect({
+        op: `${op.method} ${op.path}`,
+        params: paramsIn(op, 'path')
+          .map((p) => p.name)
+          .sort(),
+      }).toEqual({ op: `${op.method} ${op.path}`, params: templateParams(op).sort() });
     }
   });
 
   it('flags a 5xx, an error without the envelope or with another request id, a stack trace and a table write (self-check of the checks)', async () => {
     const json = { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'r1' };
-    const envelope = (body: object) => JSON.stringify({ code: 'validation.failed', message: 'Nope.', requestId: 'r1', ...body });
+    const envelope = (body: object) =>
+      JSON.stringify({ code: 'validation.failed', message: 'Nope.', requestId: 'r1', ...body });
     expect(contractProblems({ status: 400, headers: json, text: envelope({}) })).toEqual([]);
-    expect(contractProblems({ status: 500, headers: json, text: envelope({ code: 'internal' }) })).toEqual(['answered 500']);
-    expect(contractProblems({ status: 431, headers: {}, text: '' })).toEqual(['no X-Request-Id header', 'a 431 without the JSON envelope: ']);
+    expect(contractProblems({ status: 500, headers: json, text: envelope({ code: 'internal' }) })).toEqual([
+      'answered 500',
+    ]);
+    expect(contractProblems({ status: 431, headers: {}, text: '' })).toEqual([
+      'no X-Request-Id header',
+      'a 431 without the JSON envelope: ',
+    ]);
     expect(contractProblems({ status: 404, headers: json, text: envelope({ requestId: 'r2', extra: 1 }) })).toEqual([
       'envelope requestId "r2" is not the header\'s r1',
       'envelope with extra fields extra',
     ]);
-    expect(contractProblems({ status: 400, headers: json, text: envelope({ message: 'TypeError: x\n    at parse (/app/src/a.ts:1:2)' }) })).toEqual(['a stack trace in the body']);
+    expect(
+      contractProblems({
+        status: 400,
+        headers: json,
+        text: envelope({ message: 'TypeError: x\n    at parse (/app/src/a.ts:1:2)' }),
+      }),
+    ).toEqual(['a stack trace in the body']);
 
     const before = await takeFingerprint();
     await database().query('UPDATE users SET display_name = display_name WHERE id = $1', [world.victim.id]);
@@ -322,11 +422,17 @@ describe('bad input on every route of the served OpenAPI document', () => {
       for (const param of paramsIn(op, 'query')) {
         let values = badQueryValues(param);
         if (param.name === 'cursor') values = [...values, ...badCursors(await realCursor(op))];
-        for (const value of values) await probe(op, requestTo(op, { query: `${param.name}=${value}` }), `?${param.name}=${value.slice(0, 60)}`);
+        for (const value of values)
+          await probe(op, requestTo(op, { query: `${param.name}=${value}` }), `?${param.name}=${value.slice(0, 60)}`);
       }
       for (const query of ODD_QUERIES) await probe(op, requestTo(op, { query }), `?${query.slice(0, 60)}`);
       for (const header of paramsIn(op, 'header')) {
-        for (const value of BAD_HEADER_VALUES) await probe(op, requestTo(op, { headers: { [header.name.toLowerCase()]: value } }), `${header.name}: ${value.slice(0, 40)}`);
+        for (const value of BAD_HEADER_VALUES)
+          await probe(
+            op,
+            requestTo(op, { headers: { [header.name.toLowerCase()]: value } }),
+            `${header.name}: ${value.slice(0, 40)}`,
+          );
       }
     }
     expect(report()).toEqual([]);
@@ -336,10 +442,13 @@ describe('bad input on every route of the served OpenAPI document', () => {
     findings = new Map();
     for (const op of operations.filter((o) => paramsIn(o, 'query').length > 0)) {
       const cursor = paramsIn(op, 'query').some((p) => p.name === 'cursor') ? await realCursor(op) : null;
-      const property = fc.asyncProperty(queryArbitrary(paramsIn(op, 'query'), cursor ? { cursor: [cursor] } : {}), async (query) => {
-        const problems = await probe(op, requestTo(op, { query }), `?${query.slice(0, 200)}`);
-        return problems.length === 0;
-      });
+      const property = fc.asyncProperty(
+        queryArbitrary(paramsIn(op, 'query'), cursor ? { cursor: [cursor] } : {}),
+        async (query) => {
+          const problems = await probe(op, requestTo(op, { query }), `?${query.slice(0, 200)}`);
+          return problems.length === 0;
+        },
+      );
       const details = await fc.check(property, { numRuns: QUERY_RUNS, seed: SEED, endOnFailure: true });
       noteCounterexample(op, details);
     }
@@ -350,10 +459,19 @@ describe('bad input on every route of the served OpenAPI document', () => {
     findings = new Map();
     for (const op of operations.filter(takesBody)) {
       const variants: Array<[string, Parameters<typeof requestTo>[1]]> = [
-        ...MALFORMED_JSON.map((body, i): [string, Parameters<typeof requestTo>[1]] => [`malformed JSON #${i}`, { body }]),
+        ...MALFORMED_JSON.map((body, i): [string, Parameters<typeof requestTo>[1]] => [
+          `malformed JSON #${i}`,
+          { body },
+        ]),
         ['text/plain', { body: '{"login":"x"}', contentType: 'text/plain' }],
         ['form', { body: 'login=x&password=y', contentType: 'application/x-www-form-urlencoded' }],
-        ['multipart', { body: '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', contentType: 'multipart/form-data; boundary=b' }],
+        [
+          'multipart',
+          {
+            body: '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n',
+            contentType: 'multipart/form-data; boundary=b',
+          },
+        ],
         ['XML', { body: '<a/>', contentType: 'application/xml' }],
         ['no content type', { body: '{}', contentType: '' }],
         ['JSON in UTF-16', { body: Buffer.from('{}', 'utf16le'), contentType: 'application/json; charset=utf-16' }],
@@ -385,12 +503,24 @@ describe('bad input on every route of the served OpenAPI document', () => {
           ),
         ]),
       );
-      const property = fc.asyncProperty(fc.record(segmentArbitraries), bodyArbitrary(op.body, knownFields()), async (segments, body) => {
-        const text = jsonText(body);
-        const problems = await probe(op, requestTo(op, { segments, body: text ?? '' }), `body ${(text ?? '').slice(0, 200)}`);
-        return problems.length === 0;
+      const property = fc.asyncProperty(
+        fc.record(segmentArbitraries),
+        bodyArbitrary(op.body, knownFields()),
+        async (segments, body) => {
+          const text = jsonText(body);
+          const problems = await probe(
+            op,
+            requestTo(op, { segments, body: text ?? '' }),
+            `body ${(text ?? '').slice(0, 200)}`,
+          );
+          return problems.length === 0;
+        },
+      );
+      const details = await fc.check(property, {
+        numRuns: op.body ? BODY_RUNS : UNDOCUMENTED_BODY_RUNS,
+        seed: SEED,
+        endOnFailure: true,
       });
-      const details = await fc.check(property, { numRuns: op.body ? BODY_RUNS : UNDOCUMENTED_BODY_RUNS, seed: SEED, endOnFailure: true });
       noteCounterexample(op, details);
     }
     expect(report()).toEqual([]);

@@ -33,7 +33,11 @@ interface CliResult {
 /** Runs a built CLI with exactly `env` (plus PATH) in `cwd`. */
 function runCli(script: string, args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,7 +68,11 @@ async function stop(server: ServerProcess): Promise<void> {
   expect(await server.exited).toBe(0);
 }
 
-async function signIn(url: string, login: string, password: string): Promise<{ accessToken: string; user: { id: string; roles: string[] } }> {
+async function signIn(
+  url: string,
+  login: string,
+  password: string,
+): Promise<{ accessToken: string; user: { id: string; roles: string[] } }> {
   const res = await request(url).post('/api/v1/auth/login').send({ login, password });
   expect({ status: res.status, code: res.body.code }).toEqual({ status: 200, code: undefined });
   return res.body;
@@ -96,7 +104,12 @@ describe('operator CLIs and the demo user (built server)', () => {
     it(
       'creates an administrator (exit 0) who then signs in on the server and uses an admin route',
       async () => {
-        const created = await runCli(ADMIN_CLI, ['--login', 'Boss', '--password', PASSWORD, '--display-name', 'The Boss'], env, dir);
+        const created = await runCli(
+          ADMIN_CLI,
+          ['--login', 'Boss', '--password', PASSWORD, '--display-name', 'The Boss'],
+          env,
+          dir,
+        );
         expect(created).toMatchObject({ code: 0, stderr: '' });
         const match = /Created administrator "boss" \(([0-9a-f-]{36})\)/.exec(created.stdout);
         expect(match).not.toBeNull();
@@ -176,7 +189,10 @@ describe('operator CLIs and the demo user (built server)', () => {
         try {
           const jwks = await request(url).get('/.well-known/jwks.json').expect(200);
           expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid).sort()).toEqual([oldKid, newKid!].sort());
-          await request(url).get('/api/v1/me').set({ Authorization: `Bearer ${tokenBeforeRotation}` }).expect(200);
+          await request(url)
+            .get('/api/v1/me')
+            .set({ Authorization: `Bearer ${tokenBeforeRotation}` })
+            .expect(200);
           const fresh = await signIn(url, 'boss', PASSWORD);
           expect(decodeJwt(fresh.accessToken).header.kid).toBe(newKid);
         } finally {
@@ -219,44 +235,48 @@ describe('operator CLIs and the demo user (built server)', () => {
     );
   });
 
-  describeWith(TEST_DATABASE_URL ? undefined : 'TEST_DATABASE_URL is not set', 'with DATABASE_URL (real Postgres)', () => {
-    let db: { url: string; drop(): Promise<void> };
+  describeWith(
+    TEST_DATABASE_URL ? undefined : 'TEST_DATABASE_URL is not set',
+    'with DATABASE_URL (real Postgres)',
+    () => {
+      let db: { url: string; drop(): Promise<void> };
 
-    beforeAll(async () => {
-      db = await freshDatabase(TEST_DATABASE_URL!);
-    });
+      beforeAll(async () => {
+        db = await freshDatabase(TEST_DATABASE_URL!);
+      });
 
-    afterAll(async () => {
-      await db?.drop();
-    });
+      afterAll(async () => {
+        await db?.drop();
+      });
 
-    it(
-      'admin:create writes to that database; the server shows no demo line and makes no demo user',
-      async () => {
-        const env = { DATABASE_URL: db.url, DATA_DIR: join(dir, 'unused-with-database-url') };
-        const created = await runCli(ADMIN_CLI, ['--login', 'pgadmin', '--password', PASSWORD], env, dir);
-        expect(created).toMatchObject({ code: 0, stderr: '' });
+      it(
+        'admin:create writes to that database; the server shows no demo line and makes no demo user',
+        async () => {
+          const env = { DATABASE_URL: db.url, DATA_DIR: join(dir, 'unused-with-database-url') };
+          const created = await runCli(ADMIN_CLI, ['--login', 'pgadmin', '--password', PASSWORD], env, dir);
+          expect(created).toMatchObject({ code: 0, stderr: '' });
 
-        const { server, url } = await serve(env, dir);
-        try {
-          expect(server.stdout()).toContain('ScanGate');
-          expect(server.stdout()).toContain('real services');
-          expect(server.stdout()).not.toMatch(/demo user/);
-          const session = await signIn(url, 'pgadmin', PASSWORD);
-          expect(session.user.roles).toContain('admin');
-        } finally {
-          await stop(server);
-        }
-        const client = new pg.Client({ connectionString: db.url });
-        await client.connect();
-        try {
-          const { rows } = await client.query<{ login: string }>('SELECT login FROM users ORDER BY login');
-          expect(rows.map((r) => r.login)).toEqual(['pgadmin']);
-        } finally {
-          await client.end();
-        }
-      },
-      SLOW,
-    );
-  });
+          const { server, url } = await serve(env, dir);
+          try {
+            expect(server.stdout()).toContain('ScanGate');
+            expect(server.stdout()).toContain('real services');
+            expect(server.stdout()).not.toMatch(/demo user/);
+            const session = await signIn(url, 'pgadmin', PASSWORD);
+            expect(session.user.roles).toContain('admin');
+          } finally {
+            await stop(server);
+          }
+          const client = new pg.Client({ connectionString: db.url });
+          await client.connect();
+          try {
+            const { rows } = await client.query<{ login: string }>('SELECT login FROM users ORDER BY login');
+            expect(rows.map((r) => r.login)).toEqual(['pgadmin']);
+          } finally {
+            await client.end();
+          }
+        },
+        SLOW,
+      );
+    },
+  );
 });

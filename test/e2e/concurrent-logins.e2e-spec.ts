@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { describeReport, loginSeed, preparePhones, runConcurrentLogins, type ConcurrentLoginsReport, type LoginPhone } from '../utils/concurrent-logins.js';
+import {
+  describeReport,
+  loginSeed,
+  preparePhones,
+  runConcurrentLogins,
+  type ConcurrentLoginsReport,
+  type LoginPhone,
+} from '../utils/concurrent-logins.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
@@ -41,7 +48,13 @@ describeWith(REAL_SERVICES_NEED, 'QR logins at once over two instances (real Pos
     if (failed) throw (failed as PromiseRejectedResult).reason;
     phones = await preparePhones(a!, [a!.url, b!.url], USERS, PHONES_PER_USER);
     const seed = loginSeed();
-    report = await runConcurrentLogins({ urls: [a!.url, b!.url], phones, logins: LOGINS, seed, db: a!.app.get(DataSource) });
+    report = await runConcurrentLogins({
+      urls: [a!.url, b!.url],
+      phones,
+      logins: LOGINS,
+      seed,
+      db: a!.app.get(DataSource),
+    });
     process.stdout.write(`[concurrent-logins e2e] ${describeReport(report)}\n`);
   }, 180_000);
 
@@ -66,12 +79,20 @@ describeWith(REAL_SERVICES_NEED, 'QR logins at once over two instances (real Pos
   });
 
   it('no request of any step fails, and none answers 5xx, whichever instance takes it', () => {
-    expect({ serverErrors: report.serverErrors, errors: report.errors, seed: report.seed }).toEqual({ serverErrors: 0, errors: {}, seed: report.seed });
+    expect({ serverErrors: report.serverErrors, errors: report.errors, seed: report.seed }).toEqual({
+      serverErrors: 0,
+      errors: {},
+      seed: report.seed,
+    });
     // Both instances did take steps (the plan splits them at random).
     expect(Math.min(...report.requestsPerInstance)).toBeGreaterThan(0);
   });
 
   it('the audit log has each login’s created, scanned, confirmed and consumed exactly once, and no cancel or expiry', () => {
-    expect({ mismatches: report.auditMismatches.slice(0, 20), count: report.auditMismatches.length, seed: report.seed }).toEqual({ mismatches: [], count: 0, seed: report.seed });
+    expect({
+      mismatches: report.auditMismatches.slice(0, 20),
+      count: report.auditMismatches.length,
+      seed: report.seed,
+    }).toEqual({ mismatches: [], count: 0, seed: report.seed });
   });
 });

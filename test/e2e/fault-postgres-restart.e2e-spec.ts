@@ -6,7 +6,17 @@ import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginMobile, TEST_PASSWORD, type MobileLogin } from '../utils/accounts.js';
 import { db } from '../utils/accounts-more.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { isStoreUnavailable, ms, send, shape, tally, until, type Flow, type Outcome, type Step } from '../utils/faults.js';
+import {
+  isStoreUnavailable,
+  ms,
+  send,
+  shape,
+  tally,
+  until,
+  type Flow,
+  type Outcome,
+  type Step,
+} from '../utils/faults.js';
 import { PostgresCluster, postgresClusterNeed } from '../utils/postgres-cluster.js';
 import { confirm, confirmedQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
 import { describeWith } from '../utils/services.js';
@@ -37,7 +47,6 @@ const SLOW = 180_000;
 /** A request unanswered this long counts as hung (status 0 in the records). */
 const NO_HANG = { response: 30_000 };
 
-
 interface Refresher {
   session: MobileLogin;
   /** The refresh token the phone holds now: the newest one it was given. */
@@ -46,7 +55,6 @@ interface Refresher {
   /** The refresh that did not answer 200 (the phone keeps its token and tries again later). */
   failed?: Outcome;
 }
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,7 +85,8 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
   let readyAgainMs = -1;
   let ready2Ms = -1;
 
-  const refreshOnce = (token: string) => request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: token }).timeout(NO_HANG);
+  const refreshOnce = (token: string) =>
+    request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: token }).timeout(NO_HANG);
 
   const refreshLoop = async (r: Refresher, running: () => boolean) => {
     while (running() && !r.failed) {
@@ -96,7 +105,11 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     while (running()) {
       const flow: Flow = { worker: index, lastOk: 'none' };
       flows.push(flow);
-      const created = await send('create', () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG), storm);
+      const created = await send(
+        'create',
+        () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG),
+        storm,
+      );
       if (created.status !== 201) {
         flow.failed = created;
         await sleep(50);
@@ -126,8 +139,28 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
   /** What needs Postgres: sign-in (phone and browser), refresh, the user's profile, a QR exchange. */
   const needsDatabase = (into: Outcome[], qr: { id: string; pollToken: string }, token: string, accessToken: string) =>
     Promise.all([
-      send('login (phone)', () => request(t.url).post('/api/v1/auth/login').send({ login: refreshUser.login, password: TEST_PASSWORD, device: { id: `down-${Date.now()}`, name: 'p', platform: 'android' } }).timeout(NO_HANG), into),
-      send('login (browser)', () => request(t.url).post('/api/v1/auth/login').send({ login: refreshUser.login, password: TEST_PASSWORD }).timeout(NO_HANG), into),
+      send(
+        'login (phone)',
+        () =>
+          request(t.url)
+            .post('/api/v1/auth/login')
+            .send({
+              login: refreshUser.login,
+              password: TEST_PASSWORD,
+              device: { id: `down-${Date.now()}`, name: 'p', platform: 'android' },
+            })
+            .timeout(NO_HANG),
+        into,
+      ),
+      send(
+        'login (browser)',
+        () =>
+          request(t.url)
+            .post('/api/v1/auth/login')
+            .send({ login: refreshUser.login, password: TEST_PASSWORD })
+            .timeout(NO_HANG),
+        into,
+      ),
       send('refresh', () => refreshOnce(token), into),
       send('GET /me', () => request(t.url).get('/api/v1/me').set(bearer(accessToken)).timeout(NO_HANG), into),
       send('exchange', () => exchange(t, qr.id, qr.pollToken).timeout(NO_HANG), into),
@@ -140,7 +173,12 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
 
   /** Polls GET /me (one Postgres read) until it answers 200; the time from `since` to that answer. */
   const firstSuccess = async (into: Outcome[], accessToken: string, since: number) => {
-    await until(async () => (await send('GET /me', () => request(t.url).get('/api/v1/me').set(bearer(accessToken)).timeout(NO_HANG), into)).status === 200, 60_000);
+    await until(
+      async () =>
+        (await send('GET /me', () => request(t.url).get('/api/v1/me').set(bearer(accessToken)).timeout(NO_HANG), into))
+          .status === 200,
+      60_000,
+    );
     const ok = into.find((o) => o.status === 200);
     return ok ? ok.answeredAt - since : -1;
   };
@@ -151,14 +189,21 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     for (const entry of t.log.entries()) {
       if (typeof entry.msg !== 'string' || !entry.msg.startsWith('Unexpected error')) continue;
       const err = (entry.err ?? {}) as { type?: string; code?: string; message?: string };
-      const key = `${err.type ?? '?'} ${err.code ?? '-'} ${String(err.message ?? '').replace(/:\d+$/, ':<port>').slice(0, 90)}`;
+      const key = `${err.type ?? '?'} ${err.code ?? '-'} ${String(err.message ?? '')
+        .replace(/:\d+$/, ':<port>')
+        .slice(0, 90)}`;
       counts[key] = (counts[key] ?? 0) + 1;
     }
     return counts;
   };
 
   const webQrSessions = async (userId: string) =>
-    ((await db(t).query(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`, [userId])) as Array<{ n: number }>)[0]!.n;
+    (
+      (await db(t).query(
+        `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`,
+        [userId],
+      )) as Array<{ n: number }>
+    )[0]!.n;
 
   /**
    * Postgres dies right after a request's transaction committed, before its
@@ -168,7 +213,11 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
    * is stopped (-m immediate), then started again. Returns how the request
    * was answered.
    */
-  const crashAfterCommit = async (table: string, fire: () => Promise<Outcome>, committed: (probe: pg.Client) => Promise<boolean>) => {
+  const crashAfterCommit = async (
+    table: string,
+    fire: () => Promise<Outcome>,
+    committed: (probe: pg.Client) => Promise<boolean>,
+  ) => {
     const holder = new pg.Client({ connectionString: cluster.url });
     const probe = new pg.Client({ connectionString: cluster.url });
     for (const c of [holder, probe]) c.on('error', () => undefined); // they die with the server
@@ -179,7 +228,13 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
       await holder.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
       const answer = fire();
       const blocked = async () =>
-        ((await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)).rows[0] as { n: number }).n > 0;
+        (
+          (
+            await probe.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+            )
+          ).rows[0] as { n: number }
+        ).n > 0;
       const reached = await until(async () => (await committed(probe)) && (await blocked()), 30_000);
       await cluster.stop('immediate');
       const outcome = await answer;
@@ -195,7 +250,13 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     cluster = await PostgresCluster.create();
     await cluster.start();
     t = await createTestApp({
-      config: testConfig({ LOG_LEVEL: 'warn', DATABASE_URL: cluster.url, RATE_LIMITS: 'off', QR_TTL_SECONDS: '300', DATABASE_POOL_SIZE: '10' }),
+      config: testConfig({
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: cluster.url,
+        RATE_LIMITS: 'off',
+        QR_TTL_SECONDS: '300',
+        DATABASE_POOL_SIZE: '10',
+      }),
     });
 
     const r = await createUser(t);
@@ -219,7 +280,10 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
 
     // Crash: refreshes and QR logins in a loop; Postgres is killed under them.
     let running = true;
-    const crowd = [...refreshers.map((rf) => refreshLoop(rf, () => running)), ...workers.map((_, i) => qrWorker(i, () => running))];
+    const crowd = [
+      ...refreshers.map((rf) => refreshLoop(rf, () => running)),
+      ...workers.map((_, i) => qrWorker(i, () => running)),
+    ];
     await until(() => refreshers.every((rf) => rf.rotations >= 3) && workers.every((w) => w.exchanged >= 1), 60_000);
     await sleep(23);
     stopAt = performance.now();
@@ -289,10 +353,16 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
 
   it('reports not ready while Postgres is down, naming the database, and ready again once it is back', async () => {
     for (const ready of [readyWhileDown, readyWhileDown2]) {
-      expect({ status: ready.status, code: ready.code, envelope: ready.envelope }).toEqual({ status: 503, code: 'store.unavailable', envelope: true });
+      expect({ status: ready.status, code: ready.code, envelope: ready.envelope }).toEqual({
+        status: 503,
+        code: 'store.unavailable',
+        envelope: true,
+      });
       expect(ready.details).toEqual([{ path: 'database', message: 'down' }]);
     }
-    await request(t.url).get('/health/ready').expect(200, { status: 'ok', checks: { database: 'up', store: 'up' } });
+    await request(t.url)
+      .get('/health/ready')
+      .expect(200, { status: 'ok', checks: { database: 'up', store: 'up' } });
   });
 
   it('recovers without a restart once Postgres is back: sign-in, refresh and a whole QR login work again', async () => {
@@ -300,7 +370,10 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     expect(firstSuccess2Ms).toBeGreaterThanOrEqual(0);
     const phone = await loginMobile(t, refreshUser.login);
     await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken }).expect(200);
-    await request(t.url).post('/api/v1/auth/login').send({ login: refreshUser.login, password: TEST_PASSWORD }).expect(200);
+    await request(t.url)
+      .post('/api/v1/auth/login')
+      .send({ login: refreshUser.login, password: TEST_PASSWORD })
+      .expect(200);
     const before = await webQrSessions(qrUser.id);
     const qr = await confirmedQr(t, qrUser.phone);
     const signedIn = await exchange(t, qr.id, qr.pollToken).expect(200);
@@ -327,7 +400,10 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     expect(final.status).toBe('consumed');
     await until(() => downSocket!.all('qr.status').length >= 2, 5_000);
     // Told `confirmed`, then `consumed` once: by the exchange that signed the browser in (the final version), not by one that failed.
-    expect(downSocket!.all<QrStatusView>('qr.status').map((v) => `${v.status}:${v.version}`)).toEqual(['confirmed:3', `consumed:${final.version}`]);
+    expect(downSocket!.all<QrStatusView>('qr.status').map((v) => `${v.status}:${v.version}`)).toEqual([
+      'confirmed:3',
+      `consumed:${final.version}`,
+    ]);
   });
 
   it('leaves every active session with exactly one unused refresh token (its family head), refreshes in flight at the crash included', async () => {
@@ -352,7 +428,9 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     const results = [];
     for (const r of refreshers) {
       // Before trying: had the server already rotated the token the phone holds (the refresh committed, its answer an error)?
-      const held = (await db(t).query(`SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1`, [createHash('sha256').update(r.token, 'utf8').digest()])) as Array<{ rotated_at: Date | null }>;
+      const held = (await db(t).query(`SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1`, [
+        createHash('sha256').update(r.token, 'utf8').digest(),
+      ])) as Array<{ rotated_at: Date | null }>;
       const res = await refreshOnce(r.token);
       results.push({
         lastAnswer: `${r.failed?.status} ${r.failed?.code ?? ''}`.trim(),
@@ -360,15 +438,21 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
         now: res.status === 200 ? 200 : `${res.status} ${res.body.code}`,
       });
     }
-    console.log(`Postgres restart: refreshers ${REFRESHERS}, logins lost ${results.filter((x) => x.now !== 200).length}: ${JSON.stringify(results.filter((x) => x.now !== 200))}; last answers ${JSON.stringify(tally(refreshers.map((r) => r.failed!)))}`);
+    console.log(
+      `Postgres restart: refreshers ${REFRESHERS}, logins lost ${results.filter((x) => x.now !== 200).length}: ${JSON.stringify(results.filter((x) => x.now !== 200))}; last answers ${JSON.stringify(tally(refreshers.map((r) => r.failed!)))}`,
+    );
     expect(results.map((x) => x.now)).toEqual(results.map(() => 200));
   });
 
   it('gives each QR login interrupted by the crash at most one web session, and loses none whose exchange was sent while Postgres was down', async () => {
     // Logins whose exchange failed: where are they now?
     const failedExchanges = flows.filter((f) => f.failed?.label === 'exchange');
-    const states = await Promise.all(failedExchanges.map(async (f) => ((await status(t, f.qr!.id, f.qr!.pollToken)).body as QrStatusView).status));
-    const sentWhileDown = failedExchanges.map((f, i) => ({ f, state: states[i] })).filter(({ f }) => f.failed!.sentAt >= stoppedAt);
+    const states = await Promise.all(
+      failedExchanges.map(async (f) => ((await status(t, f.qr!.id, f.qr!.pollToken)).body as QrStatusView).status),
+    );
+    const sentWhileDown = failedExchanges
+      .map((f, i) => ({ f, state: states[i] }))
+      .filter(({ f }) => f.failed!.sentAt >= stoppedAt);
     const lost = sentWhileDown.filter(({ state }) => state === 'consumed').length;
     // A session may exist without a 200 only for an exchange in flight at the crash (committed, answer lost).
     const perWorker = await Promise.all(
@@ -405,7 +489,9 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
     console.log(`Postgres dies in the middle of a refresh: answered ${outcome.status} ${outcome.code ?? ''}`);
     expect(isStoreUnavailable(outcome)).toBe(true);
     // Nothing of the rotation survived: the phone's token is still the family head, and refreshes.
-    const rows = (await db(t).query('SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1', [hash])) as Array<{ rotated_at: Date | null }>;
+    const rows = (await db(t).query('SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1', [hash])) as Array<{
+      rotated_at: Date | null;
+    }>;
     expect(rows).toEqual([{ rotated_at: null }]);
     const again = await refreshOnce(phone.refreshToken);
     expect({ status: again.status, code: again.body.code }).toEqual({ status: 200, code: undefined });
@@ -413,17 +499,31 @@ describeWith(NEED, 'Postgres restarted under a running app (private cluster, in-
 
   it('signs the browser in (200, one web session) when Postgres dies after its exchange committed the session, while the audit row is written', async () => {
     const qr = await confirmedQr(t, qrUser.phone);
-    await until(async () => (await db(t).query(`SELECT 1 FROM audit_events WHERE type = 'qr.confirmed' ORDER BY at DESC LIMIT 1`)).length > 0, 10_000);
+    await until(
+      async () =>
+        (await db(t).query(`SELECT 1 FROM audit_events WHERE type = 'qr.confirmed' ORDER BY at DESC LIMIT 1`)).length >
+        0,
+      10_000,
+    );
     const before = await webQrSessions(qrUser.id);
     // The exchange inserts the web session (commit), then its audit row: that insert waits on the lock when Postgres dies.
     const { reached, outcome } = await crashAfterCommit(
       'audit_events',
       () => send('exchange', () => exchange(t, qr.id, qr.pollToken).timeout(NO_HANG)),
       async (probe) =>
-        ((await probe.query(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`, [qrUser.id])).rows[0] as { n: number }).n > before,
+        (
+          (
+            await probe.query(
+              `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`,
+              [qrUser.id],
+            )
+          ).rows[0] as { n: number }
+        ).n > before,
     );
     expect(reached).toBe(true);
-    console.log(`Postgres dies after an exchange committed its session: answered ${outcome.status} ${outcome.code ?? ''}`);
+    console.log(
+      `Postgres dies after an exchange committed its session: answered ${outcome.status} ${outcome.code ?? ''}`,
+    );
     // The session exists: a lost audit row must not turn the sign-in into an error (a retry would make a second one).
     expect(outcome.status).toBe(200);
     expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe('consumed');

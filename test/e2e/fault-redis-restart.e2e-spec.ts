@@ -9,10 +9,29 @@ import type { QrSessionRecord, QrStatusView } from '../../src/qr-login/qr-sessio
 import { createUser } from '../utils/accounts.js';
 import { db } from '../utils/accounts-more.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { illegalQrRecord, isStoreUnavailable, keepReconnecting, ms, send, shape, tally, until, type Flow, type Outcome, type Step } from '../utils/faults.js';
+import {
+  illegalQrRecord,
+  isStoreUnavailable,
+  keepReconnecting,
+  ms,
+  send,
+  shape,
+  tally,
+  until,
+  type Flow,
+  type Outcome,
+  type Step,
+} from '../utils/faults.js';
 import { confirm, createQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
 import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
-import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
+import {
+  assertBuilt,
+  freePort,
+  startServer,
+  stopStartedServers,
+  waitForOk,
+  type ServerProcess,
+} from '../utils/server-process.js';
 import { describeWith } from '../utils/services.js';
 import { connectSocket, type RecordingSocket } from '../utils/sockets.js';
 import { testConfig } from '../utils/test-config.js';
@@ -43,7 +62,6 @@ const NO_HANG = { response: 30_000 };
 
 const RANK: Record<Step | 'none', number> = { none: 0, create: 1, scan: 2, confirm: 3, exchange: 4 };
 const STATUS_RANK: Record<string, number> = { pending: 1, scanned: 2, confirmed: 3, consumed: 4 };
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,7 +97,11 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
   let readyAgainMs = -1;
 
   const runFlow = async (index: number, phone: Phone, flow: Flow) => {
-    const created = await send('create', () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG), storm);
+    const created = await send(
+      'create',
+      () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG),
+      storm,
+    );
     if (created.status !== 201) return void (flow.failed = created);
     const body = created.res!.body as { id: string; pollToken: string; matchCode?: string };
     flow.qr = { id: body.id, pollToken: body.pollToken, matchCode: body.matchCode };
@@ -107,12 +129,23 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
   };
 
   const webQrSessions = async (userId: string) =>
-    ((await db(t).query(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`, [userId])) as Array<{ n: number }>)[0]!.n;
+    (
+      (await db(t).query(
+        `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`,
+        [userId],
+      )) as Array<{ n: number }>
+    )[0]!.n;
 
   beforeAll(async () => {
     redis = await RedisServer.start({ persistence: 'aof' });
     t = await createTestApp({
-      config: testConfig({ LOG_LEVEL: 'warn', REDIS_URL: redis.url, STORE_KEY_PREFIX: prefix, RATE_LIMITS: 'off', QR_TTL_SECONDS: '300' }),
+      config: testConfig({
+        LOG_LEVEL: 'warn',
+        REDIS_URL: redis.url,
+        STORE_KEY_PREFIX: prefix,
+        RATE_LIMITS: 'off',
+        QR_TTL_SECONDS: '300',
+      }),
     });
     const { user, login } = await createUser(t);
     main = { userId: user.id, phone: await signInPhone(t, login) };
@@ -150,7 +183,13 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
     // While down: every step of the scripted login, a long poll, readiness, a socket's reconnect.
     const downCalls: Array<[string, () => request.Test]> = [
       ['status', () => status(t, qrMain.id, qrMain.pollToken)],
-      ['long poll', () => request(t.url).get(`/api/v1/qr-sessions/${qrMain.id}?waitSeconds=3&afterVersion=2`).set('X-Poll-Token', qrMain.pollToken)],
+      [
+        'long poll',
+        () =>
+          request(t.url)
+            .get(`/api/v1/qr-sessions/${qrMain.id}?waitSeconds=3&afterVersion=2`)
+            .set('X-Poll-Token', qrMain.pollToken),
+      ],
       ['confirm', () => confirm(t, main.phone, qrMain.id, qrMain.matchCode)],
       ['exchange', () => exchange(t, qrMain.id, qrMain.pollToken)],
       ['create', () => request(t.url).post('/api/v1/qr-sessions').send({})],
@@ -169,7 +208,11 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
     await redis.start();
     backAt = performance.now();
     await until(async () => {
-      const o = await send('create', () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG), recovery);
+      const o = await send(
+        'create',
+        () => request(t.url).post('/api/v1/qr-sessions').send({}).timeout(NO_HANG),
+        recovery,
+      );
       return o.status === 201;
     }, 60_000);
     const firstOk = recovery.find((o) => o.status === 201);
@@ -212,11 +255,17 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
     // Every storm answer is a success or the promised 503; nothing else (no 500, no 4xx, no hang).
     expect(storm.filter((o) => !(o.status >= 200 && o.status < 300) && !isStoreUnavailable(o)).map(shape)).toEqual([]);
     // Every scripted request while down: 503 store.unavailable with the envelope (the QR image included: it checks the session exists).
-    expect(down.map(shape)).toEqual(down.map((o) => ({ label: o.label, status: 503, code: 'store.unavailable', envelope: true })));
+    expect(down.map(shape)).toEqual(
+      down.map((o) => ({ label: o.label, status: 503, code: 'store.unavailable', envelope: true })),
+    );
   });
 
   it('reports not ready, naming the store, while Redis is down, and ready again once it is back', async () => {
-    expect({ status: readyWhileDown.status, code: readyWhileDown.code, envelope: readyWhileDown.envelope }).toEqual({ status: 503, code: 'store.unavailable', envelope: true });
+    expect({ status: readyWhileDown.status, code: readyWhileDown.code, envelope: readyWhileDown.envelope }).toEqual({
+      status: 503,
+      code: 'store.unavailable',
+      envelope: true,
+    });
     expect(readyWhileDown.details).toEqual([{ path: 'store', message: 'down' }]);
     await request(t.url).get('/health/ready').expect(200);
   });
@@ -224,7 +273,10 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
   it('refuses a /qr socket handshake while Redis is down with connect error store.unavailable and its envelope', () => {
     expect(s2Retry.refusals.length).toBeGreaterThan(0);
     for (const refusal of s2Retry.refusals) {
-      expect(refusal).toEqual({ message: 'store.unavailable', data: { code: 'store.unavailable', message: expect.any(String), requestId: expect.any(String) } });
+      expect(refusal).toEqual({
+        message: 'store.unavailable',
+        data: { code: 'store.unavailable', message: expect.any(String), requestId: expect.any(String) },
+      });
     }
   });
 
@@ -252,7 +304,9 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
     expect(stored.size).toBeGreaterThanOrEqual(started.length + 3);
 
     // One legal state each: status, version and scanner agree with a walk through the state table.
-    const illegal = [...stored.values()].map((r) => ({ id: r.id.slice(0, 8), why: illegalQrRecord(r) })).filter((r) => r.why);
+    const illegal = [...stored.values()]
+      .map((r) => ({ id: r.id.slice(0, 8), why: illegalQrRecord(r) }))
+      .filter((r) => r.why);
     expect(illegal).toEqual([]);
 
     // Every transition a client was told succeeded survived the crash (none rolled back, none half-applied).
@@ -271,7 +325,9 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
   });
 
   it('resumes the flow after Redis is back: a QR created and scanned before the outage is confirmed and exchanged after it, giving exactly one web session', async () => {
-    await status(t, qrMain.id, qrMain.pollToken).expect(200).expect((res) => expect(res.body).toMatchObject({ status: 'scanned', version: 2 }));
+    await status(t, qrMain.id, qrMain.pollToken)
+      .expect(200)
+      .expect((res) => expect(res.body).toMatchObject({ status: 'scanned', version: 2 }));
     await confirm(t, main.phone, qrMain.id, qrMain.matchCode).expect(200, { status: 'confirmed' });
     const answers = await Promise.all(Array.from({ length: 4 }, () => exchange(t, qrMain.id, qrMain.pollToken)));
     const ok = answers.filter((res) => res.status === 200);
@@ -309,13 +365,20 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
     const [event, view] = s2.received[from]!;
     const record = JSON.parse((await inspect!.get(`${prefix}qr:session:${qrSock.id}`))!) as QrSessionRecord;
     expect(event).toBe('qr.status');
-    expect(view).toEqual({ id: qrSock.id, status: record.status, version: record.version, expiresAt: new Date(record.expiresAt).toISOString() });
+    expect(view).toEqual({
+      id: qrSock.id,
+      status: record.status,
+      version: record.version,
+      expiresAt: new Date(record.expiresAt).toISOString(),
+    });
     expect(view).toMatchObject({ status: 'scanned', version: 2 });
 
     await confirm(t, main.phone, qrSock.id, qrSock.matchCode).expect(200);
     await exchange(t, qrSock.id, qrSock.pollToken).expect(200);
     await until(() => s2.all<QrStatusView>('qr.status').some((v) => v.status === 'consumed'), 10_000);
-    const after = s2.received.slice(from).map(([name, v]) => [name, (v as QrStatusView).status, (v as QrStatusView).version]);
+    const after = s2.received
+      .slice(from)
+      .map(([name, v]) => [name, (v as QrStatusView).status, (v as QrStatusView).version]);
     expect(after).toEqual([
       ['qr.status', 'scanned', 2],
       ['qr.status', 'confirmed', 3],
@@ -335,12 +398,17 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
         continue;
       }
       if (current.status === 'pending') await scan(t, phone, id).expect(200);
-      if (current.status === 'pending' || current.status === 'scanned') await confirm(t, phone, id, matchCode).expect(200);
+      if (current.status === 'pending' || current.status === 'scanned')
+        await confirm(t, phone, id, matchCode).expect(200);
       await exchange(t, id, pollToken).expect(200);
       workers[flow.worker]!.exchanged++;
     }
-    const perWorker = await Promise.all(workers.map(async (w) => ({ exchanged: w.exchanged, sessions: await webQrSessions(w.userId) })));
-    console.log(`Redis restart: logins interrupted ${flows.filter((f) => f.qr && f.lastOk !== 'exchange').length}, lost (consumed but answered 503) ${lost}, doubled ${perWorker.reduce((n, w) => n + Math.max(0, w.sessions - w.exchanged), 0)}`);
+    const perWorker = await Promise.all(
+      workers.map(async (w) => ({ exchanged: w.exchanged, sessions: await webQrSessions(w.userId) })),
+    );
+    console.log(
+      `Redis restart: logins interrupted ${flows.filter((f) => f.qr && f.lastOk !== 'exchange').length}, lost (consumed but answered 503) ${lost}, doubled ${perWorker.reduce((n, w) => n + Math.max(0, w.sessions - w.exchanged), 0)}`,
+    );
     // One web session per successful exchange, never more, never fewer. (A login whose
     // consuming write Redis made just before dying, its answer lost, stays consumed:
     // counted as lost above, for the record; the browser starts a new QR.)
@@ -375,35 +443,49 @@ describeWith(NEED, 'a server process started while Redis is down (built server, 
     try {
       await waitForOk(url, 60_000, server.exited);
     } catch (error) {
-      throw new Error(`${(error as Error).message} (exit code ${server.child.exitCode})\nstderr:\n${server.stderr().slice(-3_000)}`);
+      throw new Error(
+        `${(error as Error).message} (exit code ${server.child.exitCode})\nstderr:\n${server.stderr().slice(-3_000)}`,
+      );
     }
   };
 
-  it('stays up while Redis is down (not ready, naming the store; QR requests 503 store.unavailable), then serves QR logins once Redis is up', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const server = startServer({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: join(dir!, 'data'),
-      REDIS_URL: redis!.url,
-      STORE_KEY_PREFIX: `frs${randomBytes(4).toString('hex')}:`,
-      RATE_LIMITS: 'off',
-      LOG_LEVEL: 'warn',
-    });
-    await alive(server, `${url}/health/live`);
-    // A few reconnect rounds with Redis still down: the process must still be there.
-    await sleep(3_000);
-    expect({ exitCode: server.child.exitCode, signal: server.child.signalCode, stderr: server.stderr().slice(-1_500) }).toEqual({ exitCode: null, signal: null, stderr: '' });
-    const ready = await request(url).get('/health/ready');
-    expect({ status: ready.status, code: ready.body.code, details: ready.body.details }).toEqual({ status: 503, code: 'store.unavailable', details: [{ path: 'store', message: 'down' }] });
-    const create = await request(url).post('/api/v1/qr-sessions').send({});
-    expect({ status: create.status, code: create.body.code }).toEqual({ status: 503, code: 'store.unavailable' });
+  it(
+    'stays up while Redis is down (not ready, naming the store; QR requests 503 store.unavailable), then serves QR logins once Redis is up',
+    async () => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const server = startServer({
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: join(dir!, 'data'),
+        REDIS_URL: redis!.url,
+        STORE_KEY_PREFIX: `frs${randomBytes(4).toString('hex')}:`,
+        RATE_LIMITS: 'off',
+        LOG_LEVEL: 'warn',
+      });
+      await alive(server, `${url}/health/live`);
+      // A few reconnect rounds with Redis still down: the process must still be there.
+      await sleep(3_000);
+      expect({
+        exitCode: server.child.exitCode,
+        signal: server.child.signalCode,
+        stderr: server.stderr().slice(-1_500),
+      }).toEqual({ exitCode: null, signal: null, stderr: '' });
+      const ready = await request(url).get('/health/ready');
+      expect({ status: ready.status, code: ready.body.code, details: ready.body.details }).toEqual({
+        status: 503,
+        code: 'store.unavailable',
+        details: [{ path: 'store', message: 'down' }],
+      });
+      const create = await request(url).post('/api/v1/qr-sessions').send({});
+      expect({ status: create.status, code: create.body.code }).toEqual({ status: 503, code: 'store.unavailable' });
 
-    await redis!.start();
-    const readyMs = await waitForOk(`${url}/health/ready`, 60_000, server.exited);
-    console.log(`Server started while Redis was down: ready ${ms(readyMs)} ms after Redis came up`);
-    await request(url).post('/api/v1/qr-sessions').send({}).expect(201);
-  }, SLOW);
+      await redis!.start();
+      const readyMs = await waitForOk(`${url}/health/ready`, 60_000, server.exited);
+      console.log(`Server started while Redis was down: ready ${ms(readyMs)} ms after Redis came up`);
+      await request(url).post('/api/v1/qr-sessions').send({}).expect(201);
+    },
+    SLOW,
+  );
 });

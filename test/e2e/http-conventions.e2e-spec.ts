@@ -22,7 +22,11 @@ describe('HTTP conventions (PROTOCOL.md § Errors)', () => {
 
   it('answers an unknown route with 404 not_found in the envelope', async () => {
     const res = await request(t.url).get('/no/such/route').expect(404);
-    expect(res.body).toEqual({ code: 'not_found', message: expect.any(String), requestId: res.headers['x-request-id'] });
+    expect(res.body).toEqual({
+      code: 'not_found',
+      message: expect.any(String),
+      requestId: res.headers['x-request-id'],
+    });
     expect(res.headers['content-type']).toMatch(/application\/json/);
   });
 
@@ -140,7 +144,9 @@ describe('HTTP conventions without CORS origins', () => {
 
 describe('client IP behind a trusted proxy', () => {
   const ipSeenWith = async (trustProxy: string | undefined, id: string): Promise<string> => {
-    const t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'info', ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}) }) });
+    const t = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'info', ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}) }),
+    });
     try {
       await request(t.url).get('/nope').set('X-Forwarded-For', '203.0.113.9').set('X-Request-Id', id);
       const entry = await t.log.waitFor((e) => e.requestId === id && e.req !== undefined);

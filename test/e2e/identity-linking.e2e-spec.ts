@@ -30,7 +30,10 @@ describe('linking a provider to an account', () => {
 
   /** Starts a link (or reauth) from `browser` with `accessToken`, as a page of ours would (the API call carries the browser's cookies). */
   async function startLinkIn(browser: Browser, accessToken: string, path: string) {
-    const res = await request(t.url).post(path).set(bearer(accessToken)).set('Cookie', browser.cookieHeader(path.split('?')[0]));
+    const res = await request(t.url)
+      .post(path)
+      .set(bearer(accessToken))
+      .set('Cookie', browser.cookieHeader(path.split('?')[0]));
     browser.keep(res);
     return res;
   }
@@ -42,7 +45,11 @@ describe('linking a provider to an account', () => {
   }
 
   const identities = async (accessToken: string) =>
-    (await request(t.url).get('/api/v1/me/identities').set(bearer(accessToken)).expect(200)).body.items as Array<{ id: string; provider: string; subject: string }>;
+    (await request(t.url).get('/api/v1/me/identities').set(bearer(accessToken)).expect(200)).body.items as Array<{
+      id: string;
+      provider: string;
+      subject: string;
+    }>;
 
   it("refuses the reviewer's chain: a session won by QRLJacking cannot link the attacker's WeChat (401 auth.reauth_required)", async () => {
     const { login } = await createUser(t);
@@ -54,7 +61,9 @@ describe('linking a provider to an account', () => {
     const refused = await request(t.url).post('/api/v1/me/identities/wechat/authorize').set(bearer(attacker));
     expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 401, code: 'auth.reauth_required' });
     // Nor can it re-prove itself through a provider: this account has a password.
-    expect((await request(t.url).post('/api/v1/auth/reauth/wechat').set(bearer(attacker))).body.code).toBe('auth.forbidden');
+    expect((await request(t.url).post('/api/v1/auth/reauth/wechat').set(bearer(attacker))).body.code).toBe(
+      'auth.forbidden',
+    );
     expect(await identities(attacker)).toEqual([]);
   });
 
@@ -65,13 +74,27 @@ describe('linking a provider to an account', () => {
     try {
       const web = await loginWeb(t, login);
       const browser = new Browser(t.url);
-      const started = await startLinkIn(browser, web.accessToken, '/api/v1/me/identities/wechat/authorize?returnTo=/settings');
+      const started = await startLinkIn(
+        browser,
+        web.accessToken,
+        '/api/v1/me/identities/wechat/authorize?returnTo=/settings',
+      );
       expect(started.status).toBe(200);
       expect(await finish(browser, started.body.url, 'zhangwei')).toBe('/settings');
-      const linked = await socket.nth<{ identityId: string; provider: string; linkedAt: string; ip: string }>('identity.linked', 0);
-      expect(linked).toMatchObject({ provider: 'wechat', identityId: expect.any(String), linkedAt: expect.any(String) });
+      const linked = await socket.nth<{ identityId: string; provider: string; linkedAt: string; ip: string }>(
+        'identity.linked',
+        0,
+      );
+      expect(linked).toMatchObject({
+        provider: 'wechat',
+        identityId: expect.any(String),
+        linkedAt: expect.any(String),
+      });
       expect((await identities(web.accessToken)).map((i) => i.id)).toEqual([linked.identityId]);
-      await request(t.url).delete(`/api/v1/me/identities/${linked.identityId}`).set(bearer(phone.accessToken)).expect(204);
+      await request(t.url)
+        .delete(`/api/v1/me/identities/${linked.identityId}`)
+        .set(bearer(phone.accessToken))
+        .expect(204);
       expect(await identities(web.accessToken)).toEqual([]);
     } finally {
       socket.close();
@@ -85,7 +108,10 @@ describe('linking a provider to an account', () => {
       const browser = new Browser(t.url);
       const started = await startLinkIn(browser, web.accessToken, '/api/v1/me/identities/wechat/authorize');
       expect(started.status).toBe(200);
-      if (spoil === 'stale') await t.app.get(DataSource).query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [web.sessionId]);
+      if (spoil === 'stale')
+        await t.app
+          .get(DataSource)
+          .query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [web.sessionId]);
       else await request(t.url).post('/api/v1/auth/logout').set(bearer(web.accessToken)).expect(204);
       expect(await finish(browser, started.body.url, 'zhangwei')).toBe('/login?error=auth.reauth_required');
     }
@@ -100,9 +126,15 @@ describe('linking a provider to an account', () => {
     const started = await startLinkIn(browser, web.accessToken, '/api/v1/me/identities/wechat/authorize');
     expect(await finish(browser, started.body.url, 'lihua')).toBe('/');
     const change = (currentPassword: string, newPassword: string) =>
-      request(t.url).post('/api/v1/me/password').set(bearer(web.accessToken)).send({ currentPassword, newPassword }).expect(200);
+      request(t.url)
+        .post('/api/v1/me/password')
+        .set(bearer(web.accessToken))
+        .send({ currentPassword, newPassword })
+        .expect(200);
     const first = await change('correct horse battery staple', 'a second long passphrase');
-    expect(first.body.identitiesLinkedSinceLastPassword).toEqual([expect.objectContaining({ provider: 'wechat', id: (await identities(web.accessToken))[0]!.id })]);
+    expect(first.body.identitiesLinkedSinceLastPassword).toEqual([
+      expect.objectContaining({ provider: 'wechat', id: (await identities(web.accessToken))[0]!.id }),
+    ]);
     const second = await change('a second long passphrase', 'a third long passphrase');
     expect(second.body.identitiesLinkedSinceLastPassword).toEqual([]);
   });
@@ -111,12 +143,16 @@ describe('linking a provider to an account', () => {
     const browser = new Browser(t.url);
     expect(await finish(browser, '/api/v1/oauth/wechat/authorize?returnTo=/home', 'wangfang')).toBe('/home');
     const born = await signedInUser(t.url, publicUrl, browser);
-    expect((await request(t.url).post('/api/v1/me/identities/dingtalk/authorize').set(bearer(born.accessToken))).body.code).toBe('auth.reauth_required');
+    expect(
+      (await request(t.url).post('/api/v1/me/identities/dingtalk/authorize').set(bearer(born.accessToken))).body.code,
+    ).toBe('auth.reauth_required');
 
     const wrong = await startLinkIn(browser, born.accessToken, '/api/v1/auth/reauth/wechat?returnTo=/again');
     expect(wrong.status).toBe(200);
     expect(await finish(browser, wrong.body.url, 'lihua')).toBe('/login?error=auth.forbidden');
-    expect((await request(t.url).post('/api/v1/me/identities/dingtalk/authorize').set(bearer(born.accessToken))).status).toBe(401);
+    expect(
+      (await request(t.url).post('/api/v1/me/identities/dingtalk/authorize').set(bearer(born.accessToken))).status,
+    ).toBe(401);
 
     const right = await startLinkIn(browser, born.accessToken, '/api/v1/auth/reauth/wechat?returnTo=/again');
     expect(await finish(browser, right.body.url, 'wangfang')).toBe('/again');

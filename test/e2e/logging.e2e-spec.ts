@@ -27,12 +27,18 @@ describe('logs', () => {
     expect(t.log.text).not.toContain(value);
   }
 
-  it.each(['Authorization', 'Cookie', 'X-Poll-Token', 'Proxy-Authorization'])('redact the %s header', async (header) => {
-    const value = secret(header);
-    const id = `hdr-${header}`;
-    await request(t.url).get('/test-probe/cookie').set(header, header === 'Authorization' ? `Bearer ${value}` : value).set('X-Request-Id', id);
-    await expectNotLogged(value, id);
-  });
+  it.each(['Authorization', 'Cookie', 'X-Poll-Token', 'Proxy-Authorization'])(
+    'redact the %s header',
+    async (header) => {
+      const value = secret(header);
+      const id = `hdr-${header}`;
+      await request(t.url)
+        .get('/test-probe/cookie')
+        .set(header, header === 'Authorization' ? `Bearer ${value}` : value)
+        .set('X-Request-Id', id);
+      await expectNotLogged(value, id);
+    },
+  );
 
   it('redact a Set-Cookie the server sends', async () => {
     await request(t.url).get('/test-probe/cookie').set('X-Request-Id', 'set-cookie').expect(200);
@@ -64,14 +70,19 @@ describe('logs', () => {
 
   it('redact a failing request the same way', async () => {
     const value = secret('token');
-    await request(t.url).get(`/test-probe/boom?code=${value}`).set('Authorization', `Bearer ${value}`).set('X-Request-Id', 'boom-1');
+    await request(t.url)
+      .get(`/test-probe/boom?code=${value}`)
+      .set('Authorization', `Bearer ${value}`)
+      .set('X-Request-Id', 'boom-1');
     await expectNotLogged(value, 'boom-1');
   });
 
   it('carry the request id on every line written while handling a request', async () => {
     await request(t.url).post('/test-probe/echo').set('X-Request-Id', 'rid-lines').send({ name: 'x' }).expect(200);
     await t.log.waitFor((e) => e.requestId === 'rid-lines' && e.res !== undefined);
-    const lines = t.log.entries().filter((e) => e.msg === 'echo called' || (e.req && (e.req as { url: string }).url === '/test-probe/echo'));
+    const lines = t.log
+      .entries()
+      .filter((e) => e.msg === 'echo called' || (e.req && (e.req as { url: string }).url === '/test-probe/echo'));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.filter((e) => e.requestId === 'rid-lines').length).toBeGreaterThanOrEqual(2);
   });

@@ -10,7 +10,14 @@ import { freshDatabase } from '../utils/fresh-database.js';
 import { deleteKeys } from '../utils/redis-server.js';
 import { describeWith } from '../utils/services.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
-import { GuardProbeController, PRINCIPAL_ROUTE, countQueries, decodeJwt, inParallel, jwksKids } from '../utils/tokens.js';
+import {
+  GuardProbeController,
+  PRINCIPAL_ROUTE,
+  countQueries,
+  decodeJwt,
+  inParallel,
+  jwksKids,
+} from '../utils/tokens.js';
 
 /**
  * Two instances of the application sharing one real Postgres database and one

@@ -36,9 +36,11 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       await dispose?.();
     });
 
-    const startAt = (browser: Browser, path = '/api/v1/oauth/alipay/authorize?returnTo=/after') => startFlow(browser, path);
+    const startAt = (browser: Browser, path = '/api/v1/oauth/alipay/authorize?returnTo=/after') =>
+      startFlow(browser, path);
     const openPage = (browser: Browser, authorizeUrl: string) => startFlow(browser, authorizeUrl);
-    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') => decideAs(browser, flow, user);
+    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') =>
+      decideAs(browser, flow, user);
     const signedInUser = (browser: Browser) => signedIn(t.url, publicUrl, browser);
 
     async function withFaults<T>(faults: Record<string, unknown>, body: () => Promise<T>): Promise<T> {
@@ -54,7 +56,13 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
 
     it('lists Alipay as enabled through its sandbox, with both names', async () => {
       const res = await request(t.url).get('/api/v1/oauth/providers').set('Accept-Language', 'zh-CN').expect(200);
-      expect(res.body).toContainEqual({ id: 'alipay', name: '支付宝', names: { en: 'Alipay', 'zh-CN': '支付宝' }, enabled: true, sandbox: true });
+      expect(res.body).toContainEqual({
+        id: 'alipay',
+        name: '支付宝',
+        names: { en: 'Alipay', 'zh-CN': '支付宝' },
+        enabled: true,
+        sandbox: true,
+      });
     });
 
     it('builds the publicAppAuthorize.htm URL with every parameter, binds the state to an HttpOnly cookie, and answers JSON on request', async () => {
@@ -69,7 +77,9 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
         redirect_uri: `${publicUrl}/api/v1/oauth/alipay/callback`,
         state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
-      expect(String(start.headers['set-cookie'])).toMatch(/sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1; Expires=[^;]+; HttpOnly; SameSite=Lax/);
+      expect(String(start.headers['set-cookie'])).toMatch(
+        /sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1; Expires=[^;]+; HttpOnly; SameSite=Lax/,
+      );
       const json = await browser.get('/api/v1/oauth/alipay/authorize?format=json', 'application/json');
       expect(json.status).toBe(200);
       expect(json.body.url).toMatch(/\/sandbox\/alipay\/oauth2\/publicAppAuthorize\.htm\?app_id=/);
@@ -79,7 +89,11 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       const browser = new Browser(t.url);
       const flow = await startAt(browser);
       const callback = await approveAs(browser, flow);
-      expect(callback).toMatch(new RegExp(`^${publicUrl}/api/v1/oauth/alipay/callback\\?app_id=${sandbox.app.appId}&source=alipay_wallet&scope=auth_user&auth_code=[0-9a-f]{32}&state=${flow.state}$`));
+      expect(callback).toMatch(
+        new RegExp(
+          `^${publicUrl}/api/v1/oauth/alipay/callback\\?app_id=${sandbox.app.appId}&source=alipay_wallet&scope=auth_user&auth_code=[0-9a-f]{32}&state=${flow.state}$`,
+        ),
+      );
       const done = await browser.get(callback);
       expect(done.status).toBe(302);
       expect(done.headers.location).toBe('/after');
@@ -93,10 +107,25 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       expect((await signedInUser(again)).id).toBe(first.id);
 
       const openId = sandbox.openId(sandbox.app.appId, user('lihua'));
-      const identities = (await t.app.get(DataSource).query(`SELECT provider, subject, subject_kind, profile FROM identities WHERE user_id = $1`, [first.id])) as Array<Record<string, unknown>>;
-      expect(identities).toEqual([{ provider: 'alipay', subject: openId, subject_kind: 'open_id', profile: expect.objectContaining({ open_id: openId, nick_name: '李华 (sandbox)' }) }]);
+      const identities = (await t.app
+        .get(DataSource)
+        .query(`SELECT provider, subject, subject_kind, profile FROM identities WHERE user_id = $1`, [
+          first.id,
+        ])) as Array<Record<string, unknown>>;
+      expect(identities).toEqual([
+        {
+          provider: 'alipay',
+          subject: openId,
+          subject_kind: 'open_id',
+          profile: expect.objectContaining({ open_id: openId, nick_name: '李华 (sandbox)' }),
+        },
+      ]);
       expect(JSON.stringify(identities)).not.toMatch(/authusrB|access_token|refresh_token/);
-      const audit = (await t.app.get(DataSource).query(`SELECT type, detail FROM audit_events WHERE user_id = $1 AND type = 'auth.login_succeeded'`, [first.id])) as Array<{ detail: { method: string } }>;
+      const audit = (await t.app
+        .get(DataSource)
+        .query(`SELECT type, detail FROM audit_events WHERE user_id = $1 AND type = 'auth.login_succeeded'`, [
+          first.id,
+        ])) as Array<{ detail: { method: string } }>;
       expect(audit.map((a) => a.detail.method)).toEqual(['oauth:alipay', 'oauth:alipay']);
     });
 
@@ -106,7 +135,11 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
         const browser = new Browser(t.url);
         await browser.get(await approveAs(browser, await startAt(browser), 'wangfang'));
         const me = await signedInUser(browser);
-        const identities = (await t.app.get(DataSource).query(`SELECT subject, subject_kind FROM identities WHERE user_id = $1`, [me.id])) as Array<Record<string, unknown>>;
+        const identities = (await t.app
+          .get(DataSource)
+          .query(`SELECT subject, subject_kind FROM identities WHERE user_id = $1`, [me.id])) as Array<
+          Record<string, unknown>
+        >;
         expect(identities).toEqual([{ subject: sandbox.userId(user('wangfang')), subject_kind: 'user_id' }]);
         expect(identities[0]!.subject).toMatch(/^2088\d{12}$/);
       } finally {
@@ -130,7 +163,9 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       expect((await attacker.get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
       // The state was burnt by the attempt: the victim starts again too.
       expect((await victim.get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
-      expect((await browser.get('/api/v1/oauth/alipay/callback?auth_code=abc')).headers.location).toBe('/login?error=oauth.state_invalid');
+      expect((await browser.get('/api/v1/oauth/alipay/callback?auth_code=abc')).headers.location).toBe(
+        '/login?error=oauth.state_invalid',
+      );
     });
 
     it('answers a used auth_code (isv.code-invalid), a cancel, and a `code` instead of `auth_code` with oauth.code_invalid', async () => {
@@ -148,7 +183,9 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       await browser.postForm(cancelled.phoneUrl, { decision: 'cancel', user: 'lihua' });
       expect((await browser.get(cancelled.pageUrl)).text).toContain('data-qr-status="cancelled"');
       // Alipay sends nobody back on cancel; a callback without auth_code is refused all the same.
-      expect((await browser.get(`/api/v1/oauth/alipay/callback?state=${cancelled.state}`)).headers.location).toBe('/login?error=oauth.code_invalid');
+      expect((await browser.get(`/api/v1/oauth/alipay/callback?state=${cancelled.state}`)).headers.location).toBe(
+        '/login?error=oauth.code_invalid',
+      );
 
       const wrongName = await startAt(browser);
       const approved = new URL(await approveAs(browser, wrongName));
@@ -201,17 +238,26 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
 
     it('never redirects elsewhere: a foreign returnTo falls back to /', async () => {
       const browser = new Browser(t.url);
-      const flow = await startAt(browser, `/api/v1/oauth/alipay/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`);
+      const flow = await startAt(
+        browser,
+        `/api/v1/oauth/alipay/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`,
+      );
       expect((await browser.get(await approveAs(browser, flow))).headers.location).toBe('/');
       const slashes = new Browser(t.url);
-      const flow2 = await startAt(slashes, `/api/v1/oauth/alipay/authorize?returnTo=${encodeURIComponent('//evil.example')}`);
+      const flow2 = await startAt(
+        slashes,
+        `/api/v1/oauth/alipay/authorize?returnTo=${encodeURIComponent('//evil.example')}`,
+      );
       expect((await slashes.get(await approveAs(slashes, flow2))).headers.location).toBe('/');
     });
 
     it('links Alipay to a signed-in user, refuses a person linked to someone else, and keeps the last way in', async () => {
       const web = await loginWeb(t, (await createUser(t)).login);
       const browser = new Browser(t.url);
-      const started = await request(t.url).post('/api/v1/me/identities/alipay/authorize?returnTo=/settings').set(bearer(web.accessToken)).expect(200);
+      const started = await request(t.url)
+        .post('/api/v1/me/identities/alipay/authorize?returnTo=/settings')
+        .set(bearer(web.accessToken))
+        .expect(200);
       browser.keep(started);
       const back = await approveAs(browser, await openPage(browser, started.body.url), 'wangfang');
       expect((await browser.get(back)).headers.location).toBe('/settings');
@@ -220,15 +266,25 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
 
       // The same Alipay person for another user: refused.
       const other = await loginWeb(t, (await createUser(t)).login);
-      const again = await request(t.url).post('/api/v1/me/identities/alipay/authorize').set(bearer(other.accessToken)).expect(200);
+      const again = await request(t.url)
+        .post('/api/v1/me/identities/alipay/authorize')
+        .set(bearer(other.accessToken))
+        .expect(200);
       const b2 = new Browser(t.url);
       b2.keep(again);
-      expect((await b2.get(await approveAs(b2, await openPage(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
+      expect((await b2.get(await approveAs(b2, await openPage(b2, again.body.url), 'wangfang'))).headers.location).toBe(
+        '/login?error=oauth.identity_conflict',
+      );
 
       // A user who exists only through Alipay cannot unlink it.
       const only = new Browser(t.url);
       await only.get(await approveAs(only, await startAt(only), 'zhangwei'));
-      const me = await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', only.cookieHeader()).send({}).expect(200);
+      const me = await request(t.url)
+        .post('/api/v1/auth/refresh')
+        .set('Origin', publicUrl)
+        .set('Cookie', only.cookieHeader())
+        .send({})
+        .expect(200);
       const ids = await request(t.url).get('/api/v1/me/identities').set(bearer(me.body.accessToken)).expect(200);
       const id = ((ids.body.items ?? ids.body) as Array<{ id: string }>)[0]!.id;
       const refused = await request(t.url).delete(`/api/v1/me/identities/${id}`).set(bearer(me.body.accessToken));
@@ -240,7 +296,9 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
       const keyLines = sandbox.app.appPrivateKeyPem.split('\n').filter((l) => l.length === 64);
       expect(keyLines.length).toBeGreaterThan(10);
       expect(keyLines.filter((l) => text.includes(l))).toEqual([]);
-      const leaks = text.split('\n').filter((l) => /[?&](auth_code|code|state|auth_token|sign)=[A-Za-z0-9_%+/-]{10}/.test(l) || /authusrB/.test(l));
+      const leaks = text
+        .split('\n')
+        .filter((l) => /[?&](auth_code|code|state|auth_token|sign)=[A-Za-z0-9_%+/-]{10}/.test(l) || /authusrB/.test(l));
       expect(leaks).toEqual([]);
       // The log did see the flows (the check above is not vacuous).
       expect(text).toMatch(/\/api\/v1\/oauth\/alipay\/callback/);

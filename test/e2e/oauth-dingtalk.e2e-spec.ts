@@ -39,7 +39,13 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
 
     it('lists DingTalk through its sandbox and builds the oauth2/auth URL with every parameter', async () => {
       const listed = await request(t.url).get('/api/v1/oauth/providers').set('Accept-Language', 'en').expect(200);
-      expect(listed.body).toContainEqual({ id: 'dingtalk', name: 'DingTalk', names: { en: 'DingTalk', 'zh-CN': '钉钉' }, enabled: true, sandbox: true });
+      expect(listed.body).toContainEqual({
+        id: 'dingtalk',
+        name: 'DingTalk',
+        names: { en: 'DingTalk', 'zh-CN': '钉钉' },
+        enabled: true,
+        sandbox: true,
+      });
       const browser = new Browser(t.url);
       const url = new URL((await browser.get(AUTHORIZE)).headers.location!);
       expect(`${url.origin}${url.pathname}`).toBe(`${publicUrl}/sandbox/dingtalk/oauth2/auth`);
@@ -57,7 +63,9 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       const browser = new Browser(t.url);
       const flow = await startAt(browser, AUTHORIZE);
       const back = await decideAs(browser, flow);
-      expect(back).toMatch(new RegExp(`^${publicUrl}/api/v1/oauth/dingtalk/callback\\?authCode=([0-9a-f]+)&code=\\1&state=${flow.state}$`));
+      expect(back).toMatch(
+        new RegExp(`^${publicUrl}/api/v1/oauth/dingtalk/callback\\?authCode=([0-9a-f]+)&code=\\1&state=${flow.state}$`),
+      );
       expect((await browser.get(back)).headers.location).toBe('/after');
       const first = await signedInUser(t.url, publicUrl, browser);
       expect(first).toMatchObject({ displayName: '李华 (sandbox)', login: expect.stringMatching(/^dingtalk\./) });
@@ -65,7 +73,11 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       const again = new Browser(t.url);
       await again.get(await decideAs(again, await startAt(again, AUTHORIZE)));
       expect((await signedInUser(t.url, publicUrl, again)).id).toBe(first.id);
-      const rows = (await t.app.get(DataSource).query(`SELECT subject, subject_kind FROM identities WHERE user_id = $1`, [first.id])) as Array<Record<string, string>>;
+      const rows = (await t.app
+        .get(DataSource)
+        .query(`SELECT subject, subject_kind FROM identities WHERE user_id = $1`, [first.id])) as Array<
+        Record<string, string>
+      >;
       expect(rows).toEqual([{ subject: 'oUnionSandboxLiHua0000000001dt', subject_kind: 'unionId' }]);
     });
 
@@ -79,7 +91,13 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       expect((await browser.get(used.toString())).headers.location).toBe('/after');
       expect((await browser.get(used.toString())).headers.location).toBe('/login?error=oauth.state_invalid');
       const fresh = await startAt(browser, AUTHORIZE);
-      expect((await browser.get(`/api/v1/oauth/dingtalk/callback?authCode=${used.searchParams.get('authCode')}&state=${fresh.state}`)).headers.location).toBe('/login?error=oauth.code_invalid');
+      expect(
+        (
+          await browser.get(
+            `/api/v1/oauth/dingtalk/callback?authCode=${used.searchParams.get('authCode')}&state=${fresh.state}`,
+          )
+        ).headers.location,
+      ).toBe('/login?error=oauth.code_invalid');
     });
 
     it.each([
@@ -106,7 +124,13 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       const stolen = await decideAs(victim, await startAt(victim, AUTHORIZE));
       expect((await new Browser(t.url).get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
       const browser = new Browser(t.url);
-      const away = await decideAs(browser, await startAt(browser, `/api/v1/oauth/dingtalk/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`));
+      const away = await decideAs(
+        browser,
+        await startAt(
+          browser,
+          `/api/v1/oauth/dingtalk/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`,
+        ),
+      );
       expect((await browser.get(away)).headers.location).toBe('/');
     });
 
@@ -114,43 +138,72 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
       const browser = new Browser(t.url);
       await browser.get(await decideAs(browser, await startAt(browser, AUTHORIZE), 'zhangwei'));
       const me = await signedInUser(t.url, publicUrl, browser);
-      const ids = (await request(t.url).get('/api/v1/me/identities').set(bearer(me.accessToken)).expect(200)).body.items as Array<{ id: string }>;
-      expect((await request(t.url).delete(`/api/v1/me/identities/${ids[0]!.id}`).set(bearer(me.accessToken))).body.code).toBe('identity.last_method');
+      const ids = (await request(t.url).get('/api/v1/me/identities').set(bearer(me.accessToken)).expect(200)).body
+        .items as Array<{ id: string }>;
+      expect(
+        (await request(t.url).delete(`/api/v1/me/identities/${ids[0]!.id}`).set(bearer(me.accessToken))).body.code,
+      ).toBe('identity.last_method');
     });
 
     it('refuses a form body on userAccessToken, as DingTalk does (JSON only)', async () => {
-      const res = await request(t.url).post('/sandbox/dingtalk/v1.0/oauth2/userAccessToken').type('form').send({ clientId: 'x' }).expect(400);
+      const res = await request(t.url)
+        .post('/sandbox/dingtalk/v1.0/oauth2/userAccessToken')
+        .type('form')
+        .send({ clientId: 'x' })
+        .expect(400);
       expect(res.body).toMatchObject({ code: 'MissingParameter' });
     });
 
     it('lets only the configured organisation in (provider with a corpId, against the sandbox over HTTP)', async () => {
       const sandbox = t.app.get<SandboxProviders>(SANDBOX_PROVIDERS).dingtalk!;
-      const restricted = new DingtalkProvider({ ...sandbox, corpId: DINGTALK_SANDBOX_CORP }, new UpstreamHttp(t.app.get<OAuthConfig>(OAUTH_CONFIG)));
+      const restricted = new DingtalkProvider(
+        { ...sandbox, corpId: DINGTALK_SANDBOX_CORP },
+        new UpstreamHttp(t.app.get<OAuthConfig>(OAUTH_CONFIG)),
+      );
       const codeOf = async (user: string) => {
         const browser = new Browser(t.url);
         return new URL(await decideAs(browser, await startAt(browser, AUTHORIZE), user)).searchParams.get('authCode')!;
       };
-      await expect(restricted.profile(await codeOf('lihua'))).resolves.toMatchObject({ profile: expect.objectContaining({ corpId: DINGTALK_SANDBOX_CORP }) });
+      await expect(restricted.profile(await codeOf('lihua'))).resolves.toMatchObject({
+        profile: expect.objectContaining({ corpId: DINGTALK_SANDBOX_CORP }),
+      });
       await expect(restricted.profile(await codeOf('zhangwei'))).rejects.toMatchObject({ failure: 'not_allowed' });
     });
 
     it('links DingTalk to a signed-in user and refuses the same person for another user', async () => {
       const web = await loginWeb(t, (await createUser(t)).login);
-      const started = await request(t.url).post('/api/v1/me/identities/dingtalk/authorize?returnTo=/settings').set(bearer(web.accessToken)).expect(200);
+      const started = await request(t.url)
+        .post('/api/v1/me/identities/dingtalk/authorize?returnTo=/settings')
+        .set(bearer(web.accessToken))
+        .expect(200);
       const browser = new Browser(t.url);
       browser.keep(started);
-      expect((await browser.get(await decideAs(browser, await startAt(browser, started.body.url), 'wangfang'))).headers.location).toBe('/settings');
-      expect(JSON.stringify((await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200)).body)).toContain('dingtalk');
+      expect(
+        (await browser.get(await decideAs(browser, await startAt(browser, started.body.url), 'wangfang'))).headers
+          .location,
+      ).toBe('/settings');
+      expect(
+        JSON.stringify(
+          (await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200)).body,
+        ),
+      ).toContain('dingtalk');
 
       const other = await loginWeb(t, (await createUser(t)).login);
-      const again = await request(t.url).post('/api/v1/me/identities/dingtalk/authorize').set(bearer(other.accessToken)).expect(200);
+      const again = await request(t.url)
+        .post('/api/v1/me/identities/dingtalk/authorize')
+        .set(bearer(other.accessToken))
+        .expect(200);
       const b2 = new Browser(t.url);
       b2.keep(again);
-      expect((await b2.get(await decideAs(b2, await startAt(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
+      expect((await b2.get(await decideAs(b2, await startAt(b2, again.body.url), 'wangfang'))).headers.location).toBe(
+        '/login?error=oauth.identity_conflict',
+      );
     });
 
     it('never logs the client secret, a code or a state', () => {
-      const leaks = t.log.text.split('\n').filter((l) => /clientSecret|secret=[A-Za-z0-9_-]{10}|[?&](code|authCode|state)=[A-Za-z0-9_-]{10}/.test(l));
+      const leaks = t.log.text
+        .split('\n')
+        .filter((l) => /clientSecret|secret=[A-Za-z0-9_-]{10}|[?&](code|authCode|state)=[A-Za-z0-9_-]{10}/.test(l));
       expect(leaks).toEqual([]);
     });
   });

@@ -24,7 +24,10 @@ describeWith(CHROMIUM_NEED, 'third-party login pages in Chromium', () => {
   beforeAll(async () => {
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: publicUrl }), listenOnConfigPort: true });
+    t = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: publicUrl }),
+      listenOnConfigPort: true,
+    });
     chromium = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
@@ -38,38 +41,49 @@ describeWith(CHROMIUM_NEED, 'third-party login pages in Chromium', () => {
     ['wechat', 'lihua'],
     ['alipay', 'wangfang'],
     ['dingtalk', 'lihua'],
-  ])('%s: scan the QR from the screen, approve on the phone, and the page ends signed in', async (provider, user) => {
-    const desktop = await chromium.newContext({ viewport: { width: 800, height: 900 }, locale: 'zh-CN' });
-    const phone = await chromium.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
-    try {
-      const page = await desktop.newPage();
-      await page.goto(`${publicUrl}/api/v1/oauth/${provider}/authorize?returnTo=${encodeURIComponent('/api/v1/oauth/providers')}`);
-      await page.locator('[data-qr] svg').waitFor();
-      const shot = await page.screenshot({ path: join(SCREENSHOTS, `sandbox-${provider}-qr.png`) });
-      const scanned = decodeQr(shot);
-      expect(scanned).toMatch(new RegExp(`^${publicUrl}/sandbox/${provider}/phone/[A-Za-z0-9_-]+$`));
+  ])(
+    '%s: scan the QR from the screen, approve on the phone, and the page ends signed in',
+    async (provider, user) => {
+      const desktop = await chromium.newContext({ viewport: { width: 800, height: 900 }, locale: 'zh-CN' });
+      const phone = await chromium.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+      try {
+        const page = await desktop.newPage();
+        await page.goto(
+          `${publicUrl}/api/v1/oauth/${provider}/authorize?returnTo=${encodeURIComponent('/api/v1/oauth/providers')}`,
+        );
+        await page.locator('[data-qr] svg').waitFor();
+        const shot = await page.screenshot({ path: join(SCREENSHOTS, `sandbox-${provider}-qr.png`) });
+        const scanned = decodeQr(shot);
+        expect(scanned).toMatch(new RegExp(`^${publicUrl}/sandbox/${provider}/phone/[A-Za-z0-9_-]+$`));
 
-      const handset = await phone.newPage();
-      await handset.goto(scanned!);
-      await handset.locator(`input[name="user"][value="${user}"]`).check();
-      await handset.screenshot({ path: join(SCREENSHOTS, `sandbox-${provider}-phone.png`) });
-      await handset.locator('[data-action="approve"]').click();
-      await handset.locator('[data-done]').waitFor();
+        const handset = await phone.newPage();
+        await handset.goto(scanned!);
+        await handset.locator(`input[name="user"][value="${user}"]`).check();
+        await handset.screenshot({ path: join(SCREENSHOTS, `sandbox-${provider}-phone.png`) });
+        await handset.locator('[data-action="approve"]').click();
+        await handset.locator('[data-done]').waitFor();
 
-      // The QR page refreshes itself, follows the approval to our callback, which sends it to returnTo.
-      // (WeChat's `#wechat_redirect` rides along through the redirects, as browsers keep a fragment.)
-      await page.waitForURL((url) => url.href.startsWith(`${publicUrl}/api/v1/oauth/providers`), { timeout: 10_000 });
-      const cookies = await desktop.cookies(`${publicUrl}/api/v1/auth/refresh`);
-      const refresh = cookies.find((c) => c.name === 'sg_refresh');
-      expect(refresh).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/api/v1/auth' });
-      const signedIn = await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', `sg_refresh=${refresh!.value}`).send({}).expect(200);
-      const me = await request(t.url).get('/api/v1/me').set(bearer(signedIn.body.accessToken)).expect(200);
-      expect(me.body.displayName).toMatch(/\(sandbox\)$/);
-      // No token or code in what the browser was left looking at.
-      expect(page.url()).not.toMatch(/code|token|state/i);
-    } finally {
-      await desktop.close();
-      await phone.close();
-    }
-  }, 30_000);
+        // The QR page refreshes itself, follows the approval to our callback, which sends it to returnTo.
+        // (WeChat's `#wechat_redirect` rides along through the redirects, as browsers keep a fragment.)
+        await page.waitForURL((url) => url.href.startsWith(`${publicUrl}/api/v1/oauth/providers`), { timeout: 10_000 });
+        const cookies = await desktop.cookies(`${publicUrl}/api/v1/auth/refresh`);
+        const refresh = cookies.find((c) => c.name === 'sg_refresh');
+        expect(refresh).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/api/v1/auth' });
+        const signedIn = await request(t.url)
+          .post('/api/v1/auth/refresh')
+          .set('Origin', publicUrl)
+          .set('Cookie', `sg_refresh=${refresh!.value}`)
+          .send({})
+          .expect(200);
+        const me = await request(t.url).get('/api/v1/me').set(bearer(signedIn.body.accessToken)).expect(200);
+        expect(me.body.displayName).toMatch(/\(sandbox\)$/);
+        // No token or code in what the browser was left looking at.
+        expect(page.url()).not.toMatch(/code|token|state/i);
+      } finally {
+        await desktop.close();
+        await phone.close();
+      }
+    },
+    30_000,
+  );
 });

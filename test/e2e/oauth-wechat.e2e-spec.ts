@@ -31,13 +31,21 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       await dispose?.();
     });
 
-    const startAt = (browser: Browser, path = '/api/v1/oauth/wechat/authorize?returnTo=/after') => startFlow(browser, path);
-    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') => decideAs(browser, flow, user);
+    const startAt = (browser: Browser, path = '/api/v1/oauth/wechat/authorize?returnTo=/after') =>
+      startFlow(browser, path);
+    const approveAs = (browser: Browser, flow: { pageUrl: string; phoneUrl: string }, user = 'lihua') =>
+      decideAs(browser, flow, user);
     const signedIn = (browser: Browser) => signedInUser(t.url, publicUrl, browser);
 
     it('lists WeChat as enabled through its sandbox, with both names', async () => {
       const res = await request(t.url).get('/api/v1/oauth/providers').set('Accept-Language', 'zh-CN').expect(200);
-      expect(res.body).toContainEqual({ id: 'wechat', name: '微信', names: { en: 'WeChat', 'zh-CN': '微信' }, enabled: true, sandbox: true });
+      expect(res.body).toContainEqual({
+        id: 'wechat',
+        name: '微信',
+        names: { en: 'WeChat', 'zh-CN': '微信' },
+        enabled: true,
+        sandbox: true,
+      });
     });
 
     it('builds the qrconnect URL with every parameter, binds the state to an HttpOnly cookie, and answers JSON on request', async () => {
@@ -53,7 +61,9 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
         scope: 'snsapi_login',
         state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
-      expect(String(start.headers['set-cookie'])).toMatch(/sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1; Expires=[^;]+; HttpOnly; SameSite=Lax/);
+      expect(String(start.headers['set-cookie'])).toMatch(
+        /sg_oauth=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1; Expires=[^;]+; HttpOnly; SameSite=Lax/,
+      );
       const json = await browser.get('/api/v1/oauth/wechat/authorize?format=json', 'application/json');
       expect(json.status).toBe(200);
       expect(json.body.url).toMatch(/\/sandbox\/wechat\/connect\/qrconnect\?/);
@@ -63,7 +73,9 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       const browser = new Browser(t.url);
       const flow = await startAt(browser);
       const callback = await approveAs(browser, flow);
-      expect(callback).toMatch(new RegExp(`^${publicUrl}/api/v1/oauth/wechat/callback\\?code=[A-Za-z0-9x]+&state=${flow.state}$`));
+      expect(callback).toMatch(
+        new RegExp(`^${publicUrl}/api/v1/oauth/wechat/callback\\?code=[A-Za-z0-9x]+&state=${flow.state}$`),
+      );
       const done = await browser.get(callback);
       expect(done.status).toBe(302);
       expect(done.headers.location).toBe('/after');
@@ -76,10 +88,25 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       await again.get(await approveAs(again, await startAt(again)));
       expect((await signedIn(again)).id).toBe(first.id);
 
-      const identities = (await t.app.get(DataSource).query(`SELECT provider, subject, subject_kind, profile FROM identities WHERE user_id = $1`, [first.id])) as Array<Record<string, unknown>>;
-      expect(identities).toEqual([{ provider: 'wechat', subject: 'oUnionSandboxLiHua0000000001', subject_kind: 'unionid', profile: expect.objectContaining({ openid: expect.stringMatching(/^o/) }) }]);
+      const identities = (await t.app
+        .get(DataSource)
+        .query(`SELECT provider, subject, subject_kind, profile FROM identities WHERE user_id = $1`, [
+          first.id,
+        ])) as Array<Record<string, unknown>>;
+      expect(identities).toEqual([
+        {
+          provider: 'wechat',
+          subject: 'oUnionSandboxLiHua0000000001',
+          subject_kind: 'unionid',
+          profile: expect.objectContaining({ openid: expect.stringMatching(/^o/) }),
+        },
+      ]);
       expect(JSON.stringify(identities)).not.toMatch(/access_token|refresh_token/);
-      const audit = (await t.app.get(DataSource).query(`SELECT type, detail FROM audit_events WHERE user_id = $1 AND type = 'auth.login_succeeded'`, [first.id])) as Array<{ detail: { method: string } }>;
+      const audit = (await t.app
+        .get(DataSource)
+        .query(`SELECT type, detail FROM audit_events WHERE user_id = $1 AND type = 'auth.login_succeeded'`, [
+          first.id,
+        ])) as Array<{ detail: { method: string } }>;
       expect(audit.map((a) => a.detail.method)).toEqual(['oauth:wechat', 'oauth:wechat']);
     });
 
@@ -99,7 +126,9 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       expect((await attacker.get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
       // The state was burnt by the attempt: the victim starts again too.
       expect((await victim.get(stolen)).headers.location).toBe('/login?error=oauth.state_invalid');
-      expect((await browser.get('/api/v1/oauth/wechat/callback?code=abc')).headers.location).toBe('/login?error=oauth.state_invalid');
+      expect((await browser.get('/api/v1/oauth/wechat/callback?code=abc')).headers.location).toBe(
+        '/login?error=oauth.state_invalid',
+      );
     });
 
     it('answers a used code (40163) and a cancel (no code) with oauth.code_invalid', async () => {
@@ -114,7 +143,9 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       await browser.postForm(cancelled.phoneUrl, { decision: 'cancel', user: 'lihua' });
       expect((await browser.get(cancelled.pageUrl)).text).toContain('data-qr-status="cancelled"');
       // WeChat's legacy behaviour: back with the state only.
-      expect((await browser.get(`/api/v1/oauth/wechat/callback?state=${cancelled.state}`)).headers.location).toBe('/login?error=oauth.code_invalid');
+      expect((await browser.get(`/api/v1/oauth/wechat/callback?state=${cancelled.state}`)).headers.location).toBe(
+        '/login?error=oauth.code_invalid',
+      );
     });
 
     it.each([
@@ -138,10 +169,16 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
 
     it('never redirects elsewhere: a foreign returnTo falls back to /', async () => {
       const browser = new Browser(t.url);
-      const flow = await startAt(browser, `/api/v1/oauth/wechat/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`);
+      const flow = await startAt(
+        browser,
+        `/api/v1/oauth/wechat/authorize?returnTo=${encodeURIComponent('https://evil.example/x')}`,
+      );
       expect((await browser.get(await approveAs(browser, flow))).headers.location).toBe('/');
       const slashes = new Browser(t.url);
-      const flow2 = await startAt(slashes, `/api/v1/oauth/wechat/authorize?returnTo=${encodeURIComponent('//evil.example')}`);
+      const flow2 = await startAt(
+        slashes,
+        `/api/v1/oauth/wechat/authorize?returnTo=${encodeURIComponent('//evil.example')}`,
+      );
       expect((await slashes.get(await approveAs(slashes, flow2))).headers.location).toBe('/');
     });
 
@@ -149,7 +186,10 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
       const { login } = await createUser(t);
       const web = await loginWeb(t, login);
       const browser = new Browser(t.url);
-      const started = await request(t.url).post('/api/v1/me/identities/wechat/authorize?returnTo=/settings').set(bearer(web.accessToken)).expect(200);
+      const started = await request(t.url)
+        .post('/api/v1/me/identities/wechat/authorize?returnTo=/settings')
+        .set(bearer(web.accessToken))
+        .expect(200);
       browser.keep(started);
       const back = await approveAs(browser, await startFlow(browser, started.body.url), 'wangfang');
       expect((await browser.get(back)).headers.location).toBe('/settings');
@@ -158,15 +198,29 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
 
       // The same WeChat person for another user: refused.
       const other = await loginWeb(t, (await createUser(t)).login);
-      const again = await request(t.url).post('/api/v1/me/identities/wechat/authorize').set(bearer(other.accessToken)).expect(200);
+      const again = await request(t.url)
+        .post('/api/v1/me/identities/wechat/authorize')
+        .set(bearer(other.accessToken))
+        .expect(200);
       const b2 = new Browser(t.url);
       b2.keep(again);
-      expect((await b2.get(await approveAs(b2, await startFlow(b2, again.body.url), 'wangfang'))).headers.location).toBe('/login?error=oauth.identity_conflict');
+      expect(
+        (await b2.get(await approveAs(b2, await startFlow(b2, again.body.url), 'wangfang'))).headers.location,
+      ).toBe('/login?error=oauth.identity_conflict');
 
       // Its owner (who has a password too) may unlink it; both steps are audited.
-      const mine = (await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200)).body.items as Array<{ id: string; provider: string }>;
-      await request(t.url).delete(`/api/v1/me/identities/${mine.find((i) => i.provider === 'wechat')!.id}`).set(bearer(web.accessToken)).expect(204);
-      const unlinked = (await t.app.get(DataSource).query(`SELECT type FROM audit_events WHERE type IN ('identity.linked', 'identity.unlinked') AND user_id = $1 ORDER BY at`, [(await request(t.url).get('/api/v1/me').set(bearer(web.accessToken))).body.id])) as Array<{ type: string }>;
+      const mine = (await request(t.url).get('/api/v1/me/identities').set(bearer(web.accessToken)).expect(200)).body
+        .items as Array<{ id: string; provider: string }>;
+      await request(t.url)
+        .delete(`/api/v1/me/identities/${mine.find((i) => i.provider === 'wechat')!.id}`)
+        .set(bearer(web.accessToken))
+        .expect(204);
+      const unlinked = (await t.app
+        .get(DataSource)
+        .query(
+          `SELECT type FROM audit_events WHERE type IN ('identity.linked', 'identity.unlinked') AND user_id = $1 ORDER BY at`,
+          [(await request(t.url).get('/api/v1/me').set(bearer(web.accessToken))).body.id],
+        )) as Array<{ type: string }>;
       expect(unlinked.map((r) => r.type)).toEqual(['identity.linked', 'identity.unlinked']);
 
       // A user who exists only through WeChat cannot unlink it.
@@ -180,13 +234,18 @@ describe.each(backends('wx'))('WeChat login through its sandbox on %s', (_name, 
     });
 
     it('an unknown provider is oauth.provider_disabled', async () => {
-      const res = await request(t.url).get('/api/v1/oauth/myspace/authorize').set('Accept', 'application/json').expect(404);
+      const res = await request(t.url)
+        .get('/api/v1/oauth/myspace/authorize')
+        .set('Accept', 'application/json')
+        .expect(404);
       expect(res.body.code).toBe('oauth.provider_disabled');
     });
 
     it('never logs the AppSecret, a code or a state', () => {
       const text = t.log.text;
-      const leaks = text.split('\n').filter((l) => /secret=[A-Za-z0-9_-]{10}|[?&](code|state)=[A-Za-z0-9_-]{10}/.test(l));
+      const leaks = text
+        .split('\n')
+        .filter((l) => /secret=[A-Za-z0-9_-]{10}|[?&](code|state)=[A-Za-z0-9_-]{10}/.test(l));
       expect(leaks).toEqual([]);
       expect(text).not.toMatch(/secret=[A-Za-z0-9_-]{10}/);
       expect(text).not.toMatch(/[?&](code|state)=[A-Za-z0-9_-]{10}/);

@@ -23,7 +23,11 @@ describe('operations endpoints, locked down (METRICS_TOKEN, API_DOCS=off)', () =
     for (const header of [undefined, 'Bearer wrong-token-000000000', `Basic ${token}`, `Bearer ${token}x`]) {
       const req = request(t.url).get('/metrics');
       const res = await (header ? req.set('Authorization', header) : req);
-      expect({ header, status: res.status, code: res.body?.code }).toEqual({ header, status: 401, code: 'auth.unauthenticated' });
+      expect({ header, status: res.status, code: res.body?.code }).toEqual({
+        header,
+        status: 401,
+        code: 'auth.unauthenticated',
+      });
     }
     const res = await request(t.url).get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
     expect(res.text).toMatch(/process_cpu_user_seconds_total/);
@@ -52,7 +56,9 @@ describe('operations endpoints', () => {
     });
 
     it('/health/ready answers 200 when Postgres and the store answer', async () => {
-      await request(t.url).get('/health/ready').expect(200, { status: 'ok', checks: { database: 'up', store: 'up' } });
+      await request(t.url)
+        .get('/health/ready')
+        .expect(200, { status: 'ok', checks: { database: 'up', store: 'up' } });
     });
   });
 
@@ -62,7 +68,9 @@ describe('operations endpoints', () => {
       await request(t.url).get('/no/such/thing').expect(404);
       const res = await request(t.url).get('/metrics').expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
-      expect(res.text).toMatch(/http_request_duration_seconds_bucket\{[^}]*method="GET"[^}]*route="\/health\/live"[^}]*status_code="200"/);
+      expect(res.text).toMatch(
+        /http_request_duration_seconds_bucket\{[^}]*method="GET"[^}]*route="\/health\/live"[^}]*status_code="200"/,
+      );
       expect(res.text).toMatch(/http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status_code="404"/);
       expect(res.text).toMatch(/process_cpu_user_seconds_total/);
       expect(res.text).toMatch(/nodejs_eventloop_lag_seconds/);
@@ -90,7 +98,10 @@ describe('operations endpoints', () => {
       expect(documented.sort()).toEqual(servedRoutes(t).sort());
       for (const [path, ops] of Object.entries(doc.paths)) {
         for (const [method, op] of Object.entries(ops)) {
-          expect({ route: `${method} ${path}`, summary: op.summary }).toEqual({ route: `${method} ${path}`, summary: expect.any(String) });
+          expect({ route: `${method} ${path}`, summary: op.summary }).toEqual({
+            route: `${method} ${path}`,
+            summary: expect.any(String),
+          });
           expect(Object.keys(op.responses ?? {})).not.toHaveLength(0);
         }
       }
@@ -130,7 +141,10 @@ function servedRoutes(t: TestApp): string[] {
       if (path === undefined) continue;
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
       for (const p of Array.isArray(path) ? path : [path]) {
-        const full = `/${[base, p].map((s) => s.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`;
+        const full = `/${[base, p]
+          .map((s) => s.replace(/^\/|\/$/g, ''))
+          .filter(Boolean)
+          .join('/')}`;
         routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
       }
     }

@@ -7,7 +7,14 @@ import { DataSource } from 'typeorm';
 import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
 import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
+import {
+  assertBuilt,
+  freePort,
+  startServer,
+  stopStartedServers,
+  waitForOk,
+  type ServerProcess,
+} from '../utils/server-process.js';
 import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
 
@@ -26,7 +33,11 @@ async function qrOnScreen(page: Page, screenshot?: string): Promise<{ url: strin
   await page.locator('[data-qr][data-qr-status="pending"] img[data-qr-image]').waitFor();
   // Drawn, not just in the DOM (a function, not a string: the page's CSP forbids eval).
   await page.waitForFunction(() => {
-    const image = (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }).document.querySelector('img[data-qr-image]');
+    const image = (
+      globalThis as unknown as {
+        document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null };
+      }
+    ).document.querySelector('img[data-qr-image]');
     return image !== null && image.complete && image.naturalWidth > 0;
   });
   const url = decodeQr(await page.screenshot({ path: screenshot ? shot(screenshot) : undefined }));
@@ -44,11 +55,19 @@ async function signedInUser(page: Page, timeout = 10_000): Promise<string | null
 }
 
 const statusOf = (page: Page) => page.locator('[data-qr]').getAttribute('data-qr-status');
-const choicesOn = async (handset: Page) => Promise.all((await handset.locator('[data-match-choice]').all()).map(async (b) => (await b.getAttribute('data-match-choice'))!));
+const choicesOn = async (handset: Page) =>
+  Promise.all(
+    (await handset.locator('[data-match-choice]').all()).map(async (b) => (await b.getAttribute('data-match-choice'))!),
+  );
 const qrIdOf = async (page: Page) => (await page.locator('img[data-qr-image]').getAttribute('src'))?.split('/').at(-2);
 
 /** The phone page at `url`, signing in first when the phone has no session yet; ends on the question. */
-async function openOnPhone(phone: BrowserContext, url: string, login: string, screenshots?: { signIn?: string; ask?: string }): Promise<Page> {
+async function openOnPhone(
+  phone: BrowserContext,
+  url: string,
+  login: string,
+  screenshots?: { signIn?: string; ask?: string },
+): Promise<Page> {
   const handset = await phone.newPage();
   await handset.goto(url);
   const signIn = handset.locator('[data-view="sign-in"]');
@@ -100,7 +119,14 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     // Keyless phones refused: a confirm only works when the page's WebCrypto device key signed it.
     t = await createTestApp({
       // Behind a "proxy" (loopback): a context's X-Forwarded-For stands for where it is.
-      config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: publicUrl, QR_ALLOW_KEYLESS_DEVICES: 'off', RATE_LIMITS: 'off', TRUST_PROXY: 'loopback' }),
+      config: testConfig({
+        LOG_LEVEL: 'warn',
+        PORT: String(port),
+        PUBLIC_URL: publicUrl,
+        QR_ALLOW_KEYLESS_DEVICES: 'off',
+        RATE_LIMITS: 'off',
+        TRUST_PROXY: 'loopback',
+      }),
       listenOnConfigPort: true,
     });
     chromium = await launchChromium();
@@ -136,7 +162,10 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     expect(choices).toHaveLength(3);
     expect(choices).toContain(qr.code);
     // Confirm and decline are the same size (equally prominent).
-    const [confirmBox, declineBox] = [await handset.locator('[data-action="confirm"]').boundingBox(), await handset.locator('[data-action="decline"]').boundingBox()];
+    const [confirmBox, declineBox] = [
+      await handset.locator('[data-action="confirm"]').boundingBox(),
+      await handset.locator('[data-action="decline"]').boundingBox(),
+    ];
     expect([confirmBox!.width, confirmBox!.height]).toEqual([declineBox!.width, declineBox!.height]);
 
     await page.locator('[data-qr][data-qr-status="scanned"]').waitFor();
@@ -151,7 +180,9 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     // The confirm was device-signed (P-256, 64-byte signature) by a key registered at the phone's sign-in.
     expect(confirms).toHaveLength(1);
     expect(confirms[0]!['x-device-signature']).toMatch(/^[A-Za-z0-9_-]{86}$/);
-    const [mobile] = await t.app.get(DataSource).query(`SELECT device_public_key FROM sessions WHERE user_id = $1 AND kind = 'mobile'`, [user.id]);
+    const [mobile] = await t.app
+      .get(DataSource)
+      .query(`SELECT device_public_key FROM sessions WHERE user_id = $1 AND kind = 'mobile'`, [user.id]);
     expect(mobile.device_public_key).toMatchObject({ kty: 'EC', crv: 'P-256' });
     // No token in the phone's localStorage or sessionStorage.
     expect(await handset.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
@@ -164,7 +195,12 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     expect(await signedInUser(page)).toBe('Li Lei');
     await page.locator('[data-action="sign-out"]').click();
     await page.locator('[data-qr][data-qr-status="pending"]').waitFor();
-    await request(t.url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', `sg_refresh=${cookie!.value}`).send({}).expect(401);
+    await request(t.url)
+      .post('/api/v1/auth/refresh')
+      .set('Origin', publicUrl)
+      .set('Cookie', `sg_refresh=${cookie!.value}`)
+      .send({})
+      .expect(401);
   });
 
   it('declined on the phone: the page says so, and "Get a new code" shows a fresh QR', async () => {
@@ -196,7 +232,12 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     let refused = 0;
     await page.route('**/api/v1/qr-sessions', (route) => {
       if (route.request().method() !== 'POST' || refused++ > 0) return route.fallback();
-      return route.fulfill({ status: 429, contentType: 'application/json', headers: { 'Retry-After': '30' }, body: JSON.stringify({ code: 'rate_limited', message: 'Too many QR codes.', requestId: 'r' }) });
+      return route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        headers: { 'Retry-After': '30' },
+        body: JSON.stringify({ code: 'rate_limited', message: 'Too many QR codes.', requestId: 'r' }),
+      });
     });
     await page.goto(`${publicUrl}/login`);
     await page.locator('[data-error]:visible').waitFor();
@@ -221,18 +262,30 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
 
   it('warns on the phone when the computer asking is on another network (a QRLJacking sign)', async () => {
     const { login } = await createUser(t);
-    const page = await (await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.5' } })).newPage();
+    const page = await (
+      await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.5' } })
+    ).newPage();
     await page.goto(`${publicUrl}/login`);
     const qr = await qrOnScreen(page);
-    const handset = await openOnPhone(await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.7' } }), qr.url, login);
+    const handset = await openOnPhone(
+      await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.7' } }),
+      qr.url,
+      login,
+    );
     await handset.locator('[data-risk-warning]').waitFor({ state: 'visible' });
     expect(await handset.locator('[data-requester="ip"]').textContent()).toBe('203.0.113.5');
     await handset.screenshot({ path: shot('phone-ask-network-mismatch') });
     // From the same network (same /24): no warning.
-    const nearPage = await (await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.6' } })).newPage();
+    const nearPage = await (
+      await context({ ...desktopOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.6' } })
+    ).newPage();
     await nearPage.goto(`${publicUrl}/login`);
     const nearQr = await qrOnScreen(nearPage);
-    const near = await openOnPhone(await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.77' } }), nearQr.url, login);
+    const near = await openOnPhone(
+      await context({ ...phoneOptions, extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.77' } }),
+      nearQr.url,
+      login,
+    );
     expect(await near.locator('[data-risk-warning]').isHidden()).toBe(true);
   });
 
@@ -241,7 +294,10 @@ describeWith(CHROMIUM_NEED, 'login and phone pages in Chromium', () => {
     const desktop = await context(desktopOptions);
     await desktop.routeWebSocket(/\/socket\.io\//, (ws) => ws.close({ code: 1008, reason: 'blocked by a proxy' }));
     const longPolls: string[] = [];
-    desktop.on('request', (r) => /\/api\/v1\/qr-sessions\/[^/]+\?waitSeconds=/.test(r.url()) && longPolls.push(r.url()));
+    desktop.on(
+      'request',
+      (r) => /\/api\/v1\/qr-sessions\/[^/]+\?waitSeconds=/.test(r.url()) && longPolls.push(r.url()),
+    );
     const phone = await context(phoneOptions);
     const page = await desktop.newPage();
     await page.goto(`${publicUrl}/login`);
@@ -360,7 +416,10 @@ describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another h
     const port = await freePort();
     // A name that is not loopback: Chromium treats the page as insecure, as a phone on the LAN would.
     lanUrl = `http://scangate-lan.test:${port}`;
-    t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: lanUrl, RATE_LIMITS: 'off' }), listenOnConfigPort: true });
+    t = await createTestApp({
+      config: testConfig({ LOG_LEVEL: 'warn', PORT: String(port), PUBLIC_URL: lanUrl, RATE_LIMITS: 'off' }),
+      listenOnConfigPort: true,
+    });
     chromium = await launchChromium(['--host-resolver-rules=MAP scangate-lan.test 127.0.0.1']);
   }, 180_000);
 
@@ -390,7 +449,9 @@ describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another h
       await confirmOnPhone(asking, qr.code);
       expect(await signedInUser(page)).toBe('LAN Phone');
       expect(confirms[0]!['x-device-signature']).toBeUndefined();
-      const [mobile] = await t.app.get(DataSource).query(`SELECT device_public_key FROM sessions WHERE user_id = $1 AND kind = 'mobile'`, [user.id]);
+      const [mobile] = await t.app
+        .get(DataSource)
+        .query(`SELECT device_public_key FROM sessions WHERE user_id = $1 AND kind = 'mobile'`, [user.id]);
       expect(mobile.device_public_key).toBeNull();
     } finally {
       await desktop.close();
@@ -399,58 +460,69 @@ describeWith(CHROMIUM_NEED, 'phone page in Chromium on plain http from another h
   });
 });
 
-describeWith(CHROMIUM_NEED ?? REAL_SERVICES_NEED, 'login page in Chromium across a server restart (real Postgres and Redis)', () => {
-  let backend: Awaited<ReturnType<typeof realBackend>>;
-  let seed: TestApp;
-  let chromium: Browser;
-  let env: Record<string, string>;
-  let server: ServerProcess;
-  let url: string;
+describeWith(
+  CHROMIUM_NEED ?? REAL_SERVICES_NEED,
+  'login page in Chromium across a server restart (real Postgres and Redis)',
+  () => {
+    let backend: Awaited<ReturnType<typeof realBackend>>;
+    let seed: TestApp;
+    let chromium: Browser;
+    let env: Record<string, string>;
+    let server: ServerProcess;
+    let url: string;
 
-  beforeAll(async () => {
-    assertBuilt();
-    backend = await realBackend('sgtest-pages-');
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    env = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...backend.env };
-    seed = await createTestApp({ config: testConfig({ ...env, PORT: '3000', LOG_LEVEL: 'silent' }) });
-    server = startServer(env);
-    await waitForOk(`${url}/health/ready`, 90_000, server.exited);
-    chromium = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await stopStartedServers();
-    await seed?.close();
-    await backend?.dispose();
-  });
-
-  it('the server restarts between scan and confirm: the page reconnects and still signs in', async () => {
-    const { login } = await createUser(seed, { displayName: 'Restart Survivor' });
-    const desktop = await chromium.newContext(desktopOptions);
-    const phone = await chromium.newContext(phoneOptions);
-    try {
-      const page = await desktop.newPage();
-      await page.goto(`${url}/login`);
-      const qr = await qrOnScreen(page);
-      const handset = await openOnPhone(phone, qr.url, login);
-      await page.locator('[data-qr][data-qr-status="scanned"]').waitFor();
-
-      // A deploy: the process stops (SIGTERM, graceful) and a new one starts on the same port.
-      server.child.kill('SIGTERM');
-      await server.exited;
+    beforeAll(async () => {
+      assertBuilt();
+      backend = await realBackend('sgtest-pages-');
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      env = {
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PUBLIC_URL: url,
+        LOG_LEVEL: 'warn',
+        RATE_LIMITS: 'off',
+        ...backend.env,
+      };
+      seed = await createTestApp({ config: testConfig({ ...env, PORT: '3000', LOG_LEVEL: 'silent' }) });
       server = startServer(env);
       await waitForOk(`${url}/health/ready`, 90_000, server.exited);
+      chromium = await launchChromium();
+    }, 180_000);
 
-      // The QR session lived in Redis: same code, same state, and the phone's session still works.
-      await confirmOnPhone(handset, qr.code);
-      expect(await signedInUser(page, 15_000)).toBe('Restart Survivor');
-      expect(await qrIdOf(page)).toBe(qr.id);
-    } finally {
-      await desktop.close();
-      await phone.close();
-    }
-  });
-});
+    afterAll(async () => {
+      await chromium?.close();
+      await stopStartedServers();
+      await seed?.close();
+      await backend?.dispose();
+    });
 
+    it('the server restarts between scan and confirm: the page reconnects and still signs in', async () => {
+      const { login } = await createUser(seed, { displayName: 'Restart Survivor' });
+      const desktop = await chromium.newContext(desktopOptions);
+      const phone = await chromium.newContext(phoneOptions);
+      try {
+        const page = await desktop.newPage();
+        await page.goto(`${url}/login`);
+        const qr = await qrOnScreen(page);
+        const handset = await openOnPhone(phone, qr.url, login);
+        await page.locator('[data-qr][data-qr-status="scanned"]').waitFor();
+
+        // A deploy: the process stops (SIGTERM, graceful) and a new one starts on the same port.
+        server.child.kill('SIGTERM');
+        await server.exited;
+        server = startServer(env);
+        await waitForOk(`${url}/health/ready`, 90_000, server.exited);
+
+        // The QR session lived in Redis: same code, same state, and the phone's session still works.
+        await confirmOnPhone(handset, qr.code);
+        expect(await signedInUser(page, 15_000)).toBe('Restart Survivor');
+        expect(await qrIdOf(page)).toBe(qr.id);
+      } finally {
+        await desktop.close();
+        await phone.close();
+      }
+    });
+  },
+);

@@ -76,7 +76,9 @@ function bodyData(html: string): Map<string, string> {
 }
 
 function htmlLang(html: string): string | undefined {
-  return tags(html).find((tag) => tag.name === 'html')?.attrs.get('lang');
+  return tags(html)
+    .find((tag) => tag.name === 'html')
+    ?.attrs.get('lang');
 }
 
 /** The CSP as directive → sources (exactly one header: helmet's default must not be there too). */
@@ -103,7 +105,14 @@ function setCookies(res: request.Response): string[] {
 
 const qrId = () => randomBytes(32).toString('base64url'); // 43 characters, PROTOCOL's id alphabet
 const ZH = { 'Accept-Language': 'zh-CN,zh;q=0.9' };
-const HOSTILE_RETURN_TO = ['//evil.example', '//evil.example/path', 'https://evil.example/x', 'javascript:alert(1)', '/\\evil.example', 'http://localhost:3001/x'];
+const HOSTILE_RETURN_TO = [
+  '//evil.example',
+  '//evil.example/path',
+  'https://evil.example/x',
+  'javascript:alert(1)',
+  '/\\evil.example',
+  'http://localhost:3001/x',
+];
 
 // ---------------------------------------------------------------------------
 
@@ -140,7 +149,11 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
     it('has no POST /login route: 404 not_found in the JSON error envelope', async () => {
       const res = await request(t.url).post('/login').type('form').send({ login: 'a', password: 'b' }).expect(404);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ code: 'not_found', message: expect.any(String), requestId: res.headers['x-request-id'] });
+      expect(res.body).toEqual({
+        code: 'not_found',
+        message: expect.any(String),
+        requestId: res.headers['x-request-id'],
+      });
     });
   });
 
@@ -186,13 +199,20 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
 
     it('is well-formed as far as tags go: every "<" is a known tag (nothing unescaped from the request)', async () => {
       const html = (await get(`${path()}?returnTo=/ok&x=%3Cb%3E`).expect(200)).text;
-      const rest = html.replace(/^<!doctype html>/i, '').replace(OPEN_TAG, '').replace(CLOSE_TAG, '');
+      const rest = html
+        .replace(/^<!doctype html>/i, '')
+        .replace(OPEN_TAG, '')
+        .replace(CLOSE_TAG, '');
       expect(rest).not.toContain('<');
     });
 
     it('points src/href/action only at same-site paths, and every script, stylesheet and icon it references is served', async () => {
       const html = (await get(path()).expect(200)).text;
-      const urls = tags(html).flatMap((tag) => ['src', 'href', 'action', 'srcset', 'poster', 'data'].filter((a) => tag.attrs.has(a)).map((a) => tag.attrs.get(a)!));
+      const urls = tags(html).flatMap((tag) =>
+        ['src', 'href', 'action', 'srcset', 'poster', 'data']
+          .filter((a) => tag.attrs.has(a))
+          .map((a) => tag.attrs.get(a)!),
+      );
       expect(urls.length).toBeGreaterThan(0);
       for (const url of urls) expect({ url, sameSite: isSameSitePath(url) }).toEqual({ url, sameSite: true });
       expect(html).not.toMatch(/https?:\/\//);
@@ -218,13 +238,18 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
         const res = await get(url.pathname).expect(200);
         expect(res.headers['content-type']).toMatch(/^text\/javascript/);
       }
-      if (script === '/assets/login.js') expect(specifiers.map((s) => new URL(s, `${t.url}${script}`).pathname)).toContain('/sdk/scangate.js');
+      if (script === '/assets/login.js')
+        expect(specifiers.map((s) => new URL(s, `${t.url}${script}`).pathname)).toContain('/sdk/scangate.js');
     }
   });
 
   describe('language', () => {
     it('renders English with no Accept-Language, with en-US, and with a language it does not have', async () => {
-      for (const headers of [{} as Record<string, string>, { 'Accept-Language': 'en-US' }, { 'Accept-Language': 'fr-FR,fr;q=0.9' }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { 'Accept-Language': 'en-US' },
+        { 'Accept-Language': 'fr-FR,fr;q=0.9' },
+      ]) {
         const html = (await get('/login', headers).expect(200)).text;
         expect(htmlLang(html)).toBe('en');
         expect(html).toContain(MESSAGES.en['login.heading']);
@@ -282,7 +307,10 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
     });
 
     it('builds language-switch links that keep returnTo and error, and nothing else (never a stray password)', async () => {
-      for (const path of ['/login?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&login=ada&password=hunter2', `${phonePath}?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&password=hunter2`]) {
+      for (const path of [
+        '/login?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&login=ada&password=hunter2',
+        `${phonePath}?returnTo=%2Fdash%3Fx%3D1&error=oauth.state_invalid&password=hunter2`,
+      ]) {
         const html = (await get(path, ZH).expect(200)).text;
         const links = tags(html).filter((tag) => tag.name === 'a' && tag.attrs.has('lang'));
         expect(links.map((a) => a.attrs.get('lang')).sort()).toEqual(['en', 'zh-CN']);
@@ -304,7 +332,8 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
   });
 
   describe('returnTo', () => {
-    const providerLinks = (html: string) => withAttr(html, 'data-provider').map((a) => new URL(a.attrs.get('href')!, 'http://x.invalid'));
+    const providerLinks = (html: string) =>
+      withAttr(html, 'data-provider').map((a) => new URL(a.attrs.get('href')!, 'http://x.invalid'));
 
     it('puts a same-origin path into data-return-to and (URL-encoded) into every provider link', async () => {
       const res = await get('/login?returnTo=' + encodeURIComponent('/app/home?tab=1&x=y')).expect(200);
@@ -312,7 +341,9 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       const links = withAttr(res.text, 'data-provider');
       for (const link of links) {
         const href = link.attrs.get('href')!;
-        expect(href).toBe(`/api/v1/oauth/${link.attrs.get('data-provider')}/authorize?returnTo=${encodeURIComponent('/app/home?tab=1&x=y')}`);
+        expect(href).toBe(
+          `/api/v1/oauth/${link.attrs.get('data-provider')}/authorize?returnTo=${encodeURIComponent('/app/home?tab=1&x=y')}`,
+        );
       }
     });
 
@@ -327,29 +358,38 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       for (const url of providerLinks(res.text)) expect(url.searchParams.get('returnTo')).toBe('/login');
     });
 
-    it.each(HOSTILE_RETURN_TO)('drops %s (no open redirect): no data-return-to, provider links go back to /login', async (hostile) => {
-      const res = await get('/login?returnTo=' + encodeURIComponent(hostile)).expect(200);
-      expect(bodyData(res.text).has('data-return-to')).toBe(false);
-      for (const url of providerLinks(res.text)) expect(url.searchParams.get('returnTo')).toBe('/login');
-      // The value appears only inside the (encoded) language links' query.
-      for (const tag of tags(res.text)) for (const [name, value] of tag.attrs) if (name !== 'href') expect(value).not.toContain(hostile);
-    });
+    it.each(HOSTILE_RETURN_TO)(
+      'drops %s (no open redirect): no data-return-to, provider links go back to /login',
+      async (hostile) => {
+        const res = await get('/login?returnTo=' + encodeURIComponent(hostile)).expect(200);
+        expect(bodyData(res.text).has('data-return-to')).toBe(false);
+        for (const url of providerLinks(res.text)) expect(url.searchParams.get('returnTo')).toBe('/login');
+        // The value appears only inside the (encoded) language links' query.
+        for (const tag of tags(res.text))
+          for (const [name, value] of tag.attrs) if (name !== 'href') expect(value).not.toContain(hostile);
+      },
+    );
 
     it('never writes query values unescaped: returnTo=/"><script>x</script> and error=<b>x</b>', async () => {
       const evil = '/"><script>x</script>';
-      const res = await get(`/login?returnTo=${encodeURIComponent(evil)}&error=${encodeURIComponent('<b>x</b>')}`).expect(200);
+      const res = await get(
+        `/login?returnTo=${encodeURIComponent(evil)}&error=${encodeURIComponent('<b>x</b>')}`,
+      ).expect(200);
       expect(res.text).not.toContain('<script>x');
       expect(res.text).not.toContain('<b>x</b>');
       expect(res.text.match(/<script\b/gi)).toHaveLength(1);
       // It is a same-site path, so it is kept, escaped, and round-trips exactly.
       expect(bodyData(res.text).get('data-return-to')).toBe(evil);
-      for (const a of withAttr(res.text, 'data-provider')) expect(new URL(a.attrs.get('href')!, 'http://x.invalid').searchParams.get('returnTo')).toBe(evil);
+      for (const a of withAttr(res.text, 'data-provider'))
+        expect(new URL(a.attrs.get('href')!, 'http://x.invalid').searchParams.get('returnTo')).toBe(evil);
       // The malformed error code is not echoed in any form.
       const banner = only(res.text, 'data-error');
       expect(['', MESSAGES.en['error.default']]).toContain(textOf(res.text, banner));
       expect(res.text).not.toContain('&lt;b&gt;');
 
-      const phone = await get(`${phonePath}?returnTo=${encodeURIComponent(evil)}&error=${encodeURIComponent('<b>x</b>')}`).expect(200);
+      const phone = await get(
+        `${phonePath}?returnTo=${encodeURIComponent(evil)}&error=${encodeURIComponent('<b>x</b>')}`,
+      ).expect(200);
       expect(phone.text).not.toContain('<script>x');
       expect(phone.text).not.toContain('<b>x</b>');
     });
@@ -357,7 +397,10 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
 
   describe('/login content and hooks', () => {
     it('shows ?error=oauth.state_invalid as the localized MESSAGES text in [data-error], visible', async () => {
-      for (const [language, headers] of [['en', {}], ['zh-CN', ZH]] as const) {
+      for (const [language, headers] of [
+        ['en', {}],
+        ['zh-CN', ZH],
+      ] as const) {
         const html = (await get('/login?error=oauth.state_invalid', headers).expect(200)).text;
         const banner = only(html, 'data-error');
         expect(banner.attrs.has('hidden')).toBe(false);
@@ -366,7 +409,10 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
     });
 
     it('shows the generic text for an unknown but well-formed error code', async () => {
-      for (const [language, headers] of [['en', {}], ['zh-CN', ZH]] as const) {
+      for (const [language, headers] of [
+        ['en', {}],
+        ['zh-CN', ZH],
+      ] as const) {
         const html = (await get('/login?error=oauth.no_such_thing', headers).expect(200)).text;
         const banner = only(html, 'data-error');
         expect(banner.attrs.has('hidden')).toBe(false);
@@ -375,7 +421,10 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
     });
 
     it('serves the password forms as POST inside a disabled fieldset: without the script nothing can submit a password', async () => {
-      for (const [path, form] of [['/login', 'password'], [phonePath, 'sign-in']] as const) {
+      for (const [path, form] of [
+        ['/login', 'password'],
+        [phonePath, 'sign-in'],
+      ] as const) {
         const html = (await get(path).expect(200)).text;
         const element = tags(html).find((tag) => tag.name === 'form' && tag.attrs.get('data-form') === form)!;
         expect(element.attrs.get('method')).toBe('post');
@@ -398,12 +447,24 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       expect(only(html, 'data-action', 'renew').name).toBe('button');
       only(html, 'data-signed-in-user');
       expect(bodyData(html).get('data-page')).toBe('login');
-      expect(tags(html).find((tag) => tag.name === 'script')?.attrs.get('src')).toBe('/assets/login.js');
+      expect(
+        tags(html)
+          .find((tag) => tag.name === 'script')
+          ?.attrs.get('src'),
+      ).toBe('/assets/login.js');
     });
 
     it('shows one provider link per provider GET /api/v1/oauth/providers says is enabled, to /api/v1/oauth/<id>/authorize?returnTo=…', async () => {
-      for (const [language, headers] of [['en', {}], ['zh-CN', ZH]] as const) {
-        const listed = (await get('/api/v1/oauth/providers', headers).expect(200)).body as Array<{ id: string; name: string; enabled: boolean; sandbox: boolean }>;
+      for (const [language, headers] of [
+        ['en', {}],
+        ['zh-CN', ZH],
+      ] as const) {
+        const listed = (await get('/api/v1/oauth/providers', headers).expect(200)).body as Array<{
+          id: string;
+          name: string;
+          enabled: boolean;
+          sandbox: boolean;
+        }>;
         const enabled = listed.filter((p) => p.enabled);
         const html = (await get('/login?returnTo=%2Fafter', headers).expect(200)).text;
         const links = withAttr(html, 'data-provider');
@@ -430,18 +491,21 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       ['too short', 'abc'],
       ['one character too long', `${qrId()}x`],
       ['a character outside the alphabet', `${qrId().slice(0, 42)}.`],
-    ])('answers a malformed id (%s) with a 404 HTML page under the same CSP: data-qr-error="qr.not_found", no data-qr-id', async (_why, id) => {
-      const ok = await get(phonePath).expect(200);
-      const res = await get(`/m/qr/${encodeURIComponent(id)}`).expect(404);
-      expect(res.headers['content-type']).toMatch(/^text\/html/);
-      expect(res.headers['content-security-policy']).toBe(ok.headers['content-security-policy']);
-      expect(res.headers['x-frame-options']).toBe('DENY');
-      const data = bodyData(res.text);
-      expect(data.get('data-qr-error')).toBe('qr.not_found');
-      expect(data.has('data-qr-id')).toBe(false);
-      expect(res.text).not.toContain('data-qr-id');
-      expect(res.text.match(/<script\b/gi)).toHaveLength(1);
-    });
+    ])(
+      'answers a malformed id (%s) with a 404 HTML page under the same CSP: data-qr-error="qr.not_found", no data-qr-id',
+      async (_why, id) => {
+        const ok = await get(phonePath).expect(200);
+        const res = await get(`/m/qr/${encodeURIComponent(id)}`).expect(404);
+        expect(res.headers['content-type']).toMatch(/^text\/html/);
+        expect(res.headers['content-security-policy']).toBe(ok.headers['content-security-policy']);
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        const data = bodyData(res.text);
+        expect(data.get('data-qr-error')).toBe('qr.not_found');
+        expect(data.has('data-qr-id')).toBe(false);
+        expect(res.text).not.toContain('data-qr-id');
+        expect(res.text.match(/<script\b/gi)).toHaveLength(1);
+      },
+    );
 
     it('answers a well-formed id with 200, data-qr-id equal to it and no data-qr-error (the page itself does not look it up)', async () => {
       const id = qrId();
@@ -462,7 +526,11 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       const html = (await get(phonePath).expect(200)).text;
       expect(only(html, 'data-action', 'confirm').name).toBe('button');
       expect(only(html, 'data-action', 'decline').name).toBe('button');
-      expect(tags(html).find((tag) => tag.name === 'script')?.attrs.get('src')).toBe('/assets/phone.js');
+      expect(
+        tags(html)
+          .find((tag) => tag.name === 'script')
+          ?.attrs.get('src'),
+      ).toBe('/assets/phone.js');
     });
 
     it('reflects QR_ALLOW_KEYLESS_DEVICES in data-device-key-required (outside production keyless is allowed by default: "false")', async () => {
@@ -487,7 +555,12 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       expect(text).toContain('createQrLogin');
       const exportsClause = /export\s*\{([^}]*)\}/.exec(text);
       expect(exportsClause).not.toBeNull();
-      const exported = exportsClause![1]!.split(',').map((part) => part.trim().split(/\s+as\s+/).pop());
+      const exported = exportsClause![1]!.split(',').map((part) =>
+        part
+          .trim()
+          .split(/\s+as\s+/)
+          .pop(),
+      );
       expect(exported).toContain('createQrLogin');
       expect(text).not.toMatch(/\brequire\(/);
     });
@@ -517,15 +590,22 @@ describe('Pages and the client library (PROTOCOL.md § Pages)', () => {
       expect((res.text ?? res.body.toString()).length).toBeGreaterThan(100);
     });
 
-    it.each(['/assets/nope.js', '/assets/..%2Fpackage.json', '/assets/..%2F..%2Fpackage.json', '/assets/scangate.js', '/sdk/nope.js'])(
-      'answers %s with 404 not_found in the JSON error envelope',
-      async (path) => {
-        const res = await get(path).expect(404);
-        expect(res.headers['content-type']).toMatch(/^application\/json/);
-        expect(res.body).toEqual({ code: 'not_found', message: expect.any(String), requestId: res.headers['x-request-id'] });
-        expect(res.text).not.toContain('"scangate"'); // not package.json
-      },
-    );
+    it.each([
+      '/assets/nope.js',
+      '/assets/..%2Fpackage.json',
+      '/assets/..%2F..%2Fpackage.json',
+      '/assets/scangate.js',
+      '/sdk/nope.js',
+    ])('answers %s with 404 not_found in the JSON error envelope', async (path) => {
+      const res = await get(path).expect(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toEqual({
+        code: 'not_found',
+        message: expect.any(String),
+        requestId: res.headers['x-request-id'],
+      });
+      expect(res.text).not.toContain('"scangate"'); // not package.json
+    });
   });
 });
 
@@ -535,7 +615,12 @@ describe('Pages under another configuration (no sandboxes, device keys required,
 
   beforeAll(async () => {
     t = await createTestApp({
-      config: testConfig({ LOG_LEVEL: 'info', SANDBOXES: 'off', QR_ALLOW_KEYLESS_DEVICES: 'off', PUBLIC_URL: 'https://login.example.com' }),
+      config: testConfig({
+        LOG_LEVEL: 'info',
+        SANDBOXES: 'off',
+        QR_ALLOW_KEYLESS_DEVICES: 'off',
+        PUBLIC_URL: 'https://login.example.com',
+      }),
     });
   });
 

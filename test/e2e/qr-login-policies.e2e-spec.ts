@@ -41,7 +41,8 @@ const binary = (res: unknown, done: (error: Error | null, body: unknown) => void
   stream.on('end', () => done(null, Buffer.concat(chunks)));
 };
 
-const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string; amr: string[] };
+const claims = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string; amr: string[] };
 
 function expectRateLimited(res: Response): void {
   expect(res.status).toBe(429);
@@ -95,9 +96,19 @@ describe('QR login policies', () => {
 
       it('requires the scan signature of a phone that registered a key (a stolen access token alone claims nothing)', async () => {
         const qr = await createQr(t);
-        const unsigned = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/scan`).set(bearer(phone.accessToken)).send({});
-        expect({ status: unsigned.status, code: unsigned.body.code }).toEqual({ status: 401, code: 'auth.device_signature_invalid' });
-        const forged = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/scan`).set(bearer(phone.accessToken)).set('X-Device-Signature', confirmSignature(phone, qr.id, '')).send({});
+        const unsigned = await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/scan`)
+          .set(bearer(phone.accessToken))
+          .send({});
+        expect({ status: unsigned.status, code: unsigned.body.code }).toEqual({
+          status: 401,
+          code: 'auth.device_signature_invalid',
+        });
+        const forged = await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/scan`)
+          .set(bearer(phone.accessToken))
+          .set('X-Device-Signature', confirmSignature(phone, qr.id, ''))
+          .send({});
         expect(forged.status).toBe(401);
         expect((await status(t, qr.id, qr.pollToken)).body.status).toBe('pending');
         await scan(t, phone, qr.id).expect(200);
@@ -106,7 +117,9 @@ describe('QR login policies', () => {
       it('still requires the signature of a phone that registered a key', async () => {
         const qr = await createQr(t);
         await scan(t, phone, qr.id).expect(200);
-        expect((await confirmUnsigned(t, phone, qr.id, qr.matchCode).expect(401)).body.code).toBe('auth.device_signature_invalid');
+        expect((await confirmUnsigned(t, phone, qr.id, qr.matchCode).expect(401)).body.code).toBe(
+          'auth.device_signature_invalid',
+        );
         await confirm(t, phone, qr.id, qr.matchCode).expect(200);
       });
     });
@@ -114,7 +127,11 @@ describe('QR login policies', () => {
     describe('QR images', () => {
       it('serves the SVG, not cached', async () => {
         const qr = await createQr(t);
-        const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}/qr.svg`).buffer(true).parse(binary).expect(200);
+        const res = await request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}/qr.svg`)
+          .buffer(true)
+          .parse(binary)
+          .expect(200);
         expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
         expect(res.headers['cache-control']).toBe('no-store');
         expect((res.body as Buffer).toString('utf8')).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
@@ -122,7 +139,11 @@ describe('QR login policies', () => {
 
       it('serves a PNG of the asked size, not cached', async () => {
         const qr = await createQr(t);
-        const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}/qr.png?size=128`).buffer(true).parse(binary).expect(200);
+        const res = await request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}/qr.png?size=128`)
+          .buffer(true)
+          .parse(binary)
+          .expect(200);
         expect(res.headers['content-type']).toBe('image/png');
         expect(res.headers['cache-control']).toBe('no-store');
         const png = res.body as Buffer;
@@ -144,9 +165,13 @@ describe('QR login policies', () => {
           const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}/qr.png?${query}`).expect(400);
           expect(res.body.code).toBe('validation.failed');
         }
-        expect((await request(t.url).get(`/api/v1/qr-sessions/${qr.id}/qr.svg?size=5000`).expect(400)).body.code).toBe('validation.failed');
+        expect((await request(t.url).get(`/api/v1/qr-sessions/${qr.id}/qr.svg?size=5000`).expect(400)).body.code).toBe(
+          'validation.failed',
+        );
         for (const malformed of ['not-a-qr-id', `${qr.id}x`, `${qr.id.slice(0, 42)}!`]) {
-          const res = await request(t.url).get(`/api/v1/qr-sessions/${encodeURIComponent(malformed)}/qr.png`).expect(404);
+          const res = await request(t.url)
+            .get(`/api/v1/qr-sessions/${encodeURIComponent(malformed)}/qr.png`)
+            .expect(404);
           expect(res.body.code).toBe('qr.not_found');
         }
       });
@@ -154,7 +179,13 @@ describe('QR login policies', () => {
 
     describe('returnTo', () => {
       it('refuses an absolute URL on another origin, and a protocol-relative one', async () => {
-        for (const returnTo of ['https://evil.example.com/after', '//evil.example.com', '//evil.example.com/after', '/\\evil.example.com', 'javascript:alert(1)']) {
+        for (const returnTo of [
+          'https://evil.example.com/after',
+          '//evil.example.com',
+          '//evil.example.com/after',
+          '/\\evil.example.com',
+          'javascript:alert(1)',
+        ]) {
           const res = await request(t.url).post('/api/v1/qr-sessions').send({ returnTo }).expect(400);
           expect(res.body.code).toBe('validation.failed');
         }
@@ -183,7 +214,11 @@ describe('QR login policies', () => {
 
         const declined = await createQr(t);
         await scan(t, phone, declined.id).expect(200);
-        await request(t.url).post(`/api/v1/qr-sessions/${declined.id}/cancel`).set(bearer(phone.accessToken)).send({}).expect(200);
+        await request(t.url)
+          .post(`/api/v1/qr-sessions/${declined.id}/cancel`)
+          .set(bearer(phone.accessToken))
+          .send({})
+          .expect(200);
 
         const lapsed = await createQr(t);
         clock.offsetMs += QR_TTL_MS + 1_000;
@@ -196,9 +231,16 @@ describe('QR login policies', () => {
         expect(consumed.session_id).not.toBe(phone.sessionId);
         expect(consumed.user_id).toBe(signedIn.body.user.id);
         expect(consumed.detail).toMatchObject({ approvedBy: phone.sessionId });
-        expect(usedRows.find((r) => r.type === 'qr.scanned')).toMatchObject({ session_id: phone.sessionId, user_id: signedIn.body.user.id });
+        expect(usedRows.find((r) => r.type === 'qr.scanned')).toMatchObject({
+          session_id: phone.sessionId,
+          user_id: signedIn.body.user.id,
+        });
 
-        expect((await auditOf(t, declined.id, 3)).map((r) => r.type).sort()).toEqual(['qr.cancelled', 'qr.created', 'qr.scanned']);
+        expect((await auditOf(t, declined.id, 3)).map((r) => r.type).sort()).toEqual([
+          'qr.cancelled',
+          'qr.created',
+          'qr.scanned',
+        ]);
         expect((await auditOf(t, lapsed.id, 2)).map((r) => r.type).sort()).toEqual(['qr.created', 'qr.expired']);
 
         const texts = await auditTexts(t);
@@ -219,21 +261,33 @@ describe('QR login policies', () => {
         await exchange(t, consumed.id, consumed.pollToken).expect(200);
         const cancelled = await createQr(t);
         await scan(t, phone, cancelled.id).expect(200);
-        await confirm(t, phone, cancelled.id, String((Number(cancelled.matchCode) + 1) % 100).padStart(2, '0')).expect(400);
+        await confirm(t, phone, cancelled.id, String((Number(cancelled.matchCode) + 1) % 100).padStart(2, '0')).expect(
+          400,
+        );
         const expired = await createQr(t);
         clock.offsetMs += QR_TTL_MS;
         expect((await status(t, expired.id, expired.pollToken).expect(200)).body.status).toBe('expired');
 
         const expectStatus = async (answers: Array<[typeof consumed, string]>) => {
-          for (const [qr, state] of answers) expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe(state);
+          for (const [qr, state] of answers)
+            expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe(state);
         };
-        await expectStatus([[consumed, 'consumed'], [cancelled, 'cancelled'], [expired, 'expired']]);
+        await expectStatus([
+          [consumed, 'consumed'],
+          [cancelled, 'cancelled'],
+          [expired, 'expired'],
+        ]);
         expect((await exchange(t, consumed.id, consumed.pollToken).expect(410)).body.code).toBe('qr.consumed');
 
         clock.offsetMs += RETENTION_MS - QR_TTL_MS - 10_000; // 4 min 50 s after consumed/cancelled
-        await expectStatus([[consumed, 'consumed'], [cancelled, 'cancelled'], [expired, 'expired']]);
+        await expectStatus([
+          [consumed, 'consumed'],
+          [cancelled, 'cancelled'],
+          [expired, 'expired'],
+        ]);
         clock.offsetMs += QR_TTL_MS + 20_000; // past 5 min for all three
-        for (const qr of [consumed, cancelled, expired]) expect((await status(t, qr.id, qr.pollToken).expect(404)).body.code).toBe('qr.not_found');
+        for (const qr of [consumed, cancelled, expired])
+          expect((await status(t, qr.id, qr.pollToken).expect(404)).body.code).toBe('qr.not_found');
       });
     });
   });
@@ -243,7 +297,14 @@ describe('QR login policies', () => {
     let login: string;
 
     beforeAll(async () => {
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', QR_ALLOW_KEYLESS_DEVICES: 'off', QR_NUMBER_MATCHING: 'off' }) });
+      t = await createTestApp({
+        config: testConfig({
+          LOG_LEVEL: 'warn',
+          RATE_LIMITS: 'off',
+          QR_ALLOW_KEYLESS_DEVICES: 'off',
+          QR_NUMBER_MATCHING: 'off',
+        }),
+      });
       ({ login } = await createUser(t));
     });
 

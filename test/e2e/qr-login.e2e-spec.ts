@@ -6,7 +6,17 @@ import { STORE, type Store } from '../../src/store/store.js';
 import { UsersService } from '../../src/users/users.service.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { confirm, confirmedQr, confirmSignature, createQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
+import {
+  confirm,
+  confirmedQr,
+  confirmSignature,
+  createQr,
+  exchange,
+  scan,
+  signInPhone,
+  status,
+  type Phone,
+} from '../utils/qr.js';
 import { backends, describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
 
@@ -39,24 +49,40 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
 
     it('signs a browser in: create → scan → confirm → exchange, with the refresh token only in a cookie', async () => {
       const qr = await createQr(t, { returnTo: '/after' });
-      expect(qr).toMatchObject({ status: 'pending', version: 1, pollIntervalMs: 1000, matchCode: expect.stringMatching(/^\d{2}$/) });
+      expect(qr).toMatchObject({
+        status: 'pending',
+        version: 1,
+        pollIntervalMs: 1000,
+        matchCode: expect.stringMatching(/^\d{2}$/),
+      });
       const scanned = await scan(t, phone, qr.id).expect(200);
       expect(scanned.body).toMatchObject({
         id: qr.id,
         status: 'scanned',
-        requester: { browser: expect.stringMatching(/^Chrome 142/), ip: expect.any(String), createdAt: expect.any(String) },
+        requester: {
+          browser: expect.stringMatching(/^Chrome 142/),
+          ip: expect.any(String),
+          createdAt: expect.any(String),
+        },
         risk: { networkMatch: true, level: 'low' },
       });
       expect(scanned.body.matchCodeChoices).toHaveLength(3);
       expect(scanned.body.matchCodeChoices).toContain(qr.matchCode);
       await confirm(t, phone, qr.id, qr.matchCode).expect(200, { status: 'confirmed' });
       const res = await exchange(t, qr.id, qr.pollToken).expect(200);
-      expect(res.body).toMatchObject({ user: { displayName: `${marker} Name` }, accessToken: expect.any(String), expiresIn: expect.any(Number), returnTo: '/after' });
+      expect(res.body).toMatchObject({
+        user: { displayName: `${marker} Name` },
+        accessToken: expect.any(String),
+        expiresIn: expect.any(Number),
+        returnTo: '/after',
+      });
       expect(res.body.refreshToken).toBeUndefined();
       expect(String(res.headers['set-cookie'])).toMatch(/sg_refresh=.*HttpOnly/);
       const me = await request(t.url).get('/api/v1/me').set(bearer(res.body.accessToken)).expect(200);
       expect(me.body.login).toBe(login);
-      await status(t, qr.id, qr.pollToken).expect(200).then((r) => expect(r.body.status).toBe('consumed'));
+      await status(t, qr.id, qr.pollToken)
+        .expect(200)
+        .then((r) => expect(r.body.status).toBe('consumed'));
     });
 
     describe('F1: the QR id alone is worth nothing (browser calls need the poll token)', () => {
@@ -66,7 +92,10 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         for (const token of [undefined, other.pollToken, 'x'.repeat(43)]) {
           const s = await status(t, qr.id, token).expect(404);
           expect(s.body.code).toBe('qr.not_found');
-          await request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=1&afterVersion=0`).set('X-Poll-Token', token ?? '').expect(404);
+          await request(t.url)
+            .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=1&afterVersion=0`)
+            .set('X-Poll-Token', token ?? '')
+            .expect(404);
           const e = await exchange(t, qr.id, token).expect(404);
           expect(e.body.code).toBe('qr.not_found');
         }
@@ -97,7 +126,8 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('makes 1,000 distinct ids, each of at least 16 random bytes, base64url', async () => {
         const app = t.app.get(QrLoginService);
         const ids = new Set<string>();
-        for (let i = 0; i < 1000; i++) ids.add((await app.create(undefined, { ip: '198.51.100.1', userAgent: null })).id);
+        for (let i = 0; i < 1000; i++)
+          ids.add((await app.create(undefined, { ip: '198.51.100.1', userAgent: null })).id);
         expect(ids.size).toBe(1000);
         for (const id of ids) {
           expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -119,7 +149,11 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('refuses identity fields in scan and confirm bodies', async () => {
         const qr = await createQr(t);
         const victim = await createUser(t);
-        const s = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/scan`).set(bearer(phone.accessToken)).send({ userId: victim.user.id }).expect(400);
+        const s = await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/scan`)
+          .set(bearer(phone.accessToken))
+          .send({ userId: victim.user.id })
+          .expect(400);
         expect(s.body.code).toBe('validation.failed');
         await scan(t, phone, qr.id).expect(200);
         const c = await request(t.url)
@@ -146,7 +180,11 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         const seen = [qr];
         await scan(t, phone, id).expect(200);
         seen.push(await status(t, id, pollToken));
-        seen.push(await request(t.url).get(`/api/v1/qr-sessions/${id}?waitSeconds=1&afterVersion=1`).set('X-Poll-Token', pollToken));
+        seen.push(
+          await request(t.url)
+            .get(`/api/v1/qr-sessions/${id}?waitSeconds=1&afterVersion=1`)
+            .set('X-Poll-Token', pollToken),
+        );
         await confirm(t, phone, id, qr.body.matchCode).expect(200);
         seen.push(await status(t, id, pollToken));
         seen.push(await request(t.url).get(`/api/v1/qr-sessions/${id}/qr.svg`));
@@ -200,7 +238,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         const otherNumber = qr.matchCode === '00' ? '01' : '00';
         for (const signature of [undefined, 'A'.repeat(86), confirmSignature(phone, qr.id, otherNumber)]) {
           const req = request(t.url).post(`/api/v1/qr-sessions/${qr.id}/confirm`).set(bearer(phone.accessToken));
-          const res = await (signature ? req.set('X-Device-Signature', signature) : req).send({ matchCode: qr.matchCode }).expect(401);
+          const res = await (signature ? req.set('X-Device-Signature', signature) : req)
+            .send({ matchCode: qr.matchCode })
+            .expect(401);
           expect(res.body.code).toBe('auth.device_signature_invalid');
         }
         expect((await status(t, qr.id, qr.pollToken)).body.status).toBe('scanned');
@@ -210,7 +250,11 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('lets the scanning phone decline', async () => {
         const qr = await createQr(t);
         await scan(t, phone, qr.id).expect(200);
-        await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/cancel`).set(bearer(phone.accessToken)).send({}).expect(200, { status: 'cancelled' });
+        await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/cancel`)
+          .set(bearer(phone.accessToken))
+          .send({})
+          .expect(200, { status: 'cancelled' });
         expect((await exchange(t, qr.id, qr.pollToken)).body.code).toBe('qr.wrong_state');
       });
 
@@ -225,7 +269,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         const qr = await confirmedQr(t, otherPhone);
         await t.app.get(UsersService).setStatus(user.id, 'disabled');
         expect((await exchange(t, qr.id, qr.pollToken).expect(403)).body.code).toBe('auth.account_disabled');
-        const sessions = (await t.app.get(DataSource).query(`SELECT kind FROM sessions WHERE user_id = $1`, [user.id])) as Array<{ kind: string }>;
+        const sessions = (await t.app
+          .get(DataSource)
+          .query(`SELECT kind FROM sessions WHERE user_id = $1`, [user.id])) as Array<{ kind: string }>;
         expect(sessions.map((s) => s.kind)).toEqual(['mobile']);
       });
 
@@ -233,7 +279,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         const { login: other } = await createUser(t);
         const otherPhone = await signInPhone(t, other);
         const qr = await confirmedQr(t, otherPhone);
-        const waiting = request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=3`).set('X-Poll-Token', qr.pollToken);
+        const waiting = request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=3`)
+          .set('X-Poll-Token', qr.pollToken);
         await request(t.url).post('/api/v1/auth/logout').set(bearer(otherPhone.accessToken)).expect(204);
         expect((await waiting.expect(200)).body).toMatchObject({ status: 'cancelled', version: 4 });
         expect((await exchange(t, qr.id, qr.pollToken).expect(409)).body.code).toBe('qr.wrong_state');
@@ -247,7 +295,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         await t.app.get<Store>(STORE).set(`auth:revoked:${otherPhone.sessionId}`, '1', 60_000);
         expect((await exchange(t, qr.id, qr.pollToken).expect(409)).body.code).toBe('qr.wrong_state');
         expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe('cancelled');
-        const web = (await t.app.get(DataSource).query(`SELECT id FROM sessions WHERE user_id = $1 AND kind = 'web'`, [user.id])) as unknown[];
+        const web = (await t.app
+          .get(DataSource)
+          .query(`SELECT id FROM sessions WHERE user_id = $1 AND kind = 'web'`, [user.id])) as unknown[];
         expect(web).toEqual([]);
       });
     });
@@ -256,7 +306,9 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('answers within 50 ms of a change', async () => {
         const qr = await createQr(t);
         const started = performance.now();
-        const waiting = request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=1`).set('X-Poll-Token', qr.pollToken);
+        const waiting = request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=1`)
+          .set('X-Poll-Token', qr.pollToken);
         const pending = waiting.then((r) => ({ r, at: performance.now() }));
         await new Promise((r) => setTimeout(r, 300));
         await scan(t, phone, qr.id).expect(200);
@@ -271,14 +323,20 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
       it('answers the unchanged status when the wait ends', async () => {
         const qr = await createQr(t);
         const started = performance.now();
-        const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=1&afterVersion=1`).set('X-Poll-Token', qr.pollToken).expect(200);
+        const res = await request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=1&afterVersion=1`)
+          .set('X-Poll-Token', qr.pollToken)
+          .expect(200);
         expect(res.body).toMatchObject({ status: 'pending', version: 1 });
         expect(performance.now() - started).toBeGreaterThanOrEqual(950);
       });
 
       it('answers at once when the version is already past afterVersion', async () => {
         const qr = await createQr(t);
-        const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=30&afterVersion=0`).set('X-Poll-Token', qr.pollToken).expect(200);
+        const res = await request(t.url)
+          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=30&afterVersion=0`)
+          .set('X-Poll-Token', qr.pollToken)
+          .expect(200);
         expect(res.body.version).toBe(1);
       });
     });
@@ -290,7 +348,10 @@ describe('QR expiry in real time', () => {
     const t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', QR_TTL_SECONDS: '2' }) });
     try {
       const qr = await createQr(t);
-      const res = await request(t.url).get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=1`).set('X-Poll-Token', qr.pollToken).expect(200);
+      const res = await request(t.url)
+        .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=1`)
+        .set('X-Poll-Token', qr.pollToken)
+        .expect(200);
       expect(res.body).toMatchObject({ status: 'expired', version: 2 });
       const late = Date.now() - Date.parse(qr.expiresAt);
       expect(late).toBeLessThan(1_000);

@@ -6,7 +6,14 @@ import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { failoverProxy, type FailoverProxy } from '../utils/failover-proxy.js';
 import { confirm, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
-import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk, type ServerProcess } from '../utils/server-process.js';
+import {
+  assertBuilt,
+  freePort,
+  startServer,
+  stopStartedServers,
+  waitForOk,
+  type ServerProcess,
+} from '../utils/server-process.js';
 import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
 import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
 import { testConfig } from '../utils/test-config.js';
@@ -86,8 +93,15 @@ describeWith(NEED, 'Socket.IO across two instances (in-process, shared Postgres 
     const { login: adminLogin } = await createUser(a, { roles: ['admin'] });
     const admin = await loginWeb(b, adminLogin);
     const phones = [await signInPhone(a, name), await signInPhone(b, name)];
-    const sockets = [track(await connectSocket(a.url, '/me', { token: phones[0]!.accessToken })), track(await connectSocket(b.url, '/me', { token: phones[1]!.accessToken }))];
-    await request(b.url).patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.accessToken)).send({ status: 'disabled' }).expect(200);
+    const sockets = [
+      track(await connectSocket(a.url, '/me', { token: phones[0]!.accessToken })),
+      track(await connectSocket(b.url, '/me', { token: phones[1]!.accessToken })),
+    ];
+    await request(b.url)
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ status: 'disabled' })
+      .expect(200);
     for (const [i, s] of sockets.entries()) {
       expect(await s.nth('session.revoked', 0)).toEqual({ sessionId: phones[i]!.sessionId });
       expect(await s.disconnected).toBe('io server disconnect');
@@ -129,7 +143,12 @@ describeWith(NEED, 'Socket.IO failover (two server processes behind a failover f
     const qr = await createQr(onB);
 
     // The browser, through the front: on A while A lives.
-    const browser = await connectSocket(front.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { reconnection: true });
+    const browser = await connectSocket(
+      front.url,
+      '/qr',
+      { id: qr.id, pollToken: qr.pollToken },
+      { reconnection: true },
+    );
     try {
       expect(front.routed).toEqual([Number(new URL(urls[0]!).port)]);
       await browser.nth('qr.status', 0);

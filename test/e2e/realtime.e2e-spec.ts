@@ -17,7 +17,8 @@ import { mintToken, nowSeconds, validClaims } from '../utils/tokens.js';
  * phone, their handshakes, pushes, limits and hang-ups.
  */
 
-const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+const CHROME_ON_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 /** The text with one character in its last part changed (never a no-op, never only padding bits). */
 const tamper = (text: string) => {
   const i = text.length - 10;
@@ -55,7 +56,12 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
       it('sends pending at once, then each state in order over a whole login, then hangs up', async () => {
         const qr = await createQr(t);
         const browser = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }));
-        expect(await browser.nth<QrStatusView>('qr.status', 0)).toEqual({ id: qr.id, status: 'pending', version: 1, expiresAt: qr.expiresAt });
+        expect(await browser.nth<QrStatusView>('qr.status', 0)).toEqual({
+          id: qr.id,
+          status: 'pending',
+          version: 1,
+          expiresAt: qr.expiresAt,
+        });
         await scan(t, phone, qr.id).expect(200);
         await browser.nth('qr.status', 1);
         await confirm(t, phone, qr.id, qr.matchCode).expect(200);
@@ -70,14 +76,19 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
         ]);
         // Only statuses: no personal data, no token, nothing else.
         expect(browser.received.map(([event]) => event)).toEqual(['qr.status', 'qr.status', 'qr.status', 'qr.status']);
-        for (const [, payload] of browser.received) expect(Object.keys(payload as object).sort()).toEqual(['expiresAt', 'id', 'status', 'version']);
+        for (const [, payload] of browser.received)
+          expect(Object.keys(payload as object).sort()).toEqual(['expiresAt', 'id', 'status', 'version']);
       });
 
       it('sends the current state to a late connection, and a terminal one then hangs up at once', async () => {
         const qr = await confirmedQr(t, phone);
         const late = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }));
         expect(await late.nth<QrStatusView>('qr.status', 0)).toMatchObject({ status: 'confirmed', version: 3 });
-        await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/exchange`).set('X-Poll-Token', qr.pollToken).send({}).expect(200);
+        await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/exchange`)
+          .set('X-Poll-Token', qr.pollToken)
+          .send({})
+          .expect(200);
         await late.disconnected;
         expect(statuses(late)).toEqual([
           ['confirmed', 3],
@@ -93,7 +104,11 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
         const qr = await createQr(t);
         const browser = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }));
         await scan(t, phone, qr.id).expect(200);
-        await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/cancel`).set(bearer(phone.accessToken)).send({}).expect(200);
+        await request(t.url)
+          .post(`/api/v1/qr-sessions/${qr.id}/cancel`)
+          .set(bearer(phone.accessToken))
+          .send({})
+          .expect(200);
         await browser.disconnected;
         expect(statuses(browser)).toEqual([
           ['pending', 1],
@@ -115,7 +130,11 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
         ]) {
           const error = await refusedHandshake(t.url, '/qr', auth);
           expect(error.message).toBe('qr.not_found');
-          expect(error.data).toEqual({ code: 'qr.not_found', message: expect.any(String), requestId: expect.any(String) });
+          expect(error.data).toEqual({
+            code: 'qr.not_found',
+            message: expect.any(String),
+            requestId: expect.any(String),
+          });
         }
       });
 
@@ -135,7 +154,12 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
         const qr = await createQr(t);
         const auth = { id: qr.id, pollToken: qr.pollToken };
         for (const transports of [['websocket'], ['polling']] as const) {
-          await expect(connectSocket(t.url, '/qr', auth, { transports: [...transports], extraHeaders: { Origin: 'https://evil.example' } })).rejects.toThrow();
+          await expect(
+            connectSocket(t.url, '/qr', auth, {
+              transports: [...transports],
+              extraHeaders: { Origin: 'https://evil.example' },
+            }),
+          ).rejects.toThrow();
         }
         const own = t.app.get<AppConfig>(APP_CONFIG).publicUrl;
         track(await connectSocket(t.url, '/qr', auth, { transports: ['polling'], extraHeaders: { Origin: own } }));
@@ -146,7 +170,9 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
 
       it('works over HTTP long-polling too (the transport for clients without websockets)', async () => {
         const qr = await createQr(t);
-        const browser = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { transports: ['polling'] }));
+        const browser = track(
+          await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { transports: ['polling'] }),
+        );
         await browser.nth('qr.status', 0);
         await scan(t, phone, qr.id).expect(200);
         expect(await browser.nth<QrStatusView>('qr.status', 1)).toMatchObject({ status: 'scanned', version: 2 });
@@ -156,7 +182,12 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
     describe('/me', () => {
       it('refuses a missing, tampered, expired or web-session token, and a revoked session', async () => {
         const web = await loginWeb(t, login);
-        const expired = await mintToken(t, { ...validClaims(t.app.get<AuthConfig>(AUTH_CONFIG).issuer, { sub: userId, sid: phone.sessionId }, 60), knd: 'mobile', exp: nowSeconds() - 5, iat: nowSeconds() - 65 });
+        const expired = await mintToken(t, {
+          ...validClaims(t.app.get<AuthConfig>(AUTH_CONFIG).issuer, { sub: userId, sid: phone.sessionId }, 60),
+          knd: 'mobile',
+          exp: nowSeconds() - 5,
+          iat: nowSeconds() - 65,
+        });
         const cases: Array<[Record<string, unknown>, string]> = [
           [{}, 'auth.unauthenticated'],
           [{ token: 'not-a-jwt' }, 'auth.unauthenticated'],
@@ -166,15 +197,28 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
         ];
         for (const [auth, code] of cases) {
           const error = await refusedHandshake(t.url, '/me', auth);
-          expect({ auth: Object.keys(auth), message: error.message, code: error.data?.code }).toEqual({ auth: Object.keys(auth), message: code, code });
+          expect({ auth: Object.keys(auth), message: error.message, code: error.data?.code }).toEqual({
+            auth: Object.keys(auth),
+            message: code,
+            code,
+          });
         }
         const revokedPhone = await signInPhone(t, login);
         await request(t.url).post('/api/v1/auth/logout').set(bearer(revokedPhone.accessToken)).expect(204);
-        expect((await refusedHandshake(t.url, '/me', { token: revokedPhone.accessToken })).message).toBe('auth.unauthenticated');
+        expect((await refusedHandshake(t.url, '/me', { token: revokedPhone.accessToken })).message).toBe(
+          'auth.unauthenticated',
+        );
       });
 
       it('accepts the token in an Authorization header as well', async () => {
-        track(await connectSocket(t.url, '/me', {}, { transports: ['polling'], extraHeaders: { Authorization: `Bearer ${phone.accessToken}` } }));
+        track(
+          await connectSocket(
+            t.url,
+            '/me',
+            {},
+            { transports: ['polling'], extraHeaders: { Authorization: `Bearer ${phone.accessToken}` } },
+          ),
+        );
       });
 
       it('tells the phone of every new web session of its user (QR and password), with who and where', async () => {
@@ -228,19 +272,28 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
 
       it('hangs up with auth.unauthenticated when the access token expires, unless refreshed with one of the same session', async () => {
         const short = (seconds: number) =>
-          mintToken(t, { ...validClaims(t.app.get<AuthConfig>(AUTH_CONFIG).issuer, { sub: userId, sid: phone.sessionId }, seconds), knd: 'mobile', did: phone.deviceId, amr: ['pwd', 'mob'] });
+          mintToken(t, {
+            ...validClaims(t.app.get<AuthConfig>(AUTH_CONFIG).issuer, { sub: userId, sid: phone.sessionId }, seconds),
+            knd: 'mobile',
+            did: phone.deviceId,
+            amr: ['pwd', 'mob'],
+          });
         // Tokens carry whole seconds: a 3-second one has 2 to 3 seconds left.
         const kept = track(await connectSocket(t.url, '/me', { token: await short(3) }));
         const dropped = track(await connectSocket(t.url, '/me', { token: await short(3) }));
         const answer = await kept.socket.timeout(2_000).emitWithAck('auth.refresh', { token: await short(60) });
         expect(answer).toEqual({ expiresAt: expect.any(String) });
-        const wrong = await kept.socket.timeout(2_000).emitWithAck('auth.refresh', { token: (await signInPhone(t, login)).accessToken });
+        const wrong = await kept.socket
+          .timeout(2_000)
+          .emitWithAck('auth.refresh', { token: (await signInPhone(t, login)).accessToken });
         expect(wrong).toMatchObject({ error: { code: 'auth.forbidden' } });
         const invalid = await kept.socket.timeout(2_000).emitWithAck('auth.refresh', { nope: true });
         expect(invalid).toMatchObject({ error: { code: 'validation.failed' } });
 
         expect(await dropped.disconnected).toBe('io server disconnect');
-        expect(dropped.all('exception')).toEqual([{ code: 'auth.unauthenticated', message: expect.any(String), requestId: expect.any(String) }]);
+        expect(dropped.all('exception')).toEqual([
+          { code: 'auth.unauthenticated', message: expect.any(String), requestId: expect.any(String) },
+        ]);
         await new Promise((r) => setTimeout(r, 1_000));
         expect(kept.socket.connected).toBe(true);
       }, 15_000);
@@ -249,7 +302,9 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
     it('hangs up only the namespace it is done with when /qr and /me share one connection', async () => {
       const qr = await createQr(t);
       const me = track(await connectSocket(t.url, '/me', { token: phone.accessToken }, { multiplex: true }));
-      const browser = track(await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { multiplex: true }));
+      const browser = track(
+        await connectSocket(t.url, '/qr', { id: qr.id, pollToken: qr.pollToken }, { multiplex: true }),
+      );
       expect(browser.socket.io).toBe(me.socket.io);
       await scan(t, phone, qr.id).expect(200);
       await confirm(t, phone, qr.id, qr.matchCode).expect(200);
@@ -267,7 +322,9 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
       const metrics = (await request(t.url).get('/metrics').expect(200)).text;
       expect(metrics).toMatch(/realtime_sockets\{[^}]*namespace="\/qr"[^}]*\} [1-9]/);
       expect(metrics).toMatch(/realtime_events_emitted_total\{[^}]*namespace="\/qr",event="qr.status"[^}]*\} [1-9]/);
-      expect(metrics).toMatch(/realtime_handshakes_refused_total\{[^}]*namespace="\/qr",code="qr.not_found"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(
+        /realtime_handshakes_refused_total\{[^}]*namespace="\/qr",code="qr.not_found"[^}]*\} [1-9]/,
+      );
       expect(metrics).toContain('realtime_adapter_errors_total');
     });
 

@@ -35,8 +35,15 @@ describe('request bodies on /api/v1', () => {
   });
 
   it('accepts JSON with parameters and +json types, and requests without a body', async () => {
-    await request(t.url).post('/api/v1/qr-sessions').set('Content-Type', 'application/json; charset=utf-8').send('{}').expect(201);
-    const typed = await request(t.url).post('/api/v1/qr-sessions').set('Content-Type', 'application/merge-patch+json').send('{"id":"mine"}');
+    await request(t.url)
+      .post('/api/v1/qr-sessions')
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send('{}')
+      .expect(201);
+    const typed = await request(t.url)
+      .post('/api/v1/qr-sessions')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send('{"id":"mine"}');
     expectError(typed, 400, 'validation.failed'); // read, not ignored: the client-chosen id is refused
     await request(t.url).post('/api/v1/qr-sessions').expect(201);
   });

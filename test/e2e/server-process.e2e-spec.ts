@@ -46,8 +46,14 @@ describe('the server process', () => {
 
   it.each([
     [{ PORT: 'not-a-port' }, /^scangate: Invalid configuration: PORT: expected a port number from 1 to 65535\n$/],
-    [{ DATABASE_URL: 'mysql://root:pw@db/x' }, /^scangate: Invalid configuration: DATABASE_URL: expected a postgres:\/\/ connection URL\n$/],
-    [{ NODE_ENV: 'production' }, /^scangate: Invalid configuration: PUBLIC_URL: required .*; DATABASE_URL: required .*; SIGNING_KEYS_SECRET: required .*\n$/],
+    [
+      { DATABASE_URL: 'mysql://root:pw@db/x' },
+      /^scangate: Invalid configuration: DATABASE_URL: expected a postgres:\/\/ connection URL\n$/,
+    ],
+    [
+      { NODE_ENV: 'production' },
+      /^scangate: Invalid configuration: PUBLIC_URL: required .*; DATABASE_URL: required .*; SIGNING_KEYS_SECRET: required .*\n$/,
+    ],
     [
       {
         NODE_ENV: 'production',
@@ -72,7 +78,9 @@ describe('the server process', () => {
     try {
       const second = startServer({ ...env, PORT: String(await freePort()) });
       expect(await second.exited).toBe(1);
-      expect(second.stderr()).toMatch(/^scangate: could not start: The embedded database in .* is in use by process \d+/);
+      expect(second.stderr()).toMatch(
+        /^scangate: could not start: The embedded database in .* is in use by process \d+/,
+      );
     } finally {
       holder.child.kill('SIGTERM');
       await holder.exited;

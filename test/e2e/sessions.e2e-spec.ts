@@ -56,7 +56,10 @@ describe('device sessions and refresh tokens (embedded, fake clock)', () => {
       expectError(await me(first.accessToken), 401, 'auth.unauthenticated');
       expect((await refreshMobile(first.refreshToken)).status).toBe(401);
       await me(second.accessToken).expect(200);
-      expect(await sessionRow(t, first.sessionId)).toMatchObject({ revoke_reason: 'replaced', revoked_at: expect.any(Date) });
+      expect(await sessionRow(t, first.sessionId)).toMatchObject({
+        revoke_reason: 'replaced',
+        revoked_at: expect.any(Date),
+      });
     });
 
     it('GET /me/sessions lists one session for the device, and a revoked session never comes back', async () => {
@@ -66,7 +69,9 @@ describe('device sessions and refresh tokens (embedded, fake clock)', () => {
       const s2 = await loginMobile(t, login, TEST_PASSWORD, { id: 'device-list-1' });
       const s3 = await loginMobile(t, login, TEST_PASSWORD, { id: 'device-list-1' });
       const res = await request(t.url).get('/api/v1/me/sessions').set(bearer(s3.accessToken)).expect(200);
-      const forDevice = res.body.items.filter((s: { device: { id: string } | null }) => s.device?.id === 'device-list-1');
+      const forDevice = res.body.items.filter(
+        (s: { device: { id: string } | null }) => s.device?.id === 'device-list-1',
+      );
       expect(forDevice).toEqual([expect.objectContaining({ id: s3.sessionId, current: true })]);
       expect(res.body.items.map((s: { id: string }) => s.id).sort()).toEqual([other.sessionId, s3.sessionId].sort());
       for (const old of [s1, s2]) {
@@ -140,7 +145,10 @@ describe('device sessions and refresh tokens (embedded, fake clock)', () => {
       expectError(await me(next.accessToken), 401, 'auth.unauthenticated');
       expectError(await me(s.accessToken), 401, 'auth.unauthenticated');
       expect((await refreshMobile(next.refreshToken)).status).toBe(401);
-      expect(await sessionRow(t, s.sessionId)).toMatchObject({ revoke_reason: 'refresh_reused', revoked_at: expect.any(Date) });
+      expect(await sessionRow(t, s.sessionId)).toMatchObject({
+        revoke_reason: 'refresh_reused',
+        revoked_at: expect.any(Date),
+      });
       // Presenting it again changes nothing and is still refused.
       expect((await refreshMobile(s.refreshToken)).status).toBe(401);
       const events = await auditRows(t, `type = 'auth.refresh_reused' AND session_id = $1`, [s.sessionId]);
@@ -164,7 +172,13 @@ describe('device sessions and refresh tokens (embedded, fake clock)', () => {
     it('an unknown refresh token is 401 auth.unauthenticated; a malformed one is 400 validation.failed', async () => {
       expectError(await refreshMobile('A'.repeat(43)), 401, 'auth.unauthenticated');
       expectError(await refreshMobile('not a token!'), 400, 'validation.failed');
-      expectError(await request(t.url).post('/api/v1/auth/refresh').send({ refreshToken: 'A'.repeat(43), extra: 1 }), 400, 'validation.failed');
+      expectError(
+        await request(t.url)
+          .post('/api/v1/auth/refresh')
+          .send({ refreshToken: 'A'.repeat(43), extra: 1 }),
+        400,
+        'validation.failed',
+      );
     });
 
     it('a mobile refresh token is refused through the cookie, and stays usable in the body', async () => {
@@ -205,7 +219,11 @@ describe('device sessions and refresh tokens (embedded, fake clock)', () => {
 
     it('no cookie (and no body token) is 401 auth.unauthenticated', async () => {
       expectError(await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN), 401, 'auth.unauthenticated');
-      expectError(await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).send({}), 401, 'auth.unauthenticated');
+      expectError(
+        await request(t.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).send({}),
+        401,
+        'auth.unauthenticated',
+      );
     });
 
     it('a web session’s refresh token is refused in a mobile body, and the cookie stays usable', async () => {
@@ -291,18 +309,23 @@ describeWith(REAL_SERVICES_NEED, 'instant revocation across two instances (real 
       Array.from({ length: 10 }, (_, i) =>
         request((i % 2 ? a : b).url)
           .post('/api/v1/auth/login')
-          .send({ login, password: TEST_PASSWORD, device: { id: 'real-race-device', name: 'Racer', platform: 'android' } }),
+          .send({
+            login,
+            password: TEST_PASSWORD,
+            device: { id: 'real-race-device', name: 'Racer', platform: 'android' },
+          }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
-    const active = (await db(a).query('SELECT id FROM sessions WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL', [
-      user.id,
-      'real-race-device',
-    ])) as Array<{ id: string }>;
+    const active = (await db(a).query(
+      'SELECT id FROM sessions WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL',
+      [user.id, 'real-race-device'],
+    )) as Array<{ id: string }>;
     expect(active).toHaveLength(1);
     const winner = results.find((r) => r.body.sessionId === active[0]!.id)!;
     await meOn(b, winner.body.accessToken).expect(200);
-    for (const loser of results.filter((r) => r !== winner)) expectError(await meOn(a, loser.body.accessToken), 401, 'auth.unauthenticated');
+    for (const loser of results.filter((r) => r !== winner))
+      expectError(await meOn(a, loser.body.accessToken), 401, 'auth.unauthenticated');
   });
 
   it('an admin disabling a user on A: its mobile and web tokens are refused on B at once, refresh and sign-in too; re-enabled, old sessions stay dead', async () => {
@@ -314,42 +337,73 @@ describeWith(REAL_SERVICES_NEED, 'instant revocation across two instances (real 
     await meOn(b, phone.accessToken).expect(200);
     await meOn(b, browser.accessToken).expect(200);
 
-    await request(a.url).patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.accessToken)).send({ status: 'disabled' }).expect(200);
+    await request(a.url)
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ status: 'disabled' })
+      .expect(200);
     expectError(await meOn(b, phone.accessToken), 401, 'auth.unauthenticated');
     expectError(await meOn(b, browser.accessToken), 401, 'auth.unauthenticated');
-    expect((await request(b.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(401);
-    expect((await request(b.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status).toBe(401);
-    expectError(await request(b.url).post('/api/v1/auth/login').send({ login, password: TEST_PASSWORD }), 403, 'auth.account_disabled');
+    expect((await request(b.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(
+      401,
+    );
+    expect(
+      (await request(b.url).post('/api/v1/auth/refresh').set('Origin', ORIGIN).set('Cookie', browser.cookie)).status,
+    ).toBe(401);
+    expectError(
+      await request(b.url).post('/api/v1/auth/login').send({ login, password: TEST_PASSWORD }),
+      403,
+      'auth.account_disabled',
+    );
 
-    await request(a.url).patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.accessToken)).send({ status: 'active' }).expect(200);
+    await request(a.url)
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ status: 'active' })
+      .expect(200);
     const again = await loginMobile(b, login);
     await meOn(a, again.accessToken).expect(200);
     expectError(await meOn(a, phone.accessToken), 401, 'auth.unauthenticated');
     expectError(await meOn(b, browser.accessToken), 401, 'auth.unauthenticated');
-    expect((await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(401);
+    expect((await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken })).status).toBe(
+      401,
+    );
   });
 
   it('refresh reuse seen on B revokes the session for A', async () => {
     const { login } = await createUser(a);
     const s = await loginMobile(a, login);
-    const next = (await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(200)).body;
+    const next = (await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(200))
+      .body;
     await sleep(1_100); // past REFRESH_REUSE_GRACE_SECONDS=1
-    expectError(await request(b.url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }), 401, 'auth.refresh_reused');
+    expectError(
+      await request(b.url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }),
+      401,
+      'auth.refresh_reused',
+    );
     expectError(await meOn(a, next.accessToken), 401, 'auth.unauthenticated');
-    expect((await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: next.refreshToken })).status).toBe(401);
+    expect((await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: next.refreshToken })).status).toBe(
+      401,
+    );
   });
 
   it('ten parallel refreshes of one token over both instances (a real connection pool): exactly one 200', async () => {
     const { login } = await createUser(a);
     const s = await loginMobile(a, login);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => request((i % 2 ? a : b).url).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken })),
+      Array.from({ length: 10 }, (_, i) =>
+        request((i % 2 ? a : b).url)
+          .post('/api/v1/auth/refresh')
+          .send({ refreshToken: s.refreshToken }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(9).fill(401)]);
     const won = results.find((r) => r.status === 200)!.body;
     await meOn(b, won.accessToken).expect(200);
     await request(a.url).post('/api/v1/auth/refresh').send({ refreshToken: won.refreshToken }).expect(200);
-    const rows = (await db(a).query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [s.sessionId])) as Array<{ n: number }>;
+    const rows = (await db(a).query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [
+      s.sessionId,
+    ])) as Array<{ n: number }>;
     expect(rows[0]!.n).toBe(3); // the first, the winner's, and its successor: no loser minted one
   });
 });

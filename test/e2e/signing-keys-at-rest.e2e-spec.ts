@@ -33,13 +33,16 @@ describe('signing keys at rest, zero configuration on disk', () => {
     const dataDir = join(dir, 'data');
     const t = await createTestApp({ config: testConfig({ DATA_DIR: dataDir, DEMO_USER: 'off' }) });
     try {
-      const rows = (await t.app.get(DataSource).query(`SELECT private_key FROM signing_keys`)) as Array<{ private_key: string }>;
+      const rows = (await t.app.get(DataSource).query(`SELECT private_key FROM signing_keys`)) as Array<{
+        private_key: string;
+      }>;
       expect(rows.length).toBeGreaterThan(0);
       for (const row of rows) {
         expect(row.private_key).toMatch(/^v1\./);
         expect(row.private_key).not.toContain('PRIVATE KEY');
       }
-      for (const file of ['signing-keys.secret', 'postgres.password']) expect((await stat(join(dataDir, file))).mode & 0o777).toBe(0o600);
+      for (const file of ['signing-keys.secret', 'postgres.password'])
+        expect((await stat(join(dataDir, file))).mode & 0o777).toBe(0o600);
       expect((await stat(dataDir)).mode & 0o077).toBe(0);
       // The keys still sign and verify.
       const { login } = await createUser(t);
@@ -65,16 +68,22 @@ describeWith(REAL_SERVICES_NEED, 'signing keys at rest, a key stored in the clea
       const kid = await calculateJwkThumbprint(jwk);
       const ds = first.app.get(DataSource);
       await ds.query(`UPDATE signing_keys SET retired_at = now() - interval '1 day' WHERE retired_at IS NULL`);
-      await ds.query(`INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key, created_at) VALUES ($1, 'ES256', $2, $3, now())`, [
-        kid,
-        JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }),
-        privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      ]);
+      await ds.query(
+        `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key, created_at) VALUES ($1, 'ES256', $2, $3, now())`,
+        [
+          kid,
+          JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }),
+          privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        ],
+      );
       await first.close();
 
       const second = await createTestApp({ config });
       try {
-        const rows = (await second.app.get(DataSource).query(`SELECT kid, private_key FROM signing_keys`)) as Array<{ kid: string; private_key: string }>;
+        const rows = (await second.app.get(DataSource).query(`SELECT kid, private_key FROM signing_keys`)) as Array<{
+          kid: string;
+          private_key: string;
+        }>;
         expect(rows.map((r) => r.private_key.startsWith('v1.'))).toEqual(rows.map(() => true));
         const { login } = await createUser(second);
         const phone = await loginMobile(second, login);

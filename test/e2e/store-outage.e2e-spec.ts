@@ -45,7 +45,11 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
 
     const down = await timed(() => request(t.url).post('/test-probe/counter'));
     expect(down.res.status).toBe(503);
-    expect(down.res.body).toEqual({ code: 'store.unavailable', message: expect.any(String), requestId: down.res.headers['x-request-id'] });
+    expect(down.res.body).toEqual({
+      code: 'store.unavailable',
+      message: expect.any(String),
+      requestId: down.res.headers['x-request-id'],
+    });
     expect(down.ms).toBeLessThan(1_000);
 
     const ready = await timed(() => request(t.url).get('/health/ready'));
@@ -55,7 +59,9 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
 
     // A burst while down: every request fails fast, none hangs.
     const burst = await timed(() =>
-      Promise.all(Array.from({ length: 20 }, () => request(t.url).post('/test-probe/counter'))).then((all) => all[all.length - 1]!),
+      Promise.all(Array.from({ length: 20 }, () => request(t.url).post('/test-probe/counter'))).then(
+        (all) => all[all.length - 1]!,
+      ),
     );
     expect(burst.res.status).toBe(503);
     expect(burst.ms).toBeLessThan(1_000);

@@ -66,13 +66,20 @@ describe('access tokens', () => {
     await t?.close();
   });
 
-  const claims = (extra: Record<string, unknown> = {}) => ({ ...validClaims(ISSUER, { sub: user.id, sid }, TTL), ...extra });
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    ...validClaims(ISSUER, { sub: user.id, sid }, TTL),
+    ...extra,
+  });
 
   describe('what the server signs', () => {
     it('a mobile token: ES256, typ at+jwt, a kid from the JWKS; iss, aud, sub, sid, did, amr, knd; lives ACCESS_TOKEN_TTL_SECONDS (≤ 15 min)', async () => {
       const res = await request(t.url)
         .post('/api/v1/auth/login')
-        .send({ login: user.login, password: 'correct horse battery staple', device: { id: 'phone-claims-1', name: 'P', platform: 'ios' } })
+        .send({
+          login: user.login,
+          password: 'correct horse battery staple',
+          device: { id: 'phone-claims-1', name: 'P', platform: 'ios' },
+        })
         .expect(200);
       expect(res.body.expiresIn).toBe(TTL);
       const { header, payload } = decodeJwt(res.body.accessToken);
@@ -99,7 +106,14 @@ describe('access tokens', () => {
       const { header, payload } = decodeJwt(web.accessToken);
       expect(header.kid).toEqual(expect.any(String));
       expect(payload).not.toHaveProperty('did');
-      expect(payload).toMatchObject({ sub: user.id, sid: web.sessionId, amr: ['pwd'], knd: 'web', aud: 'scangate', iss: ISSUER });
+      expect(payload).toMatchObject({
+        sub: user.id,
+        sid: web.sessionId,
+        amr: ['pwd'],
+        knd: 'web',
+        aud: 'scangate',
+        iss: ISSUER,
+      });
       expect((payload.exp as number) - (payload.iat as number)).toBe(TTL);
     });
 
@@ -150,7 +164,9 @@ describe('access tokens', () => {
       expect(protectedHeader.kid).toBe(decodeJwt(accessToken).header.kid);
       // …and the same verifier rejects a tampered copy (it is really checking).
       const forged = tamper(accessToken, (p) => ({ ...p, sub: other.id }));
-      await expect(jwtVerify(forged, jwks, { issuer: ISSUER, audience: 'scangate', algorithms: ['ES256'] })).rejects.toThrow(/signature/);
+      await expect(
+        jwtVerify(forged, jwks, { issuer: ISSUER, audience: 'scangate', algorithms: ['ES256'] }),
+      ).rejects.toThrow(/signature/);
     });
   });
 
@@ -188,10 +204,22 @@ describe('access tokens', () => {
     it('a tampered payload keeping the signature: another sub, added roles, another sid', async () => {
       const { accessToken } = await loginMobile(t, user.login);
       await expectAccepted(t, accessToken);
-      await expectRefused(t, tamper(accessToken, (p) => ({ ...p, sub: other.id })));
-      await expectRefused(t, tamper(accessToken, (p) => ({ ...p, roles: ['user', 'admin'] })));
-      await expectRefused(t, tamper(accessToken, (p) => ({ ...p, exp: (p.exp as number) + 3600 })));
-      await expectRefused(t, tamper(accessToken, (p) => ({ ...p, sid })));
+      await expectRefused(
+        t,
+        tamper(accessToken, (p) => ({ ...p, sub: other.id })),
+      );
+      await expectRefused(
+        t,
+        tamper(accessToken, (p) => ({ ...p, roles: ['user', 'admin'] })),
+      );
+      await expectRefused(
+        t,
+        tamper(accessToken, (p) => ({ ...p, exp: (p.exp as number) + 3600 })),
+      );
+      await expectRefused(
+        t,
+        tamper(accessToken, (p) => ({ ...p, sid })),
+      );
       // A tampered header (another kid the server knows would not help either).
       const [h, p, s] = accessToken.split('.');
       const header = JSON.parse(Buffer.from(h!, 'base64url').toString()) as Record<string, unknown>;
@@ -214,7 +242,12 @@ describe('access tokens', () => {
       const jwk = jwks.body.keys[0] as { kid: string };
       const publicKey = createPublicKey({ key: jwk as never, format: 'jwk' });
       const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-      const secrets: Array<string | Buffer> = [pem, pem.trim(), publicKey.export({ format: 'der', type: 'spki' }), JSON.stringify(jwk)];
+      const secrets: Array<string | Buffer> = [
+        pem,
+        pem.trim(),
+        publicKey.export({ format: 'der', type: 'spki' }),
+        JSON.stringify(jwk),
+      ];
       for (const typ of ['at+jwt', 'JWT']) {
         const signingInput = `${segment({ alg: 'HS256', typ, kid: jwk.kid })}.${segment(claims())}`;
         for (const secret of secrets) {
@@ -374,7 +407,9 @@ describe('signing key rotation (fake clock)', () => {
     // An outside verifier holding the JWKS accepts both tokens.
     const jwks = createRemoteJWKSet(new URL(`${t.url}/.well-known/jwks.json`));
     for (const token of [before.accessToken, after.accessToken]) {
-      await expect(jwtVerify(token, jwks, { issuer: ISSUER, audience: 'scangate', algorithms: ['ES256'] })).resolves.toBeDefined();
+      await expect(
+        jwtVerify(token, jwks, { issuer: ISSUER, audience: 'scangate', algorithms: ['ES256'] }),
+      ).resolves.toBeDefined();
     }
 
     // Just before the last old token can have expired (TTL + 60 s skew): still listed.

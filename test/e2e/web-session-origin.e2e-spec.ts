@@ -27,7 +27,10 @@ describe('routes of the refresh cookie refuse other sites', () => {
 
   it('refuses a web sign-in from a foreign Origin with 403 auth.forbidden and sets no cookie', async () => {
     const { login } = await createUser(t);
-    const res = await request(t.url).post('/api/v1/auth/login').set('Origin', FOREIGN).send({ login, password: TEST_PASSWORD });
+    const res = await request(t.url)
+      .post('/api/v1/auth/login')
+      .set('Origin', FOREIGN)
+      .send({ login, password: TEST_PASSWORD });
     expectError(res, 403, 'auth.forbidden');
     expect(refreshSetCookie(res)).toBeUndefined();
   });
@@ -56,19 +59,36 @@ describe('routes of the refresh cookie refuse other sites', () => {
     const { login } = await createUser(t);
     const phone = await signInPhone(t, login);
     const qr = await confirmedQr(t, phone);
-    const refused = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/exchange`).set('X-Poll-Token', qr.pollToken).set('Origin', FOREIGN).send({});
+    const refused = await request(t.url)
+      .post(`/api/v1/qr-sessions/${qr.id}/exchange`)
+      .set('X-Poll-Token', qr.pollToken)
+      .set('Origin', FOREIGN)
+      .send({});
     expectError(refused, 403, 'auth.forbidden');
     expect(refreshSetCookie(refused)).toBeUndefined();
     expect((await status(t, qr.id, qr.pollToken).expect(200)).body.status).toBe('confirmed');
-    const ok = await request(t.url).post(`/api/v1/qr-sessions/${qr.id}/exchange`).set('X-Poll-Token', qr.pollToken).set('Origin', OWN).send({}).expect(200);
+    const ok = await request(t.url)
+      .post(`/api/v1/qr-sessions/${qr.id}/exchange`)
+      .set('X-Poll-Token', qr.pollToken)
+      .set('Origin', OWN)
+      .send({})
+      .expect(200);
     expect(refreshSetCookie(ok)).toBeDefined();
   });
 
   it('refuses a cookie refresh or a sign-out from a foreign Origin', async () => {
     const { login } = await createUser(t);
     const web = await loginWeb(t, login);
-    expectError(await request(t.url).post('/api/v1/auth/refresh').set('Cookie', web.cookie).set('Origin', FOREIGN).send({}), 403, 'auth.forbidden');
-    expectError(await request(t.url).post('/api/v1/auth/logout').set(bearer(web.accessToken)).set('Origin', FOREIGN), 403, 'auth.forbidden');
+    expectError(
+      await request(t.url).post('/api/v1/auth/refresh').set('Cookie', web.cookie).set('Origin', FOREIGN).send({}),
+      403,
+      'auth.forbidden',
+    );
+    expectError(
+      await request(t.url).post('/api/v1/auth/logout').set(bearer(web.accessToken)).set('Origin', FOREIGN),
+      403,
+      'auth.forbidden',
+    );
     await request(t.url).get('/api/v1/me').set(bearer(web.accessToken)).expect(200); // still signed in
     await request(t.url).post('/api/v1/auth/logout').set(bearer(web.accessToken)).set('Origin', OWN).expect(204);
   });

@@ -49,16 +49,19 @@ const DEPLOYER_ENV = { SIGNING_KEYS_SECRET: randomBytes(32).toString('base64') }
  * its default: the configuration a plain `docker compose up` gets.
  */
 function interpolate(value: string, env: Record<string, string> = {}): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, op, arg, bare) => {
-    if (match === '$$') return '$';
-    const name = (braced ?? bare) as string;
-    const set = env[name];
-    const missing = op?.startsWith(':') ? !set : set === undefined;
-    if (!missing) return set!;
-    if (op === ':-' || op === '-') return arg as string;
-    if (op === ':?' || op === '?') throw new Error(`${name} is required: ${arg}`);
-    return '';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced, op, arg, bare) => {
+      if (match === '$$') return '$';
+      const name = (braced ?? bare) as string;
+      const set = env[name];
+      const missing = op?.startsWith(':') ? !set : set === undefined;
+      if (!missing) return set!;
+      if (op === ':-' || op === '-') return arg as string;
+      if (op === ':?' || op === '?') throw new Error(`${name} is required: ${arg}`);
+      return '';
+    },
+  );
 }
 
 function interpolateAll<T>(node: T, env: Record<string, string> = DEPLOYER_ENV): T {
@@ -98,7 +101,11 @@ function mountsOf(service: Service): Mount[] {
       const bind = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
       return { type: bind ? 'bind' : 'volume', source, target };
     }
-    return { type: volume.type === 'bind' ? 'bind' : 'volume', source: volume.source ?? '', target: volume.target ?? '' };
+    return {
+      type: volume.type === 'bind' ? 'bind' : 'volume',
+      source: volume.source ?? '',
+      target: volume.target ?? '',
+    };
   });
 }
 
@@ -215,7 +222,11 @@ describe('docker-compose.yml', () => {
   it('gives Postgres and Redis health checks, and Postgres a named volume', () => {
     expect(services.postgres!.image).toMatch(/^postgres:15/);
     expect(healthcheckCommand(services.postgres!)).toContain('pg_isready');
-    expect(mountsOf(services.postgres!)).toContainEqual({ type: 'volume', source: expect.any(String), target: '/var/lib/postgresql/data' });
+    expect(mountsOf(services.postgres!)).toContainEqual({
+      type: 'volume',
+      source: expect.any(String),
+      target: '/var/lib/postgresql/data',
+    });
     expect(services.redis!.image).toMatch(/^redis:7/);
     expect(healthcheckCommand(services.redis!)).toMatch(/redis-cli.*ping/);
   });
@@ -232,7 +243,8 @@ describe('docker-compose.yml', () => {
     // Shares a network with the replicas, and none with the data stores.
     const mine = networksOf(proxy);
     for (const replica of REPLICAS) expect(networksOf(services[replica]!).some((n) => mine.includes(n))).toBe(true);
-    for (const store of ['postgres', 'redis']) expect(networksOf(services[store]!).some((n) => mine.includes(n))).toBe(false);
+    for (const store of ['postgres', 'redis'])
+      expect(networksOf(services[store]!).some((n) => mine.includes(n))).toBe(false);
   });
 
   it('publishes HTTPS on the port of the default PUBLIC_URL', () => {
@@ -248,7 +260,11 @@ describe('docker-compose.yml', () => {
       for (const mount of mountsOf(service)) {
         if (mount.type === 'bind') {
           const path = isAbsolute(mount.source) ? mount.source : resolve(ROOT, mount.source);
-          expect({ service: name, source: mount.source, exists: existsSync(path) }).toEqual({ service: name, source: mount.source, exists: true });
+          expect({ service: name, source: mount.source, exists: existsSync(path) }).toEqual({
+            service: name,
+            source: mount.source,
+            exists: true,
+          });
         } else {
           expect(declaredVolumes).toContain(mount.source);
         }
@@ -323,7 +339,9 @@ describe('deploy/nginx/nginx.conf', () => {
 
   it('passes WebSocket upgrades', () => {
     expect(directive('proxy_http_version')).toContain('1.1');
-    expect(directive('proxy_set_header')).toEqual(expect.arrayContaining(['Upgrade $http_upgrade', 'Connection $connection_upgrade']));
+    expect(directive('proxy_set_header')).toEqual(
+      expect.arrayContaining(['Upgrade $http_upgrade', 'Connection $connection_upgrade']),
+    );
     expect(text).toMatch(/map\s+\$http_upgrade\s+\$connection_upgrade\s*\{/);
   });
 
@@ -349,7 +367,9 @@ describe('deploy/nginx/nginx.conf', () => {
       expect(file).toMatch(/^\/etc\/nginx\/tls\/tls\.(crt|key)$/);
     }
     expect(readFileSync(resolve(ROOT, 'deploy/certs/self-signed.sh'), 'utf8')).toMatch(/tls\.crt[\s\S]*tls\.key/);
-    expect(directive('listen')).toEqual(expect.arrayContaining([expect.stringMatching(/^443 ssl\b/), expect.stringMatching(/^80\b/)]));
+    expect(directive('listen')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^443 ssl\b/), expect.stringMatching(/^80\b/)]),
+    );
     expect(text).toMatch(/return\s+301\s+\$public_origin\$request_uri\s*;/);
   });
 

@@ -118,23 +118,27 @@ describe.each(targets)('database contract on %s', (_name, need, makeTarget) => {
   });
 });
 
-describeWith(TEST_DATABASE_URL ? undefined : 'TEST_DATABASE_URL is not set', 'migrating instances on real Postgres', () => {
-  it('applies each migration once when two instances start migrating at the same time', async () => {
-    const db = await freshDatabase(TEST_DATABASE_URL!);
-    const a = await dataSource(db.url, 2).initialize();
-    const b = await dataSource(db.url, 2).initialize();
-    try {
-      const [first, second] = await Promise.all([runPendingMigrations(a), runPendingMigrations(b)]);
-      expect([...first, ...second]).toEqual(['CreatedWidgets1700000000000']);
-      const [{ count }] = await a.query(`SELECT count(*)::int AS count FROM ${MIGRATIONS_TABLE}`);
-      expect(count).toBe(1);
-    } finally {
-      await a.destroy();
-      await b.destroy();
-      await db.drop();
-    }
-  });
-});
+describeWith(
+  TEST_DATABASE_URL ? undefined : 'TEST_DATABASE_URL is not set',
+  'migrating instances on real Postgres',
+  () => {
+    it('applies each migration once when two instances start migrating at the same time', async () => {
+      const db = await freshDatabase(TEST_DATABASE_URL!);
+      const a = await dataSource(db.url, 2).initialize();
+      const b = await dataSource(db.url, 2).initialize();
+      try {
+        const [first, second] = await Promise.all([runPendingMigrations(a), runPendingMigrations(b)]);
+        expect([...first, ...second]).toEqual(['CreatedWidgets1700000000000']);
+        const [{ count }] = await a.query(`SELECT count(*)::int AS count FROM ${MIGRATIONS_TABLE}`);
+        expect(count).toBe(1);
+      } finally {
+        await a.destroy();
+        await b.destroy();
+        await db.drop();
+      }
+    });
+  },
+);
 
 describe('embedded database on disk', () => {
   let dir: string;
@@ -177,7 +181,13 @@ describe('embedded database on disk', () => {
     const url = new URL(await embedded.start(dataDir));
     try {
       const attempt = async (password: string | undefined) => {
-        const client = new pg.Client({ host: url.hostname, port: Number(url.port), user: 'postgres', database: 'postgres', password });
+        const client = new pg.Client({
+          host: url.hostname,
+          port: Number(url.port),
+          user: 'postgres',
+          database: 'postgres',
+          password,
+        });
         try {
           await client.connect();
           return (await client.query('SELECT 1 AS one')).rows[0].one as number;
@@ -210,7 +220,9 @@ describe('embedded database on disk', () => {
     // A lock file naming a process that no longer exists does not block.
     await writeFile(join(dir, 'postgres.lock'), '2147483646');
     const next = new EmbeddedPostgres(new LocalSecrets());
-    await expect(next.start(join(dir, 'postgres'))).resolves.toMatch(/^postgres:\/\/postgres:[A-Za-z0-9%]+@127\.0\.0\.1:\d+\/postgres$/);
+    await expect(next.start(join(dir, 'postgres'))).resolves.toMatch(
+      /^postgres:\/\/postgres:[A-Za-z0-9%]+@127\.0\.0\.1:\d+\/postgres$/,
+    );
     await next.stop();
   });
 });

@@ -154,7 +154,11 @@ describeWith(
       it(`fails within ${FAIL_FAST_LIMIT_MS} ms when Redis is frozen (connections open, no answers), and recovers after`, async () => {
         server.freeze();
         try {
-          for (const call of [() => store.get('k'), () => store.subscribe('frozen', () => undefined), () => store.ping()]) {
+          for (const call of [
+            () => store.get('k'),
+            () => store.subscribe('frozen', () => undefined),
+            () => store.ping(),
+          ]) {
             const elapsed = await timeToUnavailable(call);
             expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50); // it was the command timeout, not a refusal
             expect(elapsed).toBeLessThan(FAIL_FAST_LIMIT_MS);
@@ -210,7 +214,11 @@ describeWith(
       const moduleRef = await Test.createTestingModule({
         imports: [
           ConfigModule.forRoot(
-            testConfig({ REDIS_URL: server.url, STORE_TIMEOUT_MS: String(TIMEOUT_MS), STORE_KEY_PREFIX: 'outage:module:' }),
+            testConfig({
+              REDIS_URL: server.url,
+              STORE_TIMEOUT_MS: String(TIMEOUT_MS),
+              STORE_KEY_PREFIX: 'outage:module:',
+            }),
           ),
           StoreModule,
         ],
@@ -263,7 +271,9 @@ describeWith(
     it('logged the outages as warnings, and never the Redis URL or its password', () => {
       const text = logger.lines.join('\n');
       for (const connection of ['store', 'subscriber', 'cache']) {
-        expect(logger.lines.some((line) => line.startsWith(`warn Redis ${connection} connection unavailable`))).toBe(true);
+        expect(logger.lines.some((line) => line.startsWith(`warn Redis ${connection} connection unavailable`))).toBe(
+          true,
+        );
       }
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(server.url);

@@ -52,7 +52,10 @@ describeWith(TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set', 'RedisSto
       for (let attempt = 0; attempt < 5 && !proven; attempt++) {
         let answered = false;
         const written = store.compareAndSet(`stalled${attempt}`, null, 'written');
-        void written.then(() => (answered = true), () => undefined);
+        void written.then(
+          () => (answered = true),
+          () => undefined,
+        );
         // Let the command go out, then stall the event loop (a long synchronous task) for three timeouts while Redis answers.
         await new Promise((resolve) => setImmediate(resolve));
         proven = !answered; // (if the answer was already read, this attempt proves nothing: try again)

@@ -13,7 +13,11 @@ export const REAL_SERVICES_NEED =
 export const uniquePrefix = (name: string) => `t${randomBytes(4).toString('hex')}-${name}:`;
 
 /** Limits no test reaches (the default 10 logins per account and IP per 15 minutes would). */
-export const NO_LOGIN_LIMITS = { LOGIN_LIMIT_PER_IP: '100000', LOGIN_LIMIT_PER_ACCOUNT_IP: '10000', LOGIN_LIMIT_PER_ACCOUNT: '10000' } as const;
+export const NO_LOGIN_LIMITS = {
+  LOGIN_LIMIT_PER_IP: '100000',
+  LOGIN_LIMIT_PER_ACCOUNT_IP: '10000',
+  LOGIN_LIMIT_PER_ACCOUNT: '10000',
+} as const;
 
 export const db = (t: TestApp) => t.app.get(DataSource);
 
@@ -46,7 +50,12 @@ export function p256PrivateJwk(): Record<string, string> {
 }
 
 /** Inserts an identity straight into the table; returns its id. */
-export async function insertIdentity(t: TestApp, userId: string, provider = 'wechat', subject = `sub-${randomBytes(6).toString('hex')}`): Promise<string> {
+export async function insertIdentity(
+  t: TestApp,
+  userId: string,
+  provider = 'wechat',
+  subject = `sub-${randomBytes(6).toString('hex')}`,
+): Promise<string> {
   const rows = (await db(t).query(
     `INSERT INTO identities (user_id, provider, subject, subject_kind) VALUES ($1, $2, $3, 'unionid') RETURNING id`,
     [userId, provider, subject],
@@ -71,12 +80,16 @@ export async function auditRows(t: TestApp, where = 'TRUE', params: unknown[] = 
 
 /** Every audit row, every column, as one text per row (to search for secrets). */
 export async function auditTexts(t: TestApp): Promise<string[]> {
-  const rows = (await db(t).query(`SELECT row_to_json(a)::text AS text FROM audit_events a`)) as Array<{ text: string }>;
+  const rows = (await db(t).query(`SELECT row_to_json(a)::text AS text FROM audit_events a`)) as Array<{
+    text: string;
+  }>;
   return rows.map((r) => r.text);
 }
 
 export async function sessionRow(t: TestApp, sessionId: string): Promise<Record<string, unknown> | undefined> {
-  const rows = (await db(t).query(`SELECT * FROM sessions WHERE id = $1`, [sessionId])) as Array<Record<string, unknown>>;
+  const rows = (await db(t).query(`SELECT * FROM sessions WHERE id = $1`, [sessionId])) as Array<
+    Record<string, unknown>
+  >;
   return rows[0];
 }
 

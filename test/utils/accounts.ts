@@ -42,7 +42,12 @@ export async function loginMobile(
     .post('/api/v1/auth/login')
     .send({ login, password, device: { name: 'Test phone', platform: 'android', ...device, id: deviceId } })
     .expect(200);
-  return { accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, sessionId: res.body.sessionId, deviceId };
+  return {
+    accessToken: res.body.accessToken,
+    refreshToken: res.body.refreshToken,
+    sessionId: res.body.sessionId,
+    deviceId,
+  };
 }
 
 /** Signs in as a web session over HTTP; returns the access token and the refresh cookie. */
@@ -51,7 +56,12 @@ export async function loginWeb(t: TestApp, login: string, password = TEST_PASSWO
   const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const cookie = setCookie.find((c) => c.startsWith('sg_refresh='));
   if (!cookie) throw new Error('no refresh cookie');
-  return { accessToken: res.body.accessToken as string, sessionId: res.body.sessionId as string, cookie: cookie.split(';')[0]!, setCookie: cookie };
+  return {
+    accessToken: res.body.accessToken as string,
+    sessionId: res.body.sessionId as string,
+    cookie: cookie.split(';')[0]!,
+    setCookie: cookie,
+  };
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

@@ -8,12 +8,22 @@ import type { TestApp } from './create-test-app.js';
 export async function signedInAs(t: TestApp, roles: Role[]) {
   const { user, login } = await createUser(t, { roles });
   const session = await loginWeb(t, login);
-  return { user, login, accessToken: session.accessToken, sessionId: session.sessionId, auth: bearer(session.accessToken) };
+  return {
+    user,
+    login,
+    accessToken: session.accessToken,
+    sessionId: session.sessionId,
+    auth: bearer(session.accessToken),
+  };
 }
 
 /** An admin, an auditor and a plain user, each signed in. */
 export async function adminCast(t: TestApp) {
-  const [admin, auditor, user] = await Promise.all([signedInAs(t, ['admin']), signedInAs(t, ['auditor']), signedInAs(t, ['user'])]);
+  const [admin, auditor, user] = await Promise.all([
+    signedInAs(t, ['admin']),
+    signedInAs(t, ['auditor']),
+    signedInAs(t, ['user']),
+  ]);
   return { admin, auditor, user };
 }
 
@@ -24,7 +34,19 @@ export async function adminCast(t: TestApp) {
  */
 export async function expectDocumented(t: TestApp, routes: Array<[string, string, string[]]>): Promise<void> {
   const document = (await request(t.url).get('/api/docs-json').expect(200)).body as {
-    paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Record<string, { schema?: { example?: unknown } }>; description?: string }> }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: Array<{ name: string; in: string }>;
+          responses: Record<
+            string,
+            { content?: Record<string, { schema?: { example?: unknown } }>; description?: string }
+          >;
+        }
+      >
+    >;
   };
   for (const [path, method, query] of routes) {
     const operation = document.paths[path]?.[method];
@@ -34,7 +56,10 @@ export async function expectDocumented(t: TestApp, routes: Array<[string, string
     const [status, response] = success[0]!;
     if (status === '204') expect(response.description).toEqual(expect.any(String));
     else expect(response.content?.['application/json']?.schema?.example).toBeDefined();
-    const named = (operation!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+    const named = (operation!.parameters ?? [])
+      .filter((p) => p.in === 'query')
+      .map((p) => p.name)
+      .sort();
     expect({ path, method, query: named }).toEqual({ path, method, query: [...query].sort() });
   }
 }

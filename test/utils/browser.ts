@@ -18,14 +18,21 @@ export class Browser {
   async get(url: string, accept = 'text/html'): Promise<request.Response> {
     const target = new URL(url, this.origin);
     target.hash = '';
-    const res = await request(this.origin).get(`${target.pathname}${target.search}`).set('Accept', accept).set('Cookie', this.cookieHeader(target.pathname));
+    const res = await request(this.origin)
+      .get(`${target.pathname}${target.search}`)
+      .set('Accept', accept)
+      .set('Cookie', this.cookieHeader(target.pathname));
     this.keep(res);
     return res;
   }
 
   async postForm(url: string, form: Record<string, string>): Promise<request.Response> {
     const target = new URL(url, this.origin);
-    const res = await request(this.origin).post(`${target.pathname}${target.search}`).type('form').send(form).set('Cookie', this.cookieHeader(target.pathname));
+    const res = await request(this.origin)
+      .post(`${target.pathname}${target.search}`)
+      .type('form')
+      .send(form)
+      .set('Cookie', this.cookieHeader(target.pathname));
     this.keep(res);
     return res;
   }
@@ -47,7 +54,11 @@ export class Browser {
     for (const line of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
       const [pair, ...attributes] = line.split(';');
       const eq = pair!.indexOf('=');
-      const path = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='))?.slice(5) || '/';
+      const path =
+        attributes
+          .map((a) => a.trim())
+          .find((a) => a.toLowerCase().startsWith('path='))
+          ?.slice(5) || '/';
       this.jar.set(pair!.slice(0, eq), { value: pair!.slice(eq + 1), path });
     }
   }

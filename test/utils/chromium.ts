@@ -18,7 +18,16 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
   });
 }
 
@@ -26,10 +35,17 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
 export const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
 
 /** jsqr is CommonJS with a default export: callable at run time, typed as a namespace under nodenext. */
-const jsQR = jsQRModule as unknown as (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+const jsQR = jsQRModule as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
 
 /** The text of the QR code visible in a screenshot (PNG), as a phone camera would read it; null when there is none. */
 export function decodeQr(png: Buffer): string | null {
   const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height)?.data ?? null;
+  return (
+    jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height)
+      ?.data ?? null
+  );
 }

@@ -52,7 +52,8 @@ const NEVER = ['qr.cancelled', 'qr.expired'] as const;
 /** Tries of one step when it fails transiently (no answer, 5xx, 429). */
 const ATTEMPTS = 3;
 
-const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+const BROWSER_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 
 /** mulberry32: a small seeded PRNG, so that a failing run's plan can be replayed. */
 export function seededRandom(seed: number): () => number {
@@ -78,7 +79,12 @@ export function loginSeed(): number {
  * modest), each signed in as `phonesPerUser` phones, each sign-in sent to one
  * of `urls` in turn.
  */
-export async function preparePhones(seed: TestApp, urls: readonly string[], users: number, phonesPerUser: number): Promise<LoginPhone[]> {
+export async function preparePhones(
+  seed: TestApp,
+  urls: readonly string[],
+  users: number,
+  phonesPerUser: number,
+): Promise<LoginPhone[]> {
   const phones: LoginPhone[] = [];
   let next = 0;
   // A few at a time: argon2 is CPU-bound, and the machine has few cores.
@@ -89,7 +95,12 @@ export async function preparePhones(seed: TestApp, urls: readonly string[], user
       const phone = await signInPhone({ url } as TestApp, login);
       const { sub, sid } = decodeJwt(phone.accessToken).payload as { sub: string; sid: string };
       if (sid !== phone.sessionId) throw new Error(`phone sign-in: token sid ${sid} ≠ sessionId ${phone.sessionId}`);
-      phones.push({ userId: sub, sessionId: phone.sessionId, accessToken: phone.accessToken, privateKey: phone.privateKey });
+      phones.push({
+        userId: sub,
+        sessionId: phone.sessionId,
+        accessToken: phone.accessToken,
+        privateKey: phone.privateKey,
+      });
     }
   });
   return phones;
@@ -224,7 +235,12 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
    * web client does for its exchange (and a phone app would): `lost` then
    * counts only logins a real client could not finish.
    */
-  const call = async (flow: Flow, step: Step, path: string, init: { headers?: Record<string, string>; body?: unknown }): Promise<Record<string, unknown> | null> => {
+  const call = async (
+    flow: Flow,
+    step: Step,
+    path: string,
+    init: { headers?: Record<string, string>; body?: unknown },
+  ): Promise<Record<string, unknown> | null> => {
     const instance = flow.on[step];
     const url = `${urls[instance]}${path}`;
     const payload = JSON.stringify(init.body ?? {});
@@ -264,7 +280,10 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
       errors[failure] = (errors[failure] ?? 0) + 1;
       const transient = !answer || answer.status >= 500 || answer.status === 429;
       if (!transient || attempt >= ATTEMPTS) {
-        flow.failed = { step, key: attempt > 1 ? `${failure} (attempt ${attempt}; before: ${flow.retriedAfter?.join(', ')})` : failure };
+        flow.failed = {
+          step,
+          key: attempt > 1 ? `${failure} (attempt ${attempt}; before: ${flow.retriedAfter?.join(', ')})` : failure,
+        };
         return null;
       }
       retries++;
@@ -282,14 +301,18 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
     const matchCode = created.matchCode as string | undefined;
     flow.qrId = id;
     const auth = { Authorization: `Bearer ${phone.accessToken}` };
-    const scanned = await call(flow, 'scan', `/api/v1/qr-sessions/${id}/scan`, { headers: { ...auth, 'X-Device-Signature': scanSignature(phone, id) } });
+    const scanned = await call(flow, 'scan', `/api/v1/qr-sessions/${id}/scan`, {
+      headers: { ...auth, 'X-Device-Signature': scanSignature(phone, id) },
+    });
     if (!scanned) return;
     const confirmed = await call(flow, 'confirm', `/api/v1/qr-sessions/${id}/confirm`, {
       headers: { ...auth, 'X-Device-Signature': confirmSignature(phone, id, matchCode) },
       body: matchCode === undefined ? {} : { matchCode },
     });
     if (!confirmed) return;
-    const exchanged = await call(flow, 'exchange', `/api/v1/qr-sessions/${id}/exchange`, { headers: { 'X-Poll-Token': pollToken } });
+    const exchanged = await call(flow, 'exchange', `/api/v1/qr-sessions/${id}/exchange`, {
+      headers: { 'X-Poll-Token': pollToken },
+    });
     if (!exchanged) return;
     const { sub, sid } = decodeJwt(exchanged.accessToken as string).payload as { sub: string; sid: string };
     flow.sub = sub;
@@ -314,10 +337,13 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
   const note = (line: string) => {
     if (samples.length < 10) samples.push(line);
   };
-  for (const flow of flows) if (flow.failed) note(`login ${flow.index} (qr ${flow.qrId?.slice(0, 8) ?? '-'}): ${flow.failed.key}`);
+  for (const flow of flows)
+    if (flow.failed) note(`login ${flow.index} (qr ${flow.qrId?.slice(0, 8) ?? '-'}): ${flow.failed.key}`);
 
   // ── The database: web sessions made by QR ─────────────────────────────────
-  const sessionRows = (await db.query(`SELECT id, user_id FROM sessions WHERE kind = 'web' AND created_via = 'qr'`)) as Array<{ id: string; user_id: string }>;
+  const sessionRows = (await db.query(
+    `SELECT id, user_id FROM sessions WHERE kind = 'web' AND created_via = 'qr'`,
+  )) as Array<{ id: string; user_id: string }>;
   const sessionUser = new Map(sessionRows.map((r) => [r.id, r.user_id]));
 
   // ── The audit log: poll until the fire-and-forget writes stop arriving ────
@@ -325,7 +351,8 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
   const prefixes = new Map<string, Flow>();
   for (const flow of withQr) {
     const prefix = flow.qrId!.slice(0, 8);
-    if (prefixes.has(prefix)) throw new Error(`two QR ids share the audit prefix ${prefix}: rerun (48-bit prefixes; should never happen)`);
+    if (prefixes.has(prefix))
+      throw new Error(`two QR ids share the audit prefix ${prefix}: rerun (48-bit prefixes; should never happen)`);
     prefixes.set(prefix, flow);
   }
   const expectedRows = withQr.length * TRANSITIONS.length;
@@ -367,7 +394,8 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
       const expected = (TRANSITIONS as readonly string[]).includes(type) ? 1 : 0;
       if (count !== expected) {
         auditMismatches.push({ qr, login: flow.index, type, count, expected });
-        if (auditMismatches.length <= 5) note(`audit: qr ${qr} (login ${flow.index}) has ${type} × ${count}, expected ${expected}`);
+        if (auditMismatches.length <= 5)
+          note(`audit: qr ${qr} (login ${flow.index}) has ${type} × ${count}, expected ${expected}`);
       }
     }
   }
@@ -383,10 +411,12 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
     // Its sessions: the one the exchange answered with, and any the audit log ties to its QR id.
     const own = new Set<string>();
     if (flow.sid !== undefined && sessionUser.has(flow.sid)) own.add(flow.sid);
-    for (const row of prefix ? (consumedOf.get(prefix) ?? []) : []) if (row.session_id && sessionUser.has(row.session_id)) own.add(row.session_id);
+    for (const row of prefix ? (consumedOf.get(prefix) ?? []) : [])
+      if (row.session_id && sessionUser.has(row.session_id)) own.add(row.session_id);
     if (own.size === 0) {
       lost++;
-      if (!flow.failed) note(`login ${flow.index} (qr ${prefix}): exchange answered session ${flow.sid}, not in the database`);
+      if (!flow.failed)
+        note(`login ${flow.index} (qr ${prefix}): exchange answered session ${flow.sid}, not in the database`);
       continue;
     }
     withSession++;
@@ -395,18 +425,27 @@ export async function runConcurrentLogins(options: ConcurrentLoginsOptions): Pro
     for (const sessionId of own) {
       if (sessionUser.get(sessionId) !== flow.phone.userId) wrong = true;
     }
-    if (flow.sid !== undefined && (flow.sub !== flow.phone.userId || flow.exchangeUserId !== flow.phone.userId)) wrong = true;
+    if (flow.sid !== undefined && (flow.sub !== flow.phone.userId || flow.exchangeUserId !== flow.phone.userId))
+      wrong = true;
     for (const row of prefix ? (consumedOf.get(prefix) ?? []) : []) {
-      if (row.approved_by !== flow.phone.sessionId || row.user_id !== flow.phone.userId || (flow.sid !== undefined && row.session_id !== flow.sid)) wrong = true;
+      if (
+        row.approved_by !== flow.phone.sessionId ||
+        row.user_id !== flow.phone.userId ||
+        (flow.sid !== undefined && row.session_id !== flow.sid)
+      )
+        wrong = true;
     }
     if (wrong) {
       misattributed++;
-      note(`login ${flow.index} (qr ${prefix}): approved by phone ${flow.phone.sessionId} of user ${flow.phone.userId}, but got session(s) ${[...own].map((s) => `${s} of ${sessionUser.get(s)}`).join(', ')}, token sub ${flow.sub}`);
+      note(
+        `login ${flow.index} (qr ${prefix}): approved by phone ${flow.phone.sessionId} of user ${flow.phone.userId}, but got session(s) ${[...own].map((s) => `${s} of ${sessionUser.get(s)}`).join(', ')}, token sub ${flow.sub}`,
+      );
     }
   }
   // Every QR web session beyond the first of its login, and any no login accounts for.
   const doubled = sessionRows.length - withSession;
-  if (doubled > 0) note(`${sessionRows.length} web sessions made by QR for ${logins} logins (${completed} exchanges answered 200)`);
+  if (doubled > 0)
+    note(`${sessionRows.length} web sessions made by QR for ${logins} logins (${completed} exchanges answered 200)`);
 
   const latency = Object.fromEntries(
     STEPS.map((step) => {
@@ -456,17 +495,33 @@ function readAudit(db: Queryable): Promise<AuditRow[]> {
 }
 
 /** A JSON POST over `agent`; rejects with `staleSocket: true` when a reused connection died before any answer. */
-function post(agent: Agent, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+function post(
+  agent: Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })));
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })),
+    );
     req.on('error', (error: NodeJS.ErrnoException) => {
       const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') && !answered;
       reject(Object.assign(error, { staleSocket: stale }));

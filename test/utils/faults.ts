@@ -23,34 +23,71 @@ export interface Outcome {
 /** Whether `res` carries the error envelope (code, message, requestId = X-Request-Id). */
 export function hasEnvelope(res: Pick<Response, 'body' | 'headers'>): boolean {
   const body = res.body as { code?: unknown; message?: unknown; requestId?: unknown } | undefined;
-  return typeof body?.code === 'string' && typeof body.message === 'string' && typeof body.requestId === 'string' && body.requestId === res.headers['x-request-id'];
+  return (
+    typeof body?.code === 'string' &&
+    typeof body.message === 'string' &&
+    typeof body.requestId === 'string' &&
+    body.requestId === res.headers['x-request-id']
+  );
 }
 
 /** Sends (awaits) a supertest request and records how it ended; never throws. */
-export async function send(label: string, call: () => PromiseLike<Response>, into?: Outcome[]): Promise<Outcome & { res?: Response }> {
+export async function send(
+  label: string,
+  call: () => PromiseLike<Response>,
+  into?: Outcome[],
+): Promise<Outcome & { res?: Response }> {
   const sentAt = performance.now();
   let outcome: Outcome & { res?: Response };
   try {
     const res = await call();
-    outcome = { label, status: res.status, code: (res.body as { code?: string } | undefined)?.code, envelope: res.status >= 400 ? hasEnvelope(res) : true, sentAt, answeredAt: performance.now(), res };
+    outcome = {
+      label,
+      status: res.status,
+      code: (res.body as { code?: string } | undefined)?.code,
+      envelope: res.status >= 400 ? hasEnvelope(res) : true,
+      sentAt,
+      answeredAt: performance.now(),
+      res,
+    };
   } catch (error) {
-    outcome = { label, status: 0, code: undefined, envelope: false, sentAt, answeredAt: performance.now(), error: (error as Error).message };
+    outcome = {
+      label,
+      status: 0,
+      code: undefined,
+      envelope: false,
+      sentAt,
+      answeredAt: performance.now(),
+      error: (error as Error).message,
+    };
   }
   into?.push(outcome);
   return outcome;
 }
 
 /** The 503 `store.unavailable` answer, with its envelope, that PROTOCOL.md promises while Redis or Postgres is unreachable. */
-export const isStoreUnavailable = (o: Pick<Outcome, 'status' | 'code' | 'envelope'>) => o.status === 503 && o.code === 'store.unavailable' && o.envelope;
+export const isStoreUnavailable = (o: Pick<Outcome, 'status' | 'code' | 'envelope'>) =>
+  o.status === 503 && o.code === 'store.unavailable' && o.envelope;
 
 /** What an outcome looks like in an assertion message (no bodies: they may hold tokens). */
-export const shape = (o: Outcome) => ({ label: o.label, status: o.status, code: o.code, envelope: o.envelope, ...(o.error ? { error: o.error } : {}) });
+export const shape = (o: Outcome) => ({
+  label: o.label,
+  status: o.status,
+  code: o.code,
+  envelope: o.envelope,
+  ...(o.error ? { error: o.error } : {}),
+});
 
 /** `{ "503 store.unavailable": 12, "200": 40, … }` */
 export function tally(outcomes: Outcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const o of outcomes) {
-    const key = o.status === 0 ? `no answer (${o.error ?? 'error'})` : o.code && o.status >= 400 ? `${o.status} ${o.code}` : String(o.status);
+    const key =
+      o.status === 0
+        ? `no answer (${o.error ?? 'error'})`
+        : o.code && o.status >= 400
+          ? `${o.status} ${o.code}`
+          : String(o.status);
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
@@ -64,13 +101,16 @@ export function tally(outcomes: Outcome[]): Record<string, number> {
  */
 export function legalQrStates(): Set<string> {
   const legal = new Set<string>();
-  const queue: Array<{ status: QrStatus; version: number; scanned: boolean }> = [{ status: 'pending', version: 1, scanned: false }];
+  const queue: Array<{ status: QrStatus; version: number; scanned: boolean }> = [
+    { status: 'pending', version: 1, scanned: false },
+  ];
   while (queue.length > 0) {
     const state = queue.shift()!;
     const id = `${state.status}:${state.version}:${state.scanned}`;
     if (legal.has(id)) continue;
     legal.add(id);
-    for (const next of QR_TRANSITIONS[state.status]) queue.push({ status: next, version: state.version + 1, scanned: state.scanned || next === 'scanned' });
+    for (const next of QR_TRANSITIONS[state.status])
+      queue.push({ status: next, version: state.version + 1, scanned: state.scanned || next === 'scanned' });
   }
   return legal;
 }
@@ -131,7 +171,11 @@ export function keepReconnecting(s: RecordingSocket, everyMs = 200) {
 }
 
 /** Polls `check` every `everyMs` until it returns true; false after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

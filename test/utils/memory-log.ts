@@ -21,7 +21,10 @@ export class MemoryLog extends Writable {
    * The first entry matching `predicate`, waiting for it: a request's log line
    * is written when the response finishes, which can be after the client has it.
    */
-  async waitFor(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs = 2_000): Promise<Record<string, unknown>> {
+  async waitFor(
+    predicate: (entry: Record<string, unknown>) => boolean,
+    timeoutMs = 2_000,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.entries().find(predicate);

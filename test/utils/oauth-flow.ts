@@ -32,11 +32,21 @@ export async function startAt(browser: Browser, path: string): Promise<SandboxFl
   const qr = await browser.get(pageUrl);
   const phone = /data-phone href="([^"]+)"/.exec(qr.text);
   if (!phone) throw new Error(`no QR code on the sandbox page: ${qr.status} ${qr.text.slice(0, 300)}`);
-  return { authorizeUrl, state: authorizeUrl.searchParams.get('state')!, pageUrl, phoneUrl: phone[1]!.replace(/&amp;/g, '&') };
+  return {
+    authorizeUrl,
+    state: authorizeUrl.searchParams.get('state')!,
+    pageUrl,
+    phoneUrl: phone[1]!.replace(/&amp;/g, '&'),
+  };
 }
 
 /** The sandbox phone decides (as `user`); the QR page then redirects: where to (our callback, normally). */
-export async function decideAs(browser: Browser, flow: Pick<SandboxFlow, 'pageUrl' | 'phoneUrl'>, user = 'lihua', decision = 'approve'): Promise<string> {
+export async function decideAs(
+  browser: Browser,
+  flow: Pick<SandboxFlow, 'pageUrl' | 'phoneUrl'>,
+  user = 'lihua',
+  decision = 'approve',
+): Promise<string> {
   const phone = await browser.get(flow.phoneUrl);
   expect(phone.text).toContain('data-action="approve"');
   expect((await browser.postForm(flow.phoneUrl, { decision, user })).text).toContain(`data-done="${decision}"`);
@@ -45,10 +55,22 @@ export async function decideAs(browser: Browser, flow: Pick<SandboxFlow, 'pageUr
 }
 
 /** Who the browser's refresh cookie signs in as (POST /auth/refresh from the public origin, then GET /me). */
-export async function signedInUser(url: string, publicUrl: string, browser: Browser): Promise<{ id: string; displayName: string; login: string; accessToken: string }> {
-  const refreshed = await request(url).post('/api/v1/auth/refresh').set('Origin', publicUrl).set('Cookie', browser.cookieHeader()).send({}).expect(200);
+export async function signedInUser(
+  url: string,
+  publicUrl: string,
+  browser: Browser,
+): Promise<{ id: string; displayName: string; login: string; accessToken: string }> {
+  const refreshed = await request(url)
+    .post('/api/v1/auth/refresh')
+    .set('Origin', publicUrl)
+    .set('Cookie', browser.cookieHeader())
+    .send({})
+    .expect(200);
   const me = await request(url).get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(200);
-  return { ...(me.body as { id: string; displayName: string; login: string }), accessToken: refreshed.body.accessToken as string };
+  return {
+    ...(me.body as { id: string; displayName: string; login: string }),
+    accessToken: refreshed.body.accessToken as string,
+  };
 }
 
 /**
@@ -60,7 +82,13 @@ export async function oauthTestApp(env: Record<string, string>): Promise<{ t: Te
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const t = await createTestApp({
-    config: testConfig({ LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: publicUrl, OAUTH_TIMEOUT_MS: '700', ...env }),
+    config: testConfig({
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      OAUTH_TIMEOUT_MS: '700',
+      ...env,
+    }),
     listenOnConfigPort: true,
   });
   return { t, publicUrl };

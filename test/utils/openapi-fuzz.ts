@@ -49,7 +49,18 @@ export interface Operation {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; security?: unknown[]; tags?: string[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Parameter[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+        security?: unknown[];
+        tags?: string[];
+      }
+    >
+  >;
 }
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
@@ -120,11 +131,22 @@ export function badQueryValues(param: Parameter): string[] {
   if (typeof s.maximum === 'number') values.push(String(s.maximum + 1));
   if (s.enum?.length) values.push(enc(`${String(s.enum[0])} `), String(s.enum[0]).toUpperCase());
   if (s.format === 'date-time') {
-    values.push('2026-02-30T00:00:00Z', '99999-01-01T00:00:00Z', '2026-01-01T00:00:00', enc('2026-01-01T00:00:00+99:00'));
+    values.push(
+      '2026-02-30T00:00:00Z',
+      '99999-01-01T00:00:00Z',
+      '2026-01-01T00:00:00',
+      enc('2026-01-01T00:00:00+99:00'),
+    );
     // Valid, but at the edges of time: ranges of thousands of years.
-    values.push('0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', enc('2026-01-01T00:00:00+14:00'));
+    values.push(
+      '0000-01-01T00:00:00Z',
+      '0001-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999999999Z',
+      enc('2026-01-01T00:00:00+14:00'),
+    );
   }
-  if (s.anyOf?.some((a) => a.format === 'ipv4' || a.format === 'ipv6')) values.push('0.0.0.0', '255.255.255.255', enc('::ffff:1.2.3.4'), enc('fe80::1%eth0'), '999.1.1.1');
+  if (s.anyOf?.some((a) => a.format === 'ipv4' || a.format === 'ipv6'))
+    values.push('0.0.0.0', '255.255.255.255', enc('::ffff:1.2.3.4'), enc('fe80::1%eth0'), '999.1.1.1');
   if (s.pattern?.includes('[0-9a-f]{8}')) values.push('not-a-uuid', 'FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF');
   return values;
 }
@@ -146,8 +168,18 @@ export const ODD_QUERIES: readonly string[] = [
  * when there is one, plus plain garbage.
  */
 export function badCursors(real: string | null): string[] {
-  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-  const cursors = ['garbage', '-'.repeat(1024), 'a'.repeat(1025), b64('not json'), b64({}), b64([]), b64([1, 2, 3]), b64(['-createdAt', 'x', 'y'])];
+  const b64 = (value: unknown) =>
+    Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const cursors = [
+    'garbage',
+    '-'.repeat(1024),
+    'a'.repeat(1025),
+    b64('not json'),
+    b64({}),
+    b64([]),
+    b64([1, 2, 3]),
+    b64(['-createdAt', 'x', 'y']),
+  ];
   let parsed: unknown = null;
   try {
     parsed = real ? JSON.parse(Buffer.from(real, 'base64url').toString('utf8')) : null;
@@ -156,7 +188,16 @@ export function badCursors(real: string | null): string[] {
   }
   if (Array.isArray(parsed) && parsed.length > 1) {
     const [sort, ...key] = parsed as string[];
-    const junk = ['', '\u0000', '\ud800', 'x'.repeat(512), '99999-12-31T00:00:00Z', '2026-02-30', '1e309', "' OR 1=1 --"];
+    const junk = [
+      '',
+      '\u0000',
+      '\ud800',
+      'x'.repeat(512),
+      '99999-12-31T00:00:00Z',
+      '2026-02-30',
+      '1e309',
+      "' OR 1=1 --",
+    ];
     cursors.push(b64([`${sort}x`, ...key]), b64([sort, ...key, 'extra']), b64([sort, ...key.map(() => 1)]));
     for (let i = 0; i < key.length; i++) {
       for (const j of junk) cursors.push(b64([sort, ...key.map((k, n) => (n === i ? j : k))]));
@@ -166,7 +207,16 @@ export function badCursors(real: string | null): string[] {
 }
 
 /** Header values a client can put on the wire (no NUL or non-latin1: Node refuses to send those). */
-export const BAD_HEADER_VALUES: readonly string[] = ['', 'garbage', 'x'.repeat(8_000), 'x'.repeat(20_000), 'W/"x"', '*', '%00', 'ÿÿÿ'];
+export const BAD_HEADER_VALUES: readonly string[] = [
+  '',
+  'garbage',
+  'x'.repeat(8_000),
+  'x'.repeat(20_000),
+  'W/"x"',
+  '*',
+  '%00',
+  'ÿÿÿ',
+];
 
 /** A value spliced into a body verbatim: JSON numbers JavaScript cannot hold. */
 export class RawJson {
@@ -176,24 +226,79 @@ export class RawJson {
   }
 }
 
-const RAW_NUMBERS = ['1e309', '-1e309', '1e-400', '-0', '123456789012345678901234567890', '-123456789012345678901234567890', '9007199254740993', '2147483648', '-2147483649', '9223372036854775808', '0.1e1000'];
+const RAW_NUMBERS = [
+  '1e309',
+  '-1e309',
+  '1e-400',
+  '-0',
+  '123456789012345678901234567890',
+  '-123456789012345678901234567890',
+  '9007199254740993',
+  '2147483648',
+  '-2147483649',
+  '9223372036854775808',
+  '0.1e1000',
+];
 
 /** A string unit that is often hostile: NUL, lone surrogates, controls, bidi overrides, or any code point. */
 const hostileUnit = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom('\u0000', '\ud800', '\udfff', '\u0001', '\u007f', '\u202e', '\ufeff', '\uffff', '\\', '"', "'", '%', '\n') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '\u0000',
+      '\ud800',
+      '\udfff',
+      '\u0001',
+      '\u007f',
+      '\u202e',
+      '\ufeff',
+      '\uffff',
+      '\\',
+      '"',
+      "'",
+      '%',
+      '\n',
+    ),
+  },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
 );
 
 /** Strings a validator must refuse or store safely. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: hostileUnit, maxLength: 20 }),
-  fc.constantFrom('', ' ', '\u0000', 'de\u0000mo', '\ud800', 'a\udc00b', '\ud83d', TEN_K, '😀'.repeat(5_000), '../../etc/passwd', "' OR 1=1 --", 'javascript:alert(1)', '//evil.example', 'https://evil.example/x'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'de\u0000mo',
+    '\ud800',
+    'a\udc00b',
+    '\ud83d',
+    TEN_K,
+    '😀'.repeat(5_000),
+    '../../etc/passwd',
+    "' OR 1=1 --",
+    'javascript:alert(1)',
+    '//evil.example',
+    'https://evil.example/x',
+  ),
   fc.string({ minLength: 10_000, maxLength: 10_000 }),
 );
 
 /** Numbers at and beyond every limit, some only expressible as raw JSON text. */
 export const hostileNumber: fc.Arbitrary<number | RawJson> = fc.oneof(
-  fc.constantFrom(-1, 0, -0, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE),
+  fc.constantFrom(
+    -1,
+    0,
+    -0,
+    1.5,
+    2 ** 31,
+    2 ** 53 + 2,
+    -(2 ** 63),
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Number.MIN_VALUE,
+  ),
   fc.constantFrom(...RAW_NUMBERS).map((text) => new RawJson(text)),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
@@ -202,7 +307,9 @@ export const hostileNumber: fc.Arbitrary<number | RawJson> = fc.oneof(
 /** Arrays and objects nested deeper than any schema expects (as raw text: too deep for a recursive JSON.stringify). */
 const deepValue = fc.integer({ min: 50, max: 10_000 }).map((depth) => {
   const open = Array.from({ length: depth }, (_, i) => (i % 2 ? '[' : '{"a":')).join('');
-  const close = Array.from({ length: depth }, (_, i) => (i % 2 ? ']' : '}')).reverse().join('');
+  const close = Array.from({ length: depth }, (_, i) => (i % 2 ? ']' : '}'))
+    .reverse()
+    .join('');
   return new RawJson(`${open}"bottom"${close}`);
 });
 
@@ -218,7 +325,23 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Field names no schema declares, including the prototype-pollution classics. */
 export const unknownKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'id', 'userId', 'isAdmin', 'admin', 'role', 'status', 'sessionId', '', ' ', '\u0000', '\ud800', TEN_K),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'id',
+    'userId',
+    'isAdmin',
+    'admin',
+    'role',
+    'status',
+    'sessionId',
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    TEN_K,
+  ),
   fc.string({ unit: 'binary', maxLength: 12 }),
 );
 
@@ -226,9 +349,15 @@ export const unknownKey = fc.oneof(
 function plausibleString(schema: JsonSchema): fc.Arbitrary<string> {
   const min = schema.minLength ?? 0;
   const max = schema.maxLength ?? Number.MAX_SAFE_INTEGER;
-  if (schema.format === 'uri') return fc.constantFrom('https://example.com/avatar.png', 'http://127.0.0.1/a', 'https://例子.测试/头像.png');
-  if (schema.format === 'date-time') return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-  const base = schema.pattern ? fc.stringMatching(new RegExp(schema.pattern), { size: 'small' }) : fc.string({ minLength: Math.max(min, 1), maxLength: Math.min(max, 40) });
+  if (schema.format === 'uri')
+    return fc.constantFrom('https://example.com/avatar.png', 'http://127.0.0.1/a', 'https://例子.测试/头像.png');
+  if (schema.format === 'date-time')
+    return fc
+      .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString());
+  const base = schema.pattern
+    ? fc.stringMatching(new RegExp(schema.pattern), { size: 'small' })
+    : fc.string({ minLength: Math.max(min, 1), maxLength: Math.min(max, 40) });
   return base.filter((v) => v.length >= min && v.length <= max);
 }
 
@@ -236,13 +365,19 @@ function plausibleString(schema: JsonSchema): fc.Arbitrary<string> {
  * A plausible value for one documented field: from `known` (values that
  * exist, such as a real login), the schema's example, its enum, or its type.
  */
-function plausible(schema: JsonSchema, name: string, known: Record<string, readonly unknown[]>, example: unknown): fc.Arbitrary<unknown> {
+function plausible(
+  schema: JsonSchema,
+  name: string,
+  known: Record<string, readonly unknown[]>,
+  example: unknown,
+): fc.Arbitrary<unknown> {
   const options: Array<fc.Arbitrary<unknown> | fc.WeightedArbitrary<unknown>> = [];
   if (known[name]?.length) options.push({ weight: 3, arbitrary: fc.constantFrom(...known[name]) });
   if (example !== undefined) options.push(fc.constant(example));
   if (schema.enum?.length) options.push(fc.constantFrom(...schema.enum));
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  if (type === 'integer' || type === 'number') options.push(fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 1_000 }));
+  if (type === 'integer' || type === 'number')
+    options.push(fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 1_000 }));
   else if (type === 'boolean') options.push(fc.boolean());
   else if (type === 'array') {
     const items = schema.items ? plausible(schema.items, `${name}[]`, known, undefined) : fc.string();
@@ -257,12 +392,18 @@ function plausible(schema: JsonSchema, name: string, known: Record<string, reado
  * An object with the schema's documented fields: `plausible` ones (its
  * required fields always there), or `mixed` ones, a quarter of them hostile.
  */
-function objectFor(schema: JsonSchema, known: Record<string, readonly unknown[]>, example: unknown, mode: 'plausible' | 'mixed'): fc.Arbitrary<Record<string, unknown>> {
+function objectFor(
+  schema: JsonSchema,
+  known: Record<string, readonly unknown[]>,
+  example: unknown,
+  mode: 'plausible' | 'mixed',
+): fc.Arbitrary<Record<string, unknown>> {
   const examples = (example && typeof example === 'object' ? example : {}) as Record<string, unknown>;
   const fields: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const value = plausible(property, name, known, examples[name] ?? property.example);
-    fields[name] = mode === 'plausible' ? value : fc.oneof({ weight: 3, arbitrary: value }, { weight: 1, arbitrary: hostileValue });
+    fields[name] =
+      mode === 'plausible' ? value : fc.oneof({ weight: 3, arbitrary: value }, { weight: 1, arbitrary: hostileValue });
   }
   const requiredKeys = mode === 'plausible' ? (schema.required ?? []).filter((k) => k in fields) : [];
   return fc.record(fields, { requiredKeys }) as fc.Arbitrary<Record<string, unknown>>;
@@ -278,15 +419,29 @@ const withExtra = ([fields, extra]: [Record<string, unknown>, Record<string, unk
  * quarter of the values hostile or unknown fields mixed in, and any JSON
  * value at all (fc.jsonValue, fc.anything, fc.object, a hostile scalar).
  */
-export function bodyArbitrary(schema: JsonSchema | undefined, known: Record<string, readonly unknown[]>): fc.Arbitrary<unknown> {
+export function bodyArbitrary(
+  schema: JsonSchema | undefined,
+  known: Record<string, readonly unknown[]>,
+): fc.Arbitrary<unknown> {
   const documented = schema ?? {};
   const unknownFields = fc.dictionary(unknownKey, hostileValue, { minKeys: 1, maxKeys: 3 });
   return fc.oneof(
     { weight: 4, arbitrary: objectFor(documented, known, documented.example, 'plausible') },
-    { weight: 3, arbitrary: fc.tuple(objectFor(documented, known, documented.example, 'mixed'), fc.option(unknownFields, { freq: 3 })).map(withExtra) },
-    { weight: 1, arbitrary: fc.tuple(objectFor(documented, known, documented.example, 'plausible'), unknownFields).map(withExtra) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(objectFor(documented, known, documented.example, 'mixed'), fc.option(unknownFields, { freq: 3 }))
+        .map(withExtra),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(objectFor(documented, known, documented.example, 'plausible'), unknownFields).map(withExtra),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
-    { weight: 1, arbitrary: fc.anything({ maxDepth: 3, withNullPrototype: true, withBoxedValues: true, withSparseArray: true }) },
+    {
+      weight: 1,
+      arbitrary: fc.anything({ maxDepth: 3, withNullPrototype: true, withBoxedValues: true, withSparseArray: true }),
+    },
     { weight: 1, arbitrary: fc.object({ maxDepth: 2 }) },
     { weight: 1, arbitrary: hostileValue },
   );
@@ -329,14 +484,27 @@ export const MALFORMED_JSON: ReadonlyArray<string | Buffer> = [
 export const hugeJson = (bytes: number) => `{"x":"${'a'.repeat(bytes)}"}`;
 
 /** Percent-encodes the UTF-8 of `value` (a lone surrogate becomes U+FFFD, as a browser would send it). */
-const encodeUtf8 = (value: string) => [...Buffer.from(value, 'utf8')].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+const encodeUtf8 = (value: string) =>
+  [...Buffer.from(value, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
 /** A value the query parameter's schema accepts: enum, integer range, date-time (any year 1–9999), pattern. */
 function plausibleQueryValue(schema: JsonSchema): fc.Arbitrary<string> {
   if (schema.enum?.length) return fc.constantFrom(...schema.enum.map(String));
   // The bottom of the range: a long poll's `waitSeconds` stays short (huge values are the hostile ones' job).
-  if (schema.type === 'integer' || schema.type === 'number') return fc.integer({ min: schema.minimum ?? 0, max: Math.min(schema.maximum ?? 1, (schema.minimum ?? 0) + 1) }).map(String);
-  if (schema.format === 'date-time') return fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+  if (schema.type === 'integer' || schema.type === 'number')
+    return fc
+      .integer({ min: schema.minimum ?? 0, max: Math.min(schema.maximum ?? 1, (schema.minimum ?? 0) + 1) })
+      .map(String);
+  if (schema.format === 'date-time')
+    return fc
+      .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+      .map((d) => d.toISOString());
   const variants = schema.anyOf?.length ? schema.anyOf : [schema];
   return fc.oneof(...variants.map((v) => plausibleString(v)));
 }
@@ -347,7 +515,10 @@ function plausibleQueryValue(schema: JsonSchema): fc.Arbitrary<string> {
  * half with fields also hostile (any text, 10k characters, raw invalid
  * UTF-8) or repeated, and now and then a field nobody declared.
  */
-export function queryArbitrary(params: Parameter[], known: Record<string, readonly string[]> = {}): fc.Arbitrary<string> {
+export function queryArbitrary(
+  params: Parameter[],
+  known: Record<string, readonly string[]> = {},
+): fc.Arbitrary<string> {
   const plausibleValue = (p: Parameter) => {
     const fromSchema = plausibleQueryValue(p.schema ?? {});
     return known[p.name]?.length ? fc.oneof(fc.constantFrom(...known[p.name]), fromSchema) : fromSchema;
@@ -359,13 +530,19 @@ export function queryArbitrary(params: Parameter[], known: Record<string, readon
       { weight: 4, arbitrary: plausibleField(p) },
       { weight: 1, arbitrary: hostileString.map((v) => [pair(p)(v)]) },
       { weight: 1, arbitrary: fc.constantFrom(...badQueryValues(p)).map((v) => [`${p.name}=${v}`]) },
-      { weight: 1, arbitrary: fc.tuple(plausibleValue(p), plausibleValue(p)).map(([a, b]) => [pair(p)(a), pair(p)(b)]) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(plausibleValue(p), plausibleValue(p)).map(([a, b]) => [pair(p)(a), pair(p)(b)]),
+      },
     );
   const build = (field: (p: Parameter) => fc.Arbitrary<string[]>, odd: fc.Arbitrary<string | null>) =>
     fc
       .tuple(fc.record(Object.fromEntries(params.map((p) => [p.name, field(p)])), { requiredKeys: [] }), odd)
       .map(([chosen, extra]) => [...(Object.values(chosen) as string[][]).flat(), ...(extra ? [extra] : [])].join('&'));
-  return fc.oneof(build(plausibleField, fc.constant(null)), build(mixedField, fc.option(fc.constantFrom(...ODD_QUERIES), { freq: 3 })));
+  return fc.oneof(
+    build(plausibleField, fc.constant(null)),
+    build(mixedField, fc.option(fc.constantFrom(...ODD_QUERIES), { freq: 3 })),
+  );
 }
 
 // ---------------------------------------------------------------- raw HTTP
@@ -391,13 +568,26 @@ export function send(baseUrl: string, req: RawRequest, timeoutMs = 15_000): Prom
   if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
   return new Promise((resolve, reject) => {
     let answered = false;
-    const r = httpRequest({ host: hostname, port: Number(port), method: req.method, path: req.path, headers, agent: false, timeout: timeoutMs }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const r = httpRequest(
+      {
+        host: hostname,
+        port: Number(port),
+        method: req.method,
+        path: req.path,
+        headers,
+        agent: false,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     // The server may answer (413, 415) and close before reading a large body: that answer counts.
     r.on('error', (err) => {
@@ -431,12 +621,20 @@ export function contractProblems(res: RawResponse): string[] {
       body = undefined;
     }
     const envelope = body as Record<string, unknown> | undefined;
-    if (!String(res.headers['content-type'] ?? '').startsWith('application/json') || !envelope || typeof envelope !== 'object') {
+    if (
+      !String(res.headers['content-type'] ?? '').startsWith('application/json') ||
+      !envelope ||
+      typeof envelope !== 'object'
+    ) {
       problems.push(`a ${res.status} without the JSON envelope: ${res.text.slice(0, 120)}`);
     } else {
-      if (typeof envelope.code !== 'string' || !/^[a-z_]+(\.[a-z_]+)?$/.test(envelope.code)) problems.push(`envelope code ${JSON.stringify(envelope.code)}`);
+      if (typeof envelope.code !== 'string' || !/^[a-z_]+(\.[a-z_]+)?$/.test(envelope.code))
+        problems.push(`envelope code ${JSON.stringify(envelope.code)}`);
       if (typeof envelope.message !== 'string' || !envelope.message) problems.push('envelope without a message');
-      if (envelope.requestId !== requestId) problems.push(`envelope requestId ${JSON.stringify(envelope.requestId)} is not the header's ${String(requestId)}`);
+      if (envelope.requestId !== requestId)
+        problems.push(
+          `envelope requestId ${JSON.stringify(envelope.requestId)} is not the header's ${String(requestId)}`,
+        );
       const extra = Object.keys(envelope).filter((k) => !['code', 'message', 'requestId', 'details'].includes(k));
       if (extra.length) problems.push(`envelope with extra fields ${extra.join(', ')}`);
     }

@@ -40,7 +40,8 @@ export function postgresClusterNeed(): string | undefined {
   if (!postgresBinDir()) return 'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin';
   if (process.getuid?.() === 0) {
     if (!isExecutable(RUNUSER)) return 'running as root without runuser (Postgres refuses to run as root)';
-    if (postgresIds() === undefined) return 'running as root without a `postgres` OS user (Postgres refuses to run as root)';
+    if (postgresIds() === undefined)
+      return 'running as root without a `postgres` OS user (Postgres refuses to run as root)';
   }
   return undefined;
 }
@@ -65,7 +66,18 @@ export class PostgresCluster {
       mkdirSync(cluster.dataDir, { mode: 0o700 });
       const owner = process.getuid?.() === 0 ? postgresIds() : undefined;
       if (owner) for (const path of [dir, cluster.dataDir]) chownSync(path, owner.uid, owner.gid);
-      await cluster.run('initdb', ['-D', cluster.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+      await cluster.run('initdb', [
+        '-D',
+        cluster.dataDir,
+        '-U',
+        'postgres',
+        '-A',
+        'trust',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ]);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -106,7 +118,18 @@ export class PostgresCluster {
       '-c max_connections=60',
       '-c logging_collector=off',
     ].join(' ');
-    await this.run('pg_ctl', ['-D', this.dataDir, '-l', join(this.dir, 'postgres.log'), '-o', options, '-w', '-t', String(PG_CTL_TIMEOUT_S), 'start']);
+    await this.run('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-l',
+      join(this.dir, 'postgres.log'),
+      '-o',
+      options,
+      '-w',
+      '-t',
+      String(PG_CTL_TIMEOUT_S),
+      'start',
+    ]);
     this.started = true;
   }
 
@@ -137,13 +160,24 @@ export class PostgresCluster {
   /** Runs a PostgreSQL binary (as the `postgres` user when we are root). */
   private run(name: string, args: string[]): Promise<string> {
     const binary = join(this.bin, name);
-    const [file, argv] = process.getuid?.() === 0 ? [RUNUSER, ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+    const [file, argv] =
+      process.getuid?.() === 0 ? [RUNUSER, ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
     return new Promise((resolve, reject) => {
       // cwd: a folder the postgres user may enter (the test's cwd may be root's).
-      execFile(file, argv, { cwd: this.dir, timeout: (PG_CTL_TIMEOUT_S + 30) * 1000, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${name} ${args.at(-1)} failed: ${error.message}\n${stdout}${stderr}\n${this.log().slice(-2_000)}`));
-        else resolve(stdout);
-      });
+      execFile(
+        file,
+        argv,
+        { cwd: this.dir, timeout: (PG_CTL_TIMEOUT_S + 30) * 1000, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } },
+        (error, stdout, stderr) => {
+          if (error)
+            reject(
+              new Error(
+                `${name} ${args.at(-1)} failed: ${error.message}\n${stdout}${stderr}\n${this.log().slice(-2_000)}`,
+              ),
+            );
+          else resolve(stdout);
+        },
+      );
     });
   }
 }
@@ -157,4 +191,3 @@ function postgresIds(): { uid: number; gid: number } | undefined {
     return undefined;
   }
 }
-

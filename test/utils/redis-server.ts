@@ -84,7 +84,17 @@ export class RedisServer {
     if (this.process) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
     if (this.dataDir === undefined) args.push('--appendonly', 'no');
-    else args.push('--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always', '--aof-use-rdb-preamble', 'no');
+    else
+      args.push(
+        '--dir',
+        this.dataDir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--aof-use-rdb-preamble',
+        'no',
+      );
     if (this.password !== undefined) args.push('--requirepass', this.password);
     const child = spawn(this.binary, args, { stdio: 'ignore' });
     this.process = child;
@@ -150,7 +160,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

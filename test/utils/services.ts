@@ -29,22 +29,28 @@ export function describeWith(need: string | undefined, name: string, body: () =>
   describe.skip(name, body);
 }
 
-
 /** Why a suite cannot run on the real services here, or undefined when it can. */
-export const REAL_SERVICES_NEED = TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
+export const REAL_SERVICES_NEED =
+  TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';
 
 /**
  * A fresh database on the real Postgres and a fresh key prefix (`<prefix><random>:`)
  * on the real Redis, as environment variables; `dispose` drops the database and the keys.
  */
-export async function realBackend(
-  prefix: string,
-): Promise<{ env: { DATABASE_URL: string; REDIS_URL: string; STORE_KEY_PREFIX: string; SIGNING_KEYS_SECRET: string }; dispose(): Promise<void> }> {
+export async function realBackend(prefix: string): Promise<{
+  env: { DATABASE_URL: string; REDIS_URL: string; STORE_KEY_PREFIX: string; SIGNING_KEYS_SECRET: string };
+  dispose(): Promise<void>;
+}> {
   const db = await freshDatabase(TEST_DATABASE_URL!);
   const keyPrefix = `${prefix}${randomBytes(4).toString('hex')}:`;
   return {
     // One sealing secret for every app and server process on this database (as in production).
-    env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL!, STORE_KEY_PREFIX: keyPrefix, SIGNING_KEYS_SECRET: randomBytes(32).toString('base64') },
+    env: {
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL!,
+      STORE_KEY_PREFIX: keyPrefix,
+      SIGNING_KEYS_SECRET: randomBytes(32).toString('base64'),
+    },
     dispose: async () => {
       await db.drop();
       const redis = new Redis(TEST_REDIS_URL!);

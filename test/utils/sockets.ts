@@ -26,7 +26,12 @@ export async function connectSocket(
   url: string,
   namespace: '/qr' | '/me',
   auth: Record<string, unknown>,
-  options: { transports?: Array<'websocket' | 'polling'>; reconnection?: boolean; extraHeaders?: Record<string, string>; multiplex?: boolean } = {},
+  options: {
+    transports?: Array<'websocket' | 'polling'>;
+    reconnection?: boolean;
+    extraHeaders?: Record<string, string>;
+    multiplex?: boolean;
+  } = {},
 ): Promise<RecordingSocket> {
   const socket = io(`${url}${namespace}`, {
     path: '/socket.io',
@@ -54,7 +59,8 @@ export async function connectSocket(
       for (;;) {
         const found = recording.all<T>(event);
         if (found.length > n) return found[n]!;
-        if (Date.now() - started > timeoutMs) throw new Error(`no ${event} #${n} within ${timeoutMs} ms; received: ${JSON.stringify(received)}`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`no ${event} #${n} within ${timeoutMs} ms; received: ${JSON.stringify(received)}`);
         await wait(5);
       }
     },
@@ -72,7 +78,12 @@ export async function connectSocket(
 }
 
 /** The connect error of a handshake the server must refuse. */
-export async function refusedHandshake(url: string, namespace: '/qr' | '/me', auth: Record<string, unknown>, extraHeaders?: Record<string, string>): Promise<Error & { data?: { code: string; message: string; requestId: string } }> {
+export async function refusedHandshake(
+  url: string,
+  namespace: '/qr' | '/me',
+  auth: Record<string, unknown>,
+  extraHeaders?: Record<string, string>,
+): Promise<Error & { data?: { code: string; message: string; requestId: string } }> {
   try {
     const s = await connectSocket(url, namespace, auth, { extraHeaders });
     s.close();

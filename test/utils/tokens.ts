@@ -85,7 +85,8 @@ export async function mintToken(
   const active = t.app.get(SigningKeysService).signingKey();
   const header = { alg: options.alg ?? 'ES256', typ: 'at+jwt', kid: active.kid, ...options.header };
   // `undefined` in the overrides removes a header field.
-  for (const [name, value] of Object.entries(header)) if (value === undefined) delete (header as Record<string, unknown>)[name];
+  for (const [name, value] of Object.entries(header))
+    if (value === undefined) delete (header as Record<string, unknown>)[name];
   return new SignJWT(claims).setProtectedHeader(header as never).sign(options.key ?? active.key);
 }
 

@@ -40,9 +40,16 @@ export class QrApi {
     return this.call('POST', '/api/v1/qr-sessions', { body: returnTo ? { returnTo } : {} });
   }
 
-  status(id: string, pollToken: string, wait?: { seconds: number; afterVersion: number; signal?: AbortSignal }): Promise<QrStatusBody> {
+  status(
+    id: string,
+    pollToken: string,
+    wait?: { seconds: number; afterVersion: number; signal?: AbortSignal },
+  ): Promise<QrStatusBody> {
     const query = wait ? `?waitSeconds=${wait.seconds}&afterVersion=${wait.afterVersion}` : '';
-    return this.call('GET', `/api/v1/qr-sessions/${encodeURIComponent(id)}${query}`, { pollToken, signal: wait?.signal });
+    return this.call('GET', `/api/v1/qr-sessions/${encodeURIComponent(id)}${query}`, {
+      pollToken,
+      signal: wait?.signal,
+    });
   }
 
   exchange(id: string, pollToken: string): Promise<Exchanged> {
@@ -53,7 +60,11 @@ export class QrApi {
     return /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
   }
 
-  private call<T>(method: string, path: string, options: { body?: object; pollToken?: string; signal?: AbortSignal }): Promise<T> {
+  private call<T>(
+    method: string,
+    path: string,
+    options: { body?: object; pollToken?: string; signal?: AbortSignal },
+  ): Promise<T> {
     return requestJson<T>(this.fetchFn, this.url(path), {
       method,
       body: options.body,

@@ -17,6 +17,8 @@ export class ScanGateError extends Error {
 
   /** A failure worth retrying later: no answer, the store down, or rate limited. */
   get transient(): boolean {
-    return this.code === 'network' || this.code === 'store.unavailable' || this.code === 'rate_limited' || this.status >= 500;
+    return (
+      this.code === 'network' || this.code === 'store.unavailable' || this.code === 'rate_limited' || this.status >= 500
+    );
   }
 }

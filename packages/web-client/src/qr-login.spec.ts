@@ -35,8 +35,10 @@ describe('createQrLogin against a fake ScanGate', () => {
     const login = createQrLogin({ baseUrl: server.url, socketTimeoutMs: 200, longPollSeconds: 1, ...options });
     logins.push(login);
     const log: Logged[] = [];
-    for (const event of ['session', 'status', 'signedIn', 'transport', 'error'] as const) login.on(event, (payload) => log.push({ event, payload }));
-    const payloads = <T>(event: Logged['event']) => log.filter((entry) => entry.event === event).map((entry) => entry.payload as T);
+    for (const event of ['session', 'status', 'signedIn', 'transport', 'error'] as const)
+      login.on(event, (payload) => log.push({ event, payload }));
+    const payloads = <T>(event: Logged['event']) =>
+      log.filter((entry) => entry.event === event).map((entry) => entry.payload as T);
     return {
       login,
       log,

@@ -66,7 +66,10 @@ interface Current extends QrSessionInfo {
  */
 export class QrLogin extends Emitter<QrLoginEvents> {
   private readonly api: QrApi;
-  private readonly options: Required<Pick<QrLoginOptions, 'autoRenew' | 'attemptMs' | 'socketTimeoutMs' | 'longPollSeconds' | 'image'>> & QrLoginOptions;
+  private readonly options: Required<
+    Pick<QrLoginOptions, 'autoRenew' | 'attemptMs' | 'socketTimeoutMs' | 'longPollSeconds' | 'image'>
+  > &
+    QrLoginOptions;
   private current: Current | null = null;
   private element: HTMLElement | null = null;
   /** Bumped by every new QR session and by stop(): work of an older generation is dropped. */
@@ -86,7 +89,15 @@ export class QrLogin extends Emitter<QrLoginEvents> {
   constructor(options: QrLoginOptions = {}) {
     super();
     const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
-    this.options = { autoRenew: true, attemptMs: 5 * 60_000, socketTimeoutMs: 3_000, longPollSeconds: 25, image: 'svg', ...options, baseUrl };
+    this.options = {
+      autoRenew: true,
+      attemptMs: 5 * 60_000,
+      socketTimeoutMs: 3_000,
+      longPollSeconds: 25,
+      image: 'svg',
+      ...options,
+      baseUrl,
+    };
     this.api = new QrApi(baseUrl, options.fetch ?? ((...args) => fetch(...args)));
   }
 
@@ -206,7 +217,8 @@ export class QrLogin extends Emitter<QrLoginEvents> {
     if (this.pollAbort && !this.pollAbort.signal.aborted) return;
     const abort = new AbortController();
     this.pollAbort = abort;
-    const running = () => generation === this.generation && !this.terminal() && !abort.signal.aborted && !this.socket?.connected;
+    const running = () =>
+      generation === this.generation && !this.terminal() && !abort.signal.aborted && !this.socket?.connected;
     this.setTransport('long-poll');
     void (async () => {
       let failures = 0;
@@ -230,7 +242,10 @@ export class QrLogin extends Emitter<QrLoginEvents> {
             break;
           }
           failures++;
-          const wait = error instanceof ScanGateError && error.retryAfterSeconds ? error.retryAfterSeconds * 1_000 : Math.min(500 * 2 ** failures, 10_000);
+          const wait =
+            error instanceof ScanGateError && error.retryAfterSeconds
+              ? error.retryAfterSeconds * 1_000
+              : Math.min(500 * 2 ** failures, 10_000);
           await this.sleep(wait, abort.signal);
         }
       }
@@ -257,7 +272,12 @@ export class QrLogin extends Emitter<QrLoginEvents> {
   private gone(generation: number): void {
     const current = this.current;
     if (generation !== this.generation || !current) return;
-    this.apply(generation, { id: current.id, status: 'expired', version: current.version + 1, expiresAt: current.expiresAt });
+    this.apply(generation, {
+      id: current.id,
+      status: 'expired',
+      version: current.version + 1,
+      expiresAt: current.expiresAt,
+    });
   }
 
   /**
@@ -270,7 +290,8 @@ export class QrLogin extends Emitter<QrLoginEvents> {
     if (!this.options.autoRenew || Date.now() - this.attemptStartedAt >= this.options.attemptMs) return;
     this.hastyRenewals = Date.now() - this.openedAt < 5_000 ? this.hastyRenewals + 1 : 0;
     const renew = () => this.open().catch(() => undefined); // the failure was reported as `error`; the page still shows "expired"
-    if (this.hastyRenewals <= 1) void renew(); // one young death (a server restart) costs nothing
+    if (this.hastyRenewals <= 1)
+      void renew(); // one young death (a server restart) costs nothing
     else this.later(Math.min(1_000 * 2 ** (this.hastyRenewals - 1), 30_000), renew);
   }
 
@@ -283,7 +304,13 @@ export class QrLogin extends Emitter<QrLoginEvents> {
         const result = await this.api.exchange(current.id, current.pollToken);
         if (generation !== this.generation) return;
         // The server announces `consumed` itself, often before this answer: announce it only if it has not.
-        if (current.status !== 'consumed') this.apply(generation, { id: current.id, status: 'consumed', version: current.version + 1, expiresAt: current.expiresAt });
+        if (current.status !== 'consumed')
+          this.apply(generation, {
+            id: current.id,
+            status: 'consumed',
+            version: current.version + 1,
+            expiresAt: current.expiresAt,
+          });
         this.teardown();
         this.emit('signedIn', result);
         return;
@@ -291,11 +318,14 @@ export class QrLogin extends Emitter<QrLoginEvents> {
         if (generation !== this.generation) return;
         if (error instanceof ScanGateError && error.transient && attempt < 10) {
           // The server restarting or the store failing over: a confirmed session waits for us.
-          await this.sleep(error.retryAfterSeconds ? error.retryAfterSeconds * 1_000 : Math.min(500 * 2 ** attempt, 5_000));
+          await this.sleep(
+            error.retryAfterSeconds ? error.retryAfterSeconds * 1_000 : Math.min(500 * 2 ** attempt, 5_000),
+          );
           if (generation !== this.generation) return;
           continue;
         }
-        if (error instanceof ScanGateError && (error.code === 'qr.expired' || error.code === 'qr.not_found')) return this.gone(generation);
+        if (error instanceof ScanGateError && (error.code === 'qr.expired' || error.code === 'qr.not_found'))
+          return this.gone(generation);
         this.teardown();
         this.fail(error);
         return;

@@ -37,21 +37,45 @@ export class AdminAuditEventsController {
       'With `Accept: application/x-ndjson` every matching event is streamed, one JSON object per line, and `limit`/`cursor` are ignored.',
   })
   // The filters are documented from the zod schema; the list fields get their NDJSON caveat here.
-  @ApiQuery({ name: 'limit', required: false, description: '1–200, default 50 (ignored by the NDJSON export)', example: 50 })
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page (ignored by the NDJSON export)' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: '1–200, default 50 (ignored by the NDJSON export)',
+    example: 50,
+  })
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    description: '`nextCursor` of the previous page (ignored by the NDJSON export)',
+  })
   @ApiProduces('application/json', NDJSON)
   @ApiOkResponse({
     description: 'A page (JSON), or the whole filtered set (NDJSON)',
     content: {
-      'application/json': { example: { items: [EVENT_EXAMPLE], nextCursor: 'WyItYXQiLCIyMDI2LTExLTI3VDA4OjE1OjAyLjQxNzAwMFoiLCI1ZjBjMmE5ZSJd' } },
-      [NDJSON]: { schema: { type: 'string' }, example: `${JSON.stringify(EVENT_EXAMPLE)}\n${JSON.stringify({ ...EVENT_EXAMPLE, id: '…', type: 'qr.consumed' })}\n` },
+      'application/json': {
+        example: {
+          items: [EVENT_EXAMPLE],
+          nextCursor: 'WyItYXQiLCIyMDI2LTExLTI3VDA4OjE1OjAyLjQxNzAwMFoiLCI1ZjBjMmE5ZSJd',
+        },
+      },
+      [NDJSON]: {
+        schema: { type: 'string' },
+        example: `${JSON.stringify(EVENT_EXAMPLE)}\n${JSON.stringify({ ...EVENT_EXAMPLE, id: '…', type: 'qr.consumed' })}\n`,
+      },
     },
   })
   @ApiErrors('validation.failed', 'auth.unauthenticated', 'auth.forbidden')
-  async list(@Query({ schema: AuditEventsQuery }) query: AuditEventsQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async list(
+    @Query({ schema: AuditEventsQuery }) query: AuditEventsQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     if (req.accepts(['application/json', NDJSON]) === NDJSON) {
       await sendNdjson(res, this.service.export(query), (error) =>
-        this.logger.error({ requestId: requestIdOf(req), error: (error as Error)?.message }, 'Audit export cut short by a failure'),
+        this.logger.error(
+          { requestId: requestIdOf(req), error: (error as Error)?.message },
+          'Audit export cut short by a failure',
+        ),
       );
       return;
     }

@@ -54,7 +54,11 @@ export class AdminAuditEventsRepository {
     if (filter.ip !== undefined) {
       // An IPv4 client of a dual-stack listener is recorded as `::ffff:a.b.c.d`: either spelling matches (both use `(ip, at)`).
       const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(filter.ip);
-      common.push(ipv4 ? `ip IN (${param(filter.ip)}, ${param(`::ffff:${filter.ip}`)})` : `ip = ${param(filter.ip.toLowerCase())}`);
+      common.push(
+        ipv4
+          ? `ip IN (${param(filter.ip)}, ${param(`::ffff:${filter.ip}`)})`
+          : `ip = ${param(filter.ip.toLowerCase())}`,
+      );
     }
     if (filter.from !== undefined) common.push(`at >= ${param(filter.from)}::timestamptz`);
     if (filter.to !== undefined) common.push(`at < ${param(filter.to)}::timestamptz`);

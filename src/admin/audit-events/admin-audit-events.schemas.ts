@@ -20,7 +20,10 @@ export const AuditEventsQuery = listQuery({
     .regex(AUDIT_TYPE_PATTERN, { error: 'must be an audit type, e.g. auth.login_failed' })
     .meta({ description: 'Exact event type', example: 'auth.login_failed' })
     .optional(),
-  ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).meta({ description: 'Exact client address', example: '203.0.113.7' }).optional(),
+  ip: z
+    .union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })
+    .meta({ description: 'Exact client address', example: '203.0.113.7' })
+    .optional(),
   from: instant.meta({ description: 'ISO-8601 instant, inclusive', example: '2026-11-26T00:00:00Z' }).optional(),
   to: instant.meta({ description: 'ISO-8601 instant, exclusive', example: '2026-11-27T00:00:00Z' }).optional(),
 }).refine((q) => !q.from || !q.to || q.from < q.to, { path: ['from'], error: 'must be before to' });

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ValidationError } from '../../common/errors/app-error.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
-import { AdminAuditEventsRepository, AT_KEY_PATTERN, type AuditEventRow, type AuditKey } from './admin-audit-events.repository.js';
+import {
+  AdminAuditEventsRepository,
+  AT_KEY_PATTERN,
+  type AuditEventRow,
+  type AuditKey,
+} from './admin-audit-events.repository.js';
 import type { AuditEventsFilter, AuditEventsQuery, AuditEventView } from './admin-audit-events.schemas.js';
 
 /** The one order of the audit list (newest first); a cursor made for any other order is refused. */

@@ -14,7 +14,11 @@ export const NDJSON = 'application/x-ndjson';
  * connection is cut without the final chunk, so the client sees an incomplete
  * body rather than a short export that looks whole.
  */
-export async function sendNdjson(res: Response, batches: AsyncIterable<unknown[]>, onError: (error: unknown) => void): Promise<void> {
+export async function sendNdjson(
+  res: Response,
+  batches: AsyncIterable<unknown[]>,
+  onError: (error: unknown) => void,
+): Promise<void> {
   const iterator = batches[Symbol.asyncIterator]();
   let next = await iterator.next();
   let gone = false;

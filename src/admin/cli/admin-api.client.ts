@@ -59,10 +59,16 @@ export class AdminApiClient {
 
   /** The strings that must never be printed (the current token, the password). */
   secrets(): string[] {
-    return [this.token, this.credentials.token, this.credentials.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    return [this.token, this.credentials.token, this.credentials.password].filter(
+      (s): s is string => typeof s === 'string' && s.length > 0,
+    );
   }
 
-  async request<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
+  async request<T = unknown>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
     const canSignIn = this.credentials.login !== undefined && this.credentials.password !== undefined;
     let signedInNow = false;
     if (!this.token && canSignIn) {
@@ -74,7 +80,12 @@ export class AdminApiClient {
       if (answer.ok) return answer.body as T;
       const code = answer.error.envelope.code;
       if (attempt === 0 && code === 'auth.reauth_required' && this.credentials.password !== undefined && this.token) {
-        await this.send('POST', '/api/v1/auth/reauth', { body: { password: this.credentials.password } }, this.token).then(unwrap);
+        await this.send(
+          'POST',
+          '/api/v1/auth/reauth',
+          { body: { password: this.credentials.password } },
+          this.token,
+        ).then(unwrap);
         continue;
       }
       if (code === 'auth.unauthenticated' && canSignIn && !signedInNow) {
@@ -99,9 +110,12 @@ export class AdminApiClient {
 
   private async signIn(): Promise<void> {
     await this.close();
-    const body = await this.send('POST', '/api/v1/auth/login', { body: { login: this.credentials.login, password: this.credentials.password } }).then(unwrap);
+    const body = await this.send('POST', '/api/v1/auth/login', {
+      body: { login: this.credentials.login, password: this.credentials.password },
+    }).then(unwrap);
     const token = (body as { accessToken?: unknown } | null)?.accessToken;
-    if (typeof token !== 'string' || token.length === 0) throw new TransportError('the sign-in answer holds no access token');
+    if (typeof token !== 'string' || token.length === 0)
+      throw new TransportError('the sign-in answer holds no access token');
     this.token = token;
     this.signedIn = true;
   }
@@ -114,7 +128,8 @@ export class AdminApiClient {
     abortable = true,
   ): Promise<{ ok: true; body: unknown } | { ok: false; error: ApiError }> {
     const url = new URL(`${this.baseUrl}${path}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'scangate-admin-cli' };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -131,7 +146,10 @@ export class AdminApiClient {
     } catch (error) {
       if (this.signal?.aborted && abortable) throw error;
       const e = error as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const why =
+        e.name === 'TimeoutError'
+          ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+          : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransportError(`cannot reach ${this.baseUrl}: ${why}`);
     }
     const text = await response.text().catch(() => '');
@@ -144,11 +162,20 @@ export class AdminApiClient {
       }
     }
     if (response.ok) {
-      if (body === undefined) throw new TransportError(`${method} ${url.pathname} answered HTTP ${response.status} with a body that is not JSON`);
+      if (body === undefined)
+        throw new TransportError(
+          `${method} ${url.pathname} answered HTTP ${response.status} with a body that is not JSON`,
+        );
       return { ok: true, body };
     }
     if (isEnvelope(body)) return { ok: false, error: new ApiError(response.status, body) };
-    return { ok: false, error: new ApiError(response.status, { code: `http_${response.status}`, message: `${method} ${url.pathname} answered HTTP ${response.status} without the error envelope (is ${this.baseUrl} ScanGate?)` }) };
+    return {
+      ok: false,
+      error: new ApiError(response.status, {
+        code: `http_${response.status}`,
+        message: `${method} ${url.pathname} answered HTTP ${response.status} without the error envelope (is ${this.baseUrl} ScanGate?)`,
+      }),
+    };
   }
 }
 
@@ -158,5 +185,10 @@ function unwrap(answer: { ok: true; body: unknown } | { ok: false; error: ApiErr
 }
 
 function isEnvelope(body: unknown): body is ErrorEnvelope {
-  return typeof body === 'object' && body !== null && typeof (body as ErrorEnvelope).code === 'string' && typeof (body as ErrorEnvelope).message === 'string';
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ErrorEnvelope).code === 'string' &&
+    typeof (body as ErrorEnvelope).message === 'string'
+  );
 }

@@ -16,7 +16,9 @@ interface Seen {
   body: unknown;
 }
 
-type Handler = (req: Seen) => { status: number; body?: unknown; text?: string } | Promise<{ status: number; body?: unknown; text?: string }>;
+type Handler = (
+  req: Seen,
+) => { status: number; body?: unknown; text?: string } | Promise<{ status: number; body?: unknown; text?: string }>;
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.admin-token-payload.signature-of-the-token';
 const PASSWORD = 'the admin passphrase';
@@ -38,22 +40,40 @@ function fakeApi(routes: Record<string, Handler>) {
     if (!handler) throw new Error(`unexpected request ${req.method} ${url.pathname}${url.search}`);
     const answer = await handler(req);
     const text = answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
-    return new Response(answer.status === 204 ? null : text, { status: answer.status, headers: { 'Content-Type': answer.text === undefined ? 'application/json' : 'text/html' } });
+    return new Response(answer.status === 204 ? null : text, {
+      status: answer.status,
+      headers: { 'Content-Type': answer.text === undefined ? 'application/json' : 'text/html' },
+    });
   }) as typeof fetch;
   return { fetch: fetchFn, seen };
 }
 
-function io(fetchFn: typeof fetch, env: Record<string, string> = { SCANGATE_TOKEN: TOKEN }, extra: Partial<CliIo> = {}) {
+function io(
+  fetchFn: typeof fetch,
+  env: Record<string, string> = { SCANGATE_TOKEN: TOKEN },
+  extra: Partial<CliIo> = {},
+) {
   let stdout = '';
   let stderr = '';
   return {
-    io: { fetch: fetchFn, env, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, ...extra } satisfies CliIo,
+    io: {
+      fetch: fetchFn,
+      env,
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      ...extra,
+    } satisfies CliIo,
     out: () => stdout,
     err: () => stderr,
   };
 }
 
-const envelope = (code: string, message: string, extra: object = {}) => ({ code, message, requestId: 'req-1', ...extra });
+const envelope = (code: string, message: string, extra: object = {}) => ({
+  code,
+  message,
+  requestId: 'req-1',
+  ...extra,
+});
 
 const user = (over: Partial<Record<string, unknown>> = {}) => ({
   id: '0b6f7c1e-0000-4000-8000-000000000001',
@@ -129,7 +149,16 @@ describe('admin CLI: arguments and usage', () => {
     const api = fakeApi({});
     const cli = io(api.fetch, {});
     expect(await run(['--help'], cli.io)).toBe(0);
-    for (const c of ['users list', 'users create', 'users disable', 'users enable', 'sessions revoke', 'sessions revoke-all', 'audit tail']) expect(cli.out()).toContain(c);
+    for (const c of [
+      'users list',
+      'users create',
+      'users disable',
+      'users enable',
+      'sessions revoke',
+      'sessions revoke-all',
+      'audit tail',
+    ])
+      expect(cli.out()).toContain(c);
     expect(cli.out()).toMatch(/Exit codes: 0 ok, 1 API error, 2 usage/);
     const one = io(api.fetch, {});
     expect(await run(['audit', 'tail', '-h'], one.io)).toBe(0);
@@ -141,24 +170,69 @@ describe('admin CLI: arguments and usage', () => {
 describe('admin CLI: users', () => {
   it('users list: GET /admin/users with the filters under their API names, the token as bearer, a table out', async () => {
     const api = fakeApi({
-      'GET /api/v1/admin/users': () => ({ status: 200, body: { items: [user(), user({ id: 'id-2', login: 'hanmeimei', displayName: '韩梅梅', status: 'disabled', roles: ['user', 'auditor'] })], nextCursor: null } }),
+      'GET /api/v1/admin/users': () => ({
+        status: 200,
+        body: {
+          items: [
+            user(),
+            user({
+              id: 'id-2',
+              login: 'hanmeimei',
+              displayName: '韩梅梅',
+              status: 'disabled',
+              roles: ['user', 'auditor'],
+            }),
+          ],
+          nextCursor: null,
+        },
+      }),
     });
     const cli = io(api.fetch, { SCANGATE_TOKEN: TOKEN, SCANGATE_URL: 'https://sso.example.com/' });
     expect(
-      await run(['users', 'list', '--q', 'li', '--status', 'active', '--role', 'user', '--provider', 'wechat', '--created-from', '2026-01-01T00:00:00Z', '--sort', 'login', '--limit', '10'], cli.io),
+      await run(
+        [
+          'users',
+          'list',
+          '--q',
+          'li',
+          '--status',
+          'active',
+          '--role',
+          'user',
+          '--provider',
+          'wechat',
+          '--created-from',
+          '2026-01-01T00:00:00Z',
+          '--sort',
+          'login',
+          '--limit',
+          '10',
+        ],
+        cli.io,
+      ),
     ).toBe(0);
     expect(api.seen).toEqual([
       {
         method: 'GET',
         path: '/api/v1/admin/users',
-        query: { q: 'li', status: 'active', role: 'user', provider: 'wechat', createdFrom: '2026-01-01T00:00:00Z', sort: 'login', limit: '10' },
+        query: {
+          q: 'li',
+          status: 'active',
+          role: 'user',
+          provider: 'wechat',
+          createdFrom: '2026-01-01T00:00:00Z',
+          sort: 'login',
+          limit: '10',
+        },
         auth: `Bearer ${TOKEN}`,
         body: undefined,
       },
     ]);
     const lines = cli.out().split('\n');
     expect(lines[0]).toMatch(/^ID\s+LOGIN\s+DISPLAY NAME\s+STATUS\s+ROLES\s+CREATED$/);
-    expect(lines[1]).toMatch(/^0b6f7c1e-0000-4000-8000-000000000001\s+lilei\s+Li Lei\s+active\s+user\s+2026-11-26T08:00:00.000Z$/);
+    expect(lines[1]).toMatch(
+      /^0b6f7c1e-0000-4000-8000-000000000001\s+lilei\s+Li Lei\s+active\s+user\s+2026-11-26T08:00:00.000Z$/,
+    );
     expect(lines[2]).toMatch(/^id-2\s+hanmeimei\s+韩梅梅\s+disabled\s+user,auditor\s+2026/);
     // Columns align by display width (韩梅梅 takes 6 columns, as "Li Lei" does).
     const column = (line: string, word: string) => displayWidth(line.slice(0, line.indexOf(word)));
@@ -181,16 +255,51 @@ describe('admin CLI: users', () => {
 
     const all = io(api.fetch);
     expect(await run(['--json', 'users', 'list', '--all'], all.io)).toBe(0);
-    expect(all.out().trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['a', 'b', 'c']);
-    expect(api.seen.slice(1).map((r) => r.query)).toEqual([{ limit: '200' }, { limit: '200', cursor: 'c1' }, { limit: '200', cursor: 'c2' }]);
+    expect(
+      all
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(['a', 'b', 'c']);
+    expect(api.seen.slice(1).map((r) => r.query)).toEqual([
+      { limit: '200' },
+      { limit: '200', cursor: 'c1' },
+      { limit: '200', cursor: 'c2' },
+    ]);
     expect(all.err()).toBe('');
   });
 
   it('users create: POST with login, display name, roles and the password from stdin (trailing newline dropped); the password is never printed', async () => {
-    const api = fakeApi({ 'POST /api/v1/admin/users': (req) => ({ status: 201, body: user({ login: (req.body as { login: string }).login, roles: ['user', 'auditor'] }) }) });
+    const api = fakeApi({
+      'POST /api/v1/admin/users': (req) => ({
+        status: 201,
+        body: user({ login: (req.body as { login: string }).login, roles: ['user', 'auditor'] }),
+      }),
+    });
     const cli = io(api.fetch, { SCANGATE_TOKEN: TOKEN }, { readStdin: async () => 'a new user passphrase\n' });
-    expect(await run(['users', 'create', '--login', 'lilei', '--display-name', 'Li Lei', '--password-stdin', '--roles', 'user, auditor', '--json'], cli.io)).toBe(0);
-    expect(api.seen[0]).toMatchObject({ method: 'POST', path: '/api/v1/admin/users', body: { login: 'lilei', displayName: 'Li Lei', password: 'a new user passphrase', roles: ['user', 'auditor'] } });
+    expect(
+      await run(
+        [
+          'users',
+          'create',
+          '--login',
+          'lilei',
+          '--display-name',
+          'Li Lei',
+          '--password-stdin',
+          '--roles',
+          'user, auditor',
+          '--json',
+        ],
+        cli.io,
+      ),
+    ).toBe(0);
+    expect(api.seen[0]).toMatchObject({
+      method: 'POST',
+      path: '/api/v1/admin/users',
+      body: { login: 'lilei', displayName: 'Li Lei', password: 'a new user passphrase', roles: ['user', 'auditor'] },
+    });
     expect(JSON.parse(cli.out())).toMatchObject({ login: 'lilei', roles: ['user', 'auditor'] });
     expect(cli.out() + cli.err()).not.toContain('passphrase');
 
@@ -206,17 +315,27 @@ describe('admin CLI: users', () => {
 
   it('users disable / enable: PATCH { status } on the id (path-encoded)', async () => {
     const api = fakeApi({
-      'PATCH /api/v1/admin/users/u%2F1': (req) => ({ status: 200, body: user({ id: 'u/1', status: (req.body as { status: string }).status }) }),
+      'PATCH /api/v1/admin/users/u%2F1': (req) => ({
+        status: 200,
+        body: user({ id: 'u/1', status: (req.body as { status: string }).status }),
+      }),
     });
     const cli = io(api.fetch);
     expect(await run(['users', 'disable', 'u/1'], cli.io)).toBe(0);
     expect(await run(['users', 'enable', 'u/1'], cli.io)).toBe(0);
     expect(api.seen.map((r) => r.body)).toEqual([{ status: 'disabled' }, { status: 'active' }]);
-    expect(cli.out()).toBe('User lilei (u/1) is now disabled; every session of theirs is refused.\nUser lilei (u/1) is now active.\n');
+    expect(cli.out()).toBe(
+      'User lilei (u/1) is now disabled; every session of theirs is refused.\nUser lilei (u/1) is now active.\n',
+    );
   });
 
   it('makes terminal escape sequences from the server harmless', async () => {
-    const api = fakeApi({ 'GET /api/v1/admin/users': () => ({ status: 200, body: { items: [user({ displayName: 'evil\u001b[2J\u001b]0;pwned\u0007' })], nextCursor: null } }) });
+    const api = fakeApi({
+      'GET /api/v1/admin/users': () => ({
+        status: 200,
+        body: { items: [user({ displayName: 'evil\u001b[2J\u001b]0;pwned\u0007' })], nextCursor: null },
+      }),
+    });
     const cli = io(api.fetch);
     expect(await run(['users', 'list'], cli.io)).toBe(0);
     expect(cli.out()).not.toMatch(/[\u0000-\u0008\u001b\u0007]/);
@@ -245,7 +364,12 @@ describe('admin CLI: sessions', () => {
 
 describe('admin CLI: audit tail', () => {
   it('prints the latest events newest last, with the filters', async () => {
-    const api = fakeApi({ 'GET /api/v1/admin/audit-events': () => ({ status: 200, body: { items: [event(3), event(2), event(1)], nextCursor: 'c' } }) });
+    const api = fakeApi({
+      'GET /api/v1/admin/audit-events': () => ({
+        status: 200,
+        body: { items: [event(3), event(2), event(1)], nextCursor: 'c' },
+      }),
+    });
     const cli = io(api.fetch);
     expect(await run(['audit', 'tail', '--type', 'user.updated', '--user', 'user-1', '--limit', '3'], cli.io)).toBe(0);
     expect(api.seen[0]!.query).toEqual({ type: 'user.updated', userId: 'user-1', limit: '3' });
@@ -260,25 +384,41 @@ describe('admin CLI: audit tail', () => {
     const api = fakeApi({
       'GET /api/v1/admin/audit-events': (req) => {
         if (req.query.cursor === 'older') return { status: 200, body: { items: [event(1)], nextCursor: null } };
-        return { status: 200, body: { items: stored.slice(0, Number(req.query.limit)), nextCursor: stored.length > Number(req.query.limit) ? 'older' : null } };
+        return {
+          status: 200,
+          body: {
+            items: stored.slice(0, Number(req.query.limit)),
+            nextCursor: stored.length > Number(req.query.limit) ? 'older' : null,
+          },
+        };
       },
     });
     const stop = new AbortController();
     const sleeps: number[] = [];
     let polls = 0;
-    const cli = io(api.fetch, { SCANGATE_TOKEN: TOKEN }, {
-      signal: stop.signal,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        polls++;
-        if (polls === 1) stored = [event(4), event(3), ...stored];
-        if (polls === 2) stored = [event(5), ...stored];
-        if (polls === 3) stored = [event(7), event(6, { at: '2026-11-27T08:00:01.500Z' }), ...stored]; // a late commit with an older time
-        if (polls === 5) stop.abort();
+    const cli = io(
+      api.fetch,
+      { SCANGATE_TOKEN: TOKEN },
+      {
+        signal: stop.signal,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          polls++;
+          if (polls === 1) stored = [event(4), event(3), ...stored];
+          if (polls === 2) stored = [event(5), ...stored];
+          if (polls === 3) stored = [event(7), event(6, { at: '2026-11-27T08:00:01.500Z' }), ...stored]; // a late commit with an older time
+          if (polls === 5) stop.abort();
+        },
       },
-    });
+    );
     expect(await run(['audit', 'tail', '--follow', '--limit', '1'], cli.io)).toBe(0);
-    expect(cli.out().trim().split('\n').map((l) => /"n":(\d+)/.exec(l)![1])).toEqual(['2', '3', '4', '5', '6', '7']);
+    expect(
+      cli
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => /"n":(\d+)/.exec(l)![1]),
+    ).toEqual(['2', '3', '4', '5', '6', '7']);
     expect(sleeps.every((ms) => ms === 2_000)).toBe(true);
     expect(cli.err()).toBe('');
   });
@@ -307,11 +447,18 @@ describe('admin CLI: audit tail', () => {
 describe('admin CLI: errors and credentials', () => {
   it('an API error: exit 1, its code, message, details and request id; never the token', async () => {
     const api = fakeApi({
-      'GET /api/v1/admin/users': () => ({ status: 400, body: envelope('validation.failed', `Bad query (token was ${TOKEN})`, { details: [{ path: 'status', message: 'must be active or disabled' }] }) }),
+      'GET /api/v1/admin/users': () => ({
+        status: 400,
+        body: envelope('validation.failed', `Bad query (token was ${TOKEN})`, {
+          details: [{ path: 'status', message: 'must be active or disabled' }],
+        }),
+      }),
     });
     const cli = io(api.fetch);
     expect(await run(['users', 'list', '--status', 'gone'], cli.io)).toBe(1);
-    expect(cli.err()).toBe('error: validation.failed: Bad query (token was [redacted]) (HTTP 400, request req-1)\n  status: must be active or disabled\n');
+    expect(cli.err()).toBe(
+      'error: validation.failed: Bad query (token was [redacted]) (HTTP 400, request req-1)\n  status: must be active or disabled\n',
+    );
     expect(cli.out()).toBe('');
     const json = io(api.fetch);
     expect(await run(['users', 'list', '--json'], json.io)).toBe(1);
@@ -325,14 +472,21 @@ describe('admin CLI: errors and credentials', () => {
     }) as unknown as typeof fetch);
     expect(await run(['users', 'list'], down.io)).toBe(1);
     expect(down.err()).toBe('error: cannot reach http://localhost:3000: ECONNREFUSED\n');
-    const proxy = io(fakeApi({ 'GET /api/v1/admin/users': () => ({ status: 502, text: '<html>Bad Gateway</html>' }) }).fetch);
+    const proxy = io(
+      fakeApi({ 'GET /api/v1/admin/users': () => ({ status: 502, text: '<html>Bad Gateway</html>' }) }).fetch,
+    );
     expect(await run(['users', 'list'], proxy.io)).toBe(1);
-    expect(proxy.err()).toMatch(/^error: http_502: GET \/api\/v1\/admin\/users answered HTTP 502 without the error envelope/);
+    expect(proxy.err()).toMatch(
+      /^error: http_502: GET \/api\/v1\/admin\/users answered HTTP 502 without the error envelope/,
+    );
   });
 
   it('--login/--password: signs in (a web session), uses that token, and signs out at the end', async () => {
     const api = fakeApi({
-      'POST /api/v1/auth/login': () => ({ status: 200, body: { accessToken: 'signed-in-access-token', expiresIn: 900, user: {} } }),
+      'POST /api/v1/auth/login': () => ({
+        status: 200,
+        body: { accessToken: 'signed-in-access-token', expiresIn: 900, user: {} },
+      }),
       'GET /api/v1/admin/users': () => ({ status: 200, body: { items: [], nextCursor: null } }),
       'POST /api/v1/auth/logout': () => ({ status: 204 }),
     });
@@ -350,7 +504,12 @@ describe('admin CLI: errors and credentials', () => {
   });
 
   it('a wrong password: exit 1 with auth.invalid_credentials, the password never printed', async () => {
-    const api = fakeApi({ 'POST /api/v1/auth/login': () => ({ status: 401, body: envelope('auth.invalid_credentials', 'Wrong login or password.') }) });
+    const api = fakeApi({
+      'POST /api/v1/auth/login': () => ({
+        status: 401,
+        body: envelope('auth.invalid_credentials', 'Wrong login or password.'),
+      }),
+    });
     const cli = io(api.fetch, { SCANGATE_LOGIN: 'root', SCANGATE_PASSWORD: PASSWORD });
     expect(await run(['users', 'list'], cli.io)).toBe(1);
     expect(cli.err()).toMatch(/^error: auth.invalid_credentials/);
@@ -365,19 +524,28 @@ describe('admin CLI: errors and credentials', () => {
         recent = (req.body as { password: string }).password === PASSWORD;
         return { status: 200, body: { reauthenticatedAt: '2026-11-27T08:00:00.000Z' } };
       },
-      'PATCH /api/v1/admin/users/u1': () => (recent ? { status: 200, body: user({ id: 'u1', status: 'disabled' }) } : { status: 401, body: envelope('auth.reauth_required', 'Confirm your password first.') }),
+      'PATCH /api/v1/admin/users/u1': () =>
+        recent
+          ? { status: 200, body: user({ id: 'u1', status: 'disabled' }) }
+          : { status: 401, body: envelope('auth.reauth_required', 'Confirm your password first.') },
       'POST /api/v1/auth/logout': () => ({ status: 204 }),
     };
     const api = fakeApi(routes);
     const cli = io(api.fetch, { SCANGATE_TOKEN: TOKEN, SCANGATE_PASSWORD: PASSWORD });
     expect(await run(['users', 'disable', 'u1'], cli.io)).toBe(0);
-    expect(api.seen.map((r) => `${r.method} ${r.path}`)).toEqual(['PATCH /api/v1/admin/users/u1', 'POST /api/v1/auth/reauth', 'PATCH /api/v1/admin/users/u1']);
+    expect(api.seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PATCH /api/v1/admin/users/u1',
+      'POST /api/v1/auth/reauth',
+      'PATCH /api/v1/admin/users/u1',
+    ]);
     expect(api.seen[1]!.auth).toBe(`Bearer ${TOKEN}`);
 
     recent = false;
     const tokenOnly = io(fakeApi(routes).fetch);
     expect(await run(['users', 'disable', 'u1'], tokenOnly.io)).toBe(1);
-    expect(tokenOnly.err()).toMatch(/auth.reauth_required.*\n  this action needs a recent sign-in: run it with --login and --password/);
+    expect(tokenOnly.err()).toMatch(
+      /auth.reauth_required.*\n  this action needs a recent sign-in: run it with --login and --password/,
+    );
   });
 
   it('an expired token with a login and password at hand: signs in and retries once', async () => {
@@ -385,10 +553,16 @@ describe('admin CLI: errors and credentials', () => {
     const api = fakeApi({
       'POST /api/v1/auth/login': () => ({ status: 200, body: { accessToken: `token-number-${++logins}` } }),
       'GET /api/v1/admin/users': (req) =>
-        req.auth === 'Bearer token-number-1' ? { status: 200, body: { items: [], nextCursor: null } } : { status: 401, body: envelope('auth.unauthenticated', 'Expired.') },
+        req.auth === 'Bearer token-number-1'
+          ? { status: 200, body: { items: [], nextCursor: null } }
+          : { status: 401, body: envelope('auth.unauthenticated', 'Expired.') },
       'POST /api/v1/auth/logout': () => ({ status: 204 }),
     });
-    const cli = io(api.fetch, { SCANGATE_TOKEN: 'an-expired-access-token', SCANGATE_LOGIN: 'root', SCANGATE_PASSWORD: PASSWORD });
+    const cli = io(api.fetch, {
+      SCANGATE_TOKEN: 'an-expired-access-token',
+      SCANGATE_LOGIN: 'root',
+      SCANGATE_PASSWORD: PASSWORD,
+    });
     expect(await run(['users', 'list'], cli.io)).toBe(0);
     expect(logins).toBe(1);
     expect(api.seen.map((r) => `${r.method} ${r.path} ${r.auth}`)).toEqual([
@@ -403,19 +577,28 @@ describe('admin CLI: errors and credentials', () => {
       'GET /api/v1/admin/users': () => ({ status: 401, body: envelope('auth.unauthenticated', 'No.') }),
       'POST /api/v1/auth/logout': () => ({ status: 401, body: envelope('auth.unauthenticated', 'No.') }),
     });
-    const again = io(refused.fetch, { SCANGATE_TOKEN: 'an-expired-access-token', SCANGATE_LOGIN: 'root', SCANGATE_PASSWORD: PASSWORD });
+    const again = io(refused.fetch, {
+      SCANGATE_TOKEN: 'an-expired-access-token',
+      SCANGATE_LOGIN: 'root',
+      SCANGATE_PASSWORD: PASSWORD,
+    });
     expect(await run(['users', 'list'], again.io)).toBe(1);
     expect(refused.seen.filter((r) => r.path === '/api/v1/admin/users')).toHaveLength(2);
   });
 
-  it('users create --login is the new user\'s login; the sign-in login goes before the command', async () => {
+  it("users create --login is the new user's login; the sign-in login goes before the command", async () => {
     const api = fakeApi({
       'POST /api/v1/auth/login': () => ({ status: 200, body: { accessToken: 'admin-signed-in-token' } }),
       'POST /api/v1/admin/users': () => ({ status: 201, body: user() }),
       'POST /api/v1/auth/logout': () => ({ status: 204 }),
     });
     const cli = io(api.fetch, {});
-    expect(await run(['--login', 'root', '--password', PASSWORD, 'users', 'create', '--login', 'lilei', '--display-name', 'Li Lei'], cli.io)).toBe(0);
+    expect(
+      await run(
+        ['--login', 'root', '--password', PASSWORD, 'users', 'create', '--login', 'lilei', '--display-name', 'Li Lei'],
+        cli.io,
+      ),
+    ).toBe(0);
     expect(api.seen[0]!.body).toEqual({ login: 'root', password: PASSWORD });
     expect(api.seen[1]!.body).toEqual({ login: 'lilei', displayName: 'Li Lei' });
   });

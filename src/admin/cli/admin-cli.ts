@@ -1,7 +1,17 @@
 import { parseArgs } from 'node:util';
 import { AdminApiClient, ApiError, TransportError, type Query } from './admin-api.client.js';
 import type { Page } from '../common/admin-list.js';
-import { auditLine, jsonLines, safeText, table, USER_HEADERS, userRow, type AuditRecord, type UserRecord, type Writer } from './output.js';
+import {
+  auditLine,
+  jsonLines,
+  safeText,
+  table,
+  USER_HEADERS,
+  userRow,
+  type AuditRecord,
+  type UserRecord,
+  type Writer,
+} from './output.js';
 
 /** What the CLI touches of the world: given by the entry point, faked by tests. */
 export interface CliIo {
@@ -67,7 +77,6 @@ interface Command {
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
-
 const COMMANDS: Command[] = [
   {
     name: 'users list',
@@ -84,7 +93,8 @@ const COMMANDS: Command[] = [
       cursor: { type: 'string' },
       all: { type: 'boolean' },
     },
-    synopsis: 'users list [--q <text>] [--status active|disabled] [--role <role>] [--provider <id>] [--created-from <iso>] [--created-to <iso>] [--sort <sort>] [--limit <n>] [--cursor <c>] [--all]',
+    synopsis:
+      'users list [--q <text>] [--status active|disabled] [--role <role>] [--provider <id>] [--created-from <iso>] [--created-to <iso>] [--sort <sort>] [--limit <n>] [--cursor <c>] [--all]',
     summary: 'search users; one page (--limit, default 50), or every page with --all',
     async run({ api, opts, json, out, err }) {
       const all = opts.all === true;
@@ -116,7 +126,12 @@ const COMMANDS: Command[] = [
   {
     name: 'users create',
     args: [],
-    options: { login: { type: 'string' }, 'display-name': { type: 'string' }, 'password-stdin': { type: 'boolean' }, roles: { type: 'string' } },
+    options: {
+      login: { type: 'string' },
+      'display-name': { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      roles: { type: 'string' },
+    },
     required: ['login', 'display-name'],
     synopsis: 'users create --login <login> --display-name <name> [--password-stdin] [--roles user,admin,auditor]',
     summary: 'create a user (without --password-stdin it signs in only through a provider)',
@@ -132,7 +147,12 @@ const COMMANDS: Command[] = [
         .map((r) => r.trim())
         .filter((r) => r.length > 0);
       const user = await api.request<UserRecord>('POST', '/api/v1/admin/users', {
-        body: { login: str(opts.login), displayName: str(opts['display-name']), ...(password !== undefined ? { password } : {}), ...(roles ? { roles } : {}) },
+        body: {
+          login: str(opts.login),
+          displayName: str(opts['display-name']),
+          ...(password !== undefined ? { password } : {}),
+          ...(roles ? { roles } : {}),
+        },
       });
       out.write(json ? jsonLines([user]) : table(USER_HEADERS, [userRow(user)]));
     },
@@ -163,7 +183,11 @@ const COMMANDS: Command[] = [
     async run({ api, opts, args, json, out }) {
       const [userId, sessionId] = [str(opts.user)!, args[0]!];
       const body = await api.request('DELETE', `/api/v1/admin/users/${path(userId, 'sessions', sessionId)}`);
-      out.write(json ? jsonLines([{ userId, sessionId, revoked: true, ...asObject(body) }]) : `Revoked session ${safeText(sessionId)} of user ${safeText(userId)}.\n`);
+      out.write(
+        json
+          ? jsonLines([{ userId, sessionId, revoked: true, ...asObject(body) }])
+          : `Revoked session ${safeText(sessionId)} of user ${safeText(userId)}.\n`,
+      );
     },
   },
   {
@@ -172,18 +196,27 @@ const COMMANDS: Command[] = [
     options: { user: { type: 'string' } },
     required: ['user'],
     synopsis: 'sessions revoke-all --user <userId>',
-    summary: "revoke every session of a user",
+    summary: 'revoke every session of a user',
     async run({ api, opts, json, out }) {
       const userId = str(opts.user)!;
       const body = asObject(await api.request('DELETE', `/api/v1/admin/users/${path(userId, 'sessions')}`));
       const count = typeof body.revoked === 'number' ? ` (${body.revoked})` : '';
-      out.write(json ? jsonLines([{ userId, revoked: true, ...body }]) : `Revoked every session of user ${safeText(userId)}${count}.\n`);
+      out.write(
+        json
+          ? jsonLines([{ userId, revoked: true, ...body }])
+          : `Revoked every session of user ${safeText(userId)}${count}.\n`,
+      );
     },
   },
   {
     name: 'audit tail',
     args: [],
-    options: { follow: { type: 'boolean', short: 'f' }, type: { type: 'string' }, user: { type: 'string' }, limit: { type: 'string' } },
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      type: { type: 'string' },
+      user: { type: 'string' },
+      limit: { type: 'string' },
+    },
     synopsis: 'audit tail [--follow] [--type <type>] [--user <userId>] [--limit <n>]',
     summary: `the latest audit events (default 20), newest last; --follow polls every ${FOLLOW_INTERVAL_MS / 1000} s for new ones`,
     run: auditTail,
@@ -193,7 +226,10 @@ const COMMANDS: Command[] = [
 async function setStatus({ api, args, json, out }: Context, status: 'active' | 'disabled'): Promise<void> {
   const user = await api.request<UserRecord>('PATCH', `/api/v1/admin/users/${path(args[0]!)}`, { body: { status } });
   if (json) out.write(jsonLines([user]));
-  else out.write(`User ${safeText(user.login)} (${safeText(user.id)}) is now ${safeText(user.status)}${status === 'disabled' ? '; every session of theirs is refused' : ''}.\n`);
+  else
+    out.write(
+      `User ${safeText(user.login)} (${safeText(user.id)}) is now ${safeText(user.status)}${status === 'disabled' ? '; every session of theirs is refused' : ''}.\n`,
+    );
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -231,7 +267,9 @@ async function auditTail({ api, opts, json, out, err, io }: Context): Promise<vo
   const limit = str(opts.limit) ?? '20';
   const follow = opts.follow === true;
   // Following, the first page is read whole (200) and counted as seen, so a poll never mistakes an event older than those printed for a new one.
-  const first = await api.request<Page<AuditRecord>>('GET', '/api/v1/admin/audit-events', { query: { ...filters, limit: follow ? 200 : limit } });
+  const first = await api.request<Page<AuditRecord>>('GET', '/api/v1/admin/audit-events', {
+    query: { ...filters, limit: follow ? 200 : limit },
+  });
   const seen = new Seen();
   for (const e of first.items) seen.add(e.id);
   const shown = follow && /^\d+$/.test(limit) ? first.items.slice(0, Number(limit)) : first.items;
@@ -246,7 +284,9 @@ async function auditTail({ api, opts, json, out, err, io }: Context): Promise<vo
       const fresh: AuditRecord[] = [];
       let cursor: string | undefined;
       for (let pages = 0; ; pages++) {
-        const page = await api.request<Page<AuditRecord>>('GET', '/api/v1/admin/audit-events', { query: { ...filters, limit: 200, cursor } });
+        const page = await api.request<Page<AuditRecord>>('GET', '/api/v1/admin/audit-events', {
+          query: { ...filters, limit: 200, cursor },
+        });
         fresh.push(...page.items.filter((e) => !seen.has(e.id)));
         const reachedKnown = page.items.some((e) => seen.has(e.id));
         if (reachedKnown || !page.nextCursor) break;
@@ -260,7 +300,10 @@ async function auditTail({ api, opts, json, out, err, io }: Context): Promise<vo
       if (fresh.length > 0) print(fresh.reverse());
     } catch (error) {
       if (io.signal?.aborted) break;
-      if (error instanceof TransportError || (error instanceof ApiError && (error.status >= 500 || error.status === 429))) {
+      if (
+        error instanceof TransportError ||
+        (error instanceof ApiError && (error.status >= 500 || error.status === 429))
+      ) {
         err.write(`${describe(error)} (still following)\n`);
         continue;
       }
@@ -319,7 +362,13 @@ interface Parsed {
 function parse(argv: string[]): Parsed {
   let tokens;
   try {
-    ({ tokens } = parseArgs({ args: argv, options: allOptions() as never, allowPositionals: true, strict: true, tokens: true }));
+    ({ tokens } = parseArgs({
+      args: argv,
+      options: allOptions() as never,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    }));
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '.'));
   }
@@ -344,7 +393,9 @@ function parse(argv: string[]): Parsed {
     }
     if (command && token.name in command.options) opts[token.name] = value;
     else if (command && 'login' in command.options && token.name === 'password') {
-      throw new UsageError(`"${command.name}" reads the new password with --password-stdin; to sign in with a password, put --login and --password before the command`);
+      throw new UsageError(
+        `"${command.name}" reads the new password with --password-stdin; to sign in with a password, put --login and --password before the command`,
+      );
     } else if (token.name in GLOBAL_OPTIONS) globals[token.name] = value;
     else if (command) throw new UsageError(`"${command.name}" takes no --${token.name}`);
   }
@@ -353,12 +404,16 @@ function parse(argv: string[]): Parsed {
   if (!command) throw new UsageError(`unknown command "${words.slice(0, 2).join(' ')}"`);
   const args = words.slice(2);
   if (args.length !== command.args.length) {
-    throw new UsageError(`"${command.name}" takes ${command.args.length === 0 ? 'no arguments' : command.args.map((a) => `<${a}>`).join(' ')}: usage: ${command.synopsis}`);
+    throw new UsageError(
+      `"${command.name}" takes ${command.args.length === 0 ? 'no arguments' : command.args.map((a) => `<${a}>`).join(' ')}: usage: ${command.synopsis}`,
+    );
   }
   const limit = opts.limit;
-  if (typeof limit === 'string' && !(/^\d{1,3}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 200)) throw new UsageError('--limit is a whole number from 1 to 200');
+  if (typeof limit === 'string' && !(/^\d{1,3}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 200))
+    throw new UsageError('--limit is a whole number from 1 to 200');
   for (const name of command.required ?? []) {
-    if (typeof opts[name] !== 'string' || opts[name] === '') throw new UsageError(`"${command.name}" needs --${name}: usage: ${command.synopsis}`);
+    if (typeof opts[name] !== 'string' || opts[name] === '')
+      throw new UsageError(`"${command.name}" needs --${name}: usage: ${command.synopsis}`);
   }
   return { command, help, globals, opts, args };
 }
@@ -371,8 +426,10 @@ function baseUrlOf(raw: string): string {
   } catch {
     throw new UsageError(`the server URL "${raw}" is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the server URL "${raw}" is not http(s)`);
-  if (url.username || url.password || url.search || url.hash) throw new UsageError('the server URL takes no credentials, query or fragment');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`the server URL "${raw}" is not http(s)`);
+  if (url.username || url.password || url.search || url.hash)
+    throw new UsageError('the server URL takes no credentials, query or fragment');
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
@@ -382,7 +439,10 @@ function describe(error: unknown): string {
     const { code, message, requestId, details } = error.envelope;
     const lines = [`error: ${code}: ${message} (HTTP ${error.status}${requestId ? `, request ${requestId}` : ''})`];
     for (const d of details ?? []) lines.push(`  ${d.path}: ${d.message}`);
-    if (code === 'auth.reauth_required') lines.push('  this action needs a recent sign-in: run it with --login and --password (they confirm the password), or a fresh token');
+    if (code === 'auth.reauth_required')
+      lines.push(
+        '  this action needs a recent sign-in: run it with --login and --password (they confirm the password), or a fresh token',
+      );
     return lines.map(safeText).join('\n');
   }
   return `error: ${safeText((error as Error)?.message ?? String(error))}`;
@@ -414,7 +474,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const parsed = parse(argv);
     json = parsed.globals.json === true;
     if (parsed.help) {
-      out.write(parsed.command ? `usage: npm run admin -- ${parsed.command.synopsis}\n  ${parsed.command.summary}\n` : usage());
+      out.write(
+        parsed.command ? `usage: npm run admin -- ${parsed.command.synopsis}\n  ${parsed.command.summary}\n` : usage(),
+      );
       return EXIT_OK;
     }
     const command = parsed.command!;
@@ -422,9 +484,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const token = str(parsed.globals.token) ?? (io.env.SCANGATE_TOKEN || undefined);
     const login = str(parsed.globals.login) ?? (io.env.SCANGATE_LOGIN || undefined);
     const password = str(parsed.globals.password) ?? (io.env.SCANGATE_PASSWORD || undefined);
-    if (login !== undefined && password === undefined) throw new UsageError('--login needs --password (or SCANGATE_PASSWORD)');
+    if (login !== undefined && password === undefined)
+      throw new UsageError('--login needs --password (or SCANGATE_PASSWORD)');
     if (token === undefined && login === undefined) {
-      throw new UsageError('no credentials: give an admin access token (--token or SCANGATE_TOKEN), or --login and --password');
+      throw new UsageError(
+        'no credentials: give an admin access token (--token or SCANGATE_TOKEN), or --login and --password',
+      );
     }
     api = new AdminApiClient(baseUrl, { token, login, password }, io.fetch, io.signal);
     try {
@@ -439,7 +504,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return EXIT_USAGE;
     }
     if (io.signal?.aborted && (error as Error)?.name === 'AbortError') return EXIT_OK;
-    if (json && error instanceof ApiError) err.write(`${JSON.stringify({ status: error.status, ...error.envelope })}\n`);
+    if (json && error instanceof ApiError)
+      err.write(`${JSON.stringify({ status: error.status, ...error.envelope })}\n`);
     else err.write(`${describe(error)}\n`);
     return EXIT_API_ERROR;
   }

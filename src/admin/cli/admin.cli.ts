@@ -15,7 +15,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-run(process.argv.slice(2), { fetch, stdout: process.stdout, stderr: process.stderr, env: process.env, readStdin, signal: stop.signal }).then(
+run(process.argv.slice(2), {
+  fetch,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  readStdin,
+  signal: stop.signal,
+}).then(
   (code) => {
     process.exitCode = code;
   },

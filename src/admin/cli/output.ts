@@ -15,7 +15,10 @@ export interface Writer {
 /** Control characters (C0 except none, DEL, C1) shown as `\u001b`-style escapes, so nothing from the server drives the terminal. */
 export function safeText(value: unknown): string {
   const text = value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Columns a string takes in a terminal: East Asian wide and fullwidth characters take two. */
@@ -71,7 +74,14 @@ export function jsonLines(records: unknown[]): string {
 export type UserRecord = ReturnType<typeof userView>;
 
 export const USER_HEADERS = ['ID', 'LOGIN', 'DISPLAY NAME', 'STATUS', 'ROLES', 'CREATED'];
-export const userRow = (u: UserRecord): unknown[] => [u.id, u.login, u.displayName, u.status, Array.isArray(u.roles) ? u.roles.join(',') : u.roles, u.createdAt];
+export const userRow = (u: UserRecord): unknown[] => [
+  u.id,
+  u.login,
+  u.displayName,
+  u.status,
+  Array.isArray(u.roles) ? u.roles.join(',') : u.roles,
+  u.createdAt,
+];
 
 /** An audit event as the admin API answers it. */
 export type AuditRecord = AuditEventView;

@@ -13,7 +13,9 @@ export function changesOf(before: Record<string, unknown>, after: Record<string,
   for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const [b, a] = [before[field], after[field]];
     if (JSON.stringify(b) === JSON.stringify(a)) continue;
-    changes[field] = SECRET_FIELDS.has(field) ? { before: '[secret]', after: '[changed]' } : { before: b ?? null, after: a ?? null };
+    changes[field] = SECRET_FIELDS.has(field)
+      ? { before: '[secret]', after: '[changed]' }
+      : { before: b ?? null, after: a ?? null };
   }
   return changes;
 }
@@ -26,7 +28,12 @@ export function changesOf(before: Record<string, unknown>, after: Record<string,
 export class AdminAudit {
   constructor(private readonly audit: AuditService) {}
 
-  record(acting: Acting, type: AuditType, target: { userId?: string | null; sessionId?: string | null }, detail: Record<string, unknown> = {}): Promise<void> {
+  record(
+    acting: Acting,
+    type: AuditType,
+    target: { userId?: string | null; sessionId?: string | null },
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
     return this.audit.record({
       type,
       actorId: acting.actor.userId,

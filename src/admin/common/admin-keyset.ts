@@ -11,7 +11,14 @@ function isPgTimestamp(text: string): boolean {
   if (!m) return false;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
+  return (
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    h < 24 &&
+    mi < 60 &&
+    s < 60
+  );
 }
 
 /**
@@ -32,7 +39,8 @@ export function timestampIdKey(key: CursorKey | null): CursorKey | null {
 export function textIdKey(key: CursorKey | null): CursorKey | null {
   if (key === null) return null;
   const [text, id] = key;
-  if (text === undefined || id === undefined || !UUID.test(id) || /[\u0000-\u001f\u007f]/.test(text)) throw new ValidationError([{ path: 'cursor', message: 'is not a cursor from this API' }]);
+  if (text === undefined || id === undefined || !UUID.test(id) || /[\u0000-\u001f\u007f]/.test(text))
+    throw new ValidationError([{ path: 'cursor', message: 'is not a cursor from this API' }]);
   return key;
 }
 

@@ -18,7 +18,10 @@ export interface Page<T> {
 export function listQuery<S extends z.ZodRawShape>(filters: S) {
   return z.strictObject({
     limit: z.coerce.number({ error: 'must be a whole number from 1 to 200' }).int().min(1).max(200).default(50),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,1024}$/, { error: 'is not a cursor from this API' }).optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,1024}$/, { error: 'is not a cursor from this API' })
+      .optional(),
     ...filters,
   });
 }
@@ -27,7 +30,9 @@ export function listQuery<S extends z.ZodRawShape>(filters: S) {
 export const NoQuery = z.strictObject({});
 
 /** An ISO-8601 instant in a query (`createdFrom`, `from`, …). */
-export const instant = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-11-27T00:00:00Z' }).transform((v) => new Date(v));
+export const instant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-11-27T00:00:00Z' })
+  .transform((v) => new Date(v));
 
 /** The values a cursor holds: the sort it was made for, then the last row's key (texts, as Postgres printed them). */
 export type CursorKey = string[];
@@ -45,7 +50,11 @@ export function decodeCursor(cursor: string | undefined, sort: string, arity: nu
   } catch {
     parsed = null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== arity + 1 || !parsed.every((v) => typeof v === 'string' && v.length <= 512)) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== arity + 1 ||
+    !parsed.every((v) => typeof v === 'string' && v.length <= 512)
+  ) {
     throw new ValidationError([{ path: 'cursor', message: 'is not a cursor from this API' }]);
   }
   if (parsed[0] !== sort) throw new ValidationError([{ path: 'cursor', message: 'was made for another sort order' }]);
@@ -56,7 +65,13 @@ export function decodeCursor(cursor: string | undefined, sort: string, arity: nu
  * The page from `rows` fetched with `LIMIT limit + 1`: the first `limit`
  * rows as items, and a cursor after the last one when there were more.
  */
-export function pageOf<Row, Item>(rows: Row[], limit: number, sort: string, keyOf: (row: Row) => CursorKey, view: (row: Row) => Item): Page<Item> {
+export function pageOf<Row, Item>(
+  rows: Row[],
+  limit: number,
+  sort: string,
+  keyOf: (row: Row) => CursorKey,
+  view: (row: Row) => Item,
+): Page<Item> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(view), nextCursor: rows.length > limit && last ? encodeCursor(sort, keyOf(last)) : null };

@@ -14,7 +14,12 @@ export const ADMIN_REQUESTS_PER_SECOND = 100;
 export const adminRateLimitProvider: Provider = {
   provide: ADMIN_LIMITS,
   useValue: [
-    { name: 'admin', windowMs: 1_000, limit: ADMIN_REQUESTS_PER_SECOND, key: (req: Request) => (req.user as Principal | undefined)?.userId ?? req.ip ?? 'unknown' },
+    {
+      name: 'admin',
+      windowMs: 1_000,
+      limit: ADMIN_REQUESTS_PER_SECOND,
+      key: (req: Request) => (req.user as Principal | undefined)?.userId ?? req.ip ?? 'unknown',
+    },
   ] satisfies RateLimitRule[],
 };
 
@@ -24,4 +29,10 @@ export const adminRateLimitProvider: Provider = {
  * per admin, in the OpenAPI document's `admin` group.
  */
 export const AdminController = (path: string, roles: Role[] = ['admin']) =>
-  applyDecorators(Controller(`api/v1/admin${path ? `/${path}` : ''}`), Roles(...roles), UseGuards(RateLimitGuard(ADMIN_LIMITS)), ApiTags('admin'), ApiBearerAuth());
+  applyDecorators(
+    Controller(`api/v1/admin${path ? `/${path}` : ''}`),
+    Roles(...roles),
+    UseGuards(RateLimitGuard(ADMIN_LIMITS)),
+    ApiTags('admin'),
+    ApiBearerAuth(),
+  );

@@ -28,4 +28,10 @@ export class RecentSignInGuard implements CanActivate {
 
 /** The route needs a recent sign-in (see `RecentSignInGuard`). */
 export const RecentSignIn = () =>
-  applyDecorators(UseGuards(RecentSignInGuard), ApiResponse({ status: 401, description: '`auth.reauth_required`: confirm the password with POST /api/v1/auth/reauth, then retry' }));
+  applyDecorators(
+    UseGuards(RecentSignInGuard),
+    ApiResponse({
+      status: 401,
+      description: '`auth.reauth_required`: confirm the password with POST /api/v1/auth/reauth, then retry',
+    }),
+  );

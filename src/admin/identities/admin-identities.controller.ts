@@ -54,13 +54,19 @@ export class AdminIdentitiesController {
   @HttpCode(204)
   @ApiOperation({
     summary: 'Unlink one of the user’s identities',
-    description: 'Refused with 409 `identity.last_method` when it is the last way to sign in (no password and no other identity). Audited as `identity.unlinked`.',
+    description:
+      'Refused with 409 `identity.last_method` when it is the last way to sign in (no password and no other identity). Audited as `identity.unlinked`.',
   })
   @ApiParam({ name: 'id', example: USER_ID })
   @ApiParam({ name: 'identityId', example: IDENTITY_ID })
   @ApiNoContentResponse({ description: 'Unlinked' })
   @ApiErrors('not_found', 'identity.last_method', 'auth.unauthenticated', 'auth.forbidden')
-  async unlink(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Param('identityId', ParseIdPipe) identityId: string, @ActingAs() acting: Acting): Promise<void> {
+  async unlink(
+    @Query({ schema: NoQuery }) _query: object,
+    @Param('id', ParseIdPipe) id: string,
+    @Param('identityId', ParseIdPipe) identityId: string,
+    @ActingAs() acting: Acting,
+  ): Promise<void> {
     await this.service.unlink(acting, id, identityId);
   }
 }

@@ -40,7 +40,13 @@ export class AdminIdentitiesService {
     const after = afterKey(decodeCursor(query.cursor, SORT, 2));
     const ordered = [...(await this.users.listIdentities(userId))].sort(byLink);
     const rest = after ? ordered.filter((i) => byLink(i, after) > 0) : ordered;
-    return pageOf(rest.slice(0, query.limit + 1), query.limit, SORT, (i) => [i.linkedAt.toISOString(), i.id], identityView);
+    return pageOf(
+      rest.slice(0, query.limit + 1),
+      query.limit,
+      SORT,
+      (i) => [i.linkedAt.toISOString(), i.id],
+      identityView,
+    );
   }
 
   /** Unlinks one of the user's identities: 404 when it is not theirs, 409 `identity.last_method` when it is their last way in. */
@@ -49,12 +55,17 @@ export class AdminIdentitiesService {
     const identity = (await this.users.listIdentities(userId)).find((i) => i.id === identityId);
     if (!identity) throw new NotFoundError('No such identity of this user.');
     await this.users.unlinkIdentity(userId, identityId);
-    await this.audit.record(acting, 'identity.unlinked', { userId }, {
-      identity: identity.id,
-      provider: identity.provider,
-      subjectKind: identity.subjectKind,
-      changes: changesOf({ identity: auditable(identity) }, { identity: null }),
-    });
+    await this.audit.record(
+      acting,
+      'identity.unlinked',
+      { userId },
+      {
+        identity: identity.id,
+        provider: identity.provider,
+        subjectKind: identity.subjectKind,
+        changes: changesOf({ identity: auditable(identity) }, { identity: null }),
+      },
+    );
   }
 
   private async assertUser(userId: string): Promise<void> {

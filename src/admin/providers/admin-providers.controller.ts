@@ -9,7 +9,17 @@ import { NoQuery } from '../common/admin-list.js';
 
 const LIST_EXAMPLE = {
   items: [
-    { id: 'wechat', enabled: true, sandbox: false, config: { appId: 'wx1234567890abcdef', appSecret: '…a1b2', openBase: 'https://open.weixin.qq.com', apiBase: 'https://api.weixin.qq.com' } },
+    {
+      id: 'wechat',
+      enabled: true,
+      sandbox: false,
+      config: {
+        appId: 'wx1234567890abcdef',
+        appSecret: '…a1b2',
+        openBase: 'https://open.weixin.qq.com',
+        apiBase: 'https://api.weixin.qq.com',
+      },
+    },
     {
       id: 'alipay',
       enabled: true,
@@ -31,7 +41,8 @@ const CHECK_EXAMPLE = {
   id: 'wechat',
   ok: true,
   result: 'credentials_valid',
-  detail: "WeChat access_token refused: errcode 40029: only the made-up code was refused, so the app's credentials were accepted",
+  detail:
+    "WeChat access_token refused: errcode 40029: only the made-up code was refused, so the app's credentials were accepted",
   providerCode: '40029',
   sandbox: false,
   durationMs: 184,
@@ -44,8 +55,10 @@ export class AdminProvidersController {
   @Get()
   @Roles('admin', 'auditor')
   @ApiOperation({
-    summary: 'Every provider ScanGate knows: enabled or not, served by its sandbox or not, and its settings with secrets masked',
-    description: 'Ids and URLs in clear; a secret (app secret, client secret, private key) as `…` and at most its last 4 characters; RSA keys also by the SHA-256 of their public half.',
+    summary:
+      'Every provider ScanGate knows: enabled or not, served by its sandbox or not, and its settings with secrets masked',
+    description:
+      'Ids and URLs in clear; a secret (app secret, client secret, private key) as `…` and at most its last 4 characters; RSA keys also by the SHA-256 of their public half.',
   })
   @ApiOkResponse({ schema: { example: LIST_EXAMPLE } })
   @ApiErrors('auth.unauthenticated', 'auth.forbidden', 'rate_limited')

@@ -11,6 +11,11 @@ import { AdminProvidersService } from './admin-providers.service.js';
 @Module({})
 export class AdminProvidersModule {
   static forRoot(oauth: DynamicModule): DynamicModule {
-    return { module: AdminProvidersModule, imports: [AdminCommonModule, oauth], controllers: [AdminProvidersController], providers: [AdminProvidersService] };
+    return {
+      module: AdminProvidersModule,
+      imports: [AdminCommonModule, oauth],
+      controllers: [AdminProvidersController],
+      providers: [AdminProvidersService],
+    };
   }
 }

@@ -1,14 +1,19 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
-import { APP_CONFIG, OAUTH_CONFIG, type AppConfig, type OAuthConfig, type OAuthProviderId } from '../../config/config.types.js';
+import {
+  APP_CONFIG,
+  OAUTH_CONFIG,
+  type AppConfig,
+  type OAuthConfig,
+  type OAuthProviderId,
+} from '../../config/config.types.js';
 import { OAuthProviderError } from '../../oauth/oauth-provider.js';
 import { OAuthRegistry } from '../../oauth/oauth.registry.js';
 import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../sandboxes/sandboxes.module.js';
 import type { Acting } from '../common/acting.js';
 import { AdminAudit } from '../common/admin-audit.js';
 import { providerConfigView, secretsOf, type ProviderSettings } from './provider-config.view.js';
-
 
 export interface ProviderItem {
   id: OAuthProviderId;
@@ -87,36 +92,77 @@ export class AdminProvidersService implements OnModuleInit {
     const settings = this.settingsOf(provider.id);
     const sandbox = this.registry.list('en').find((p) => p.id === provider.id)?.sandbox ?? false;
     const started = performance.now();
-    const outcome = await this.probe(provider.id, (code) => provider.profile(code, `${this.app.publicUrl}/api/v1/oauth/${provider.id}/callback`));
+    const outcome = await this.probe(provider.id, (code) =>
+      provider.profile(code, `${this.app.publicUrl}/api/v1/oauth/${provider.id}/callback`),
+    );
     const durationMs = Math.round(performance.now() - started);
     const detail = settings ? scrub(outcome.detail, secretsOf(provider.id, settings)) : outcome.detail;
-    const answer: ProviderCheck = { id: provider.id, ok: outcome.result === 'credentials_valid', result: outcome.result, detail, providerCode: outcome.providerCode, sandbox, durationMs };
-    this.logger.log({ provider: provider.id, result: answer.result, providerCode: answer.providerCode, durationMs }, 'provider credential check');
-    await this.audit.record(acting, 'provider.checked', {}, { provider: provider.id, sandbox, result: answer.result, providerCode: answer.providerCode, durationMs });
+    const answer: ProviderCheck = {
+      id: provider.id,
+      ok: outcome.result === 'credentials_valid',
+      result: outcome.result,
+      detail,
+      providerCode: outcome.providerCode,
+      sandbox,
+      durationMs,
+    };
+    this.logger.log(
+      { provider: provider.id, result: answer.result, providerCode: answer.providerCode, durationMs },
+      'provider credential check',
+    );
+    await this.audit.record(
+      acting,
+      'provider.checked',
+      {},
+      { provider: provider.id, sandbox, result: answer.result, providerCode: answer.providerCode, durationMs },
+    );
     return answer;
   }
 
   /** One exchange of a made-up code, read as a verdict on the credentials. */
-  private async probe(id: OAuthProviderId, exchange: (code: string) => Promise<unknown>): Promise<{ result: CheckResult; detail: string; providerCode: string | null }> {
+  private async probe(
+    id: OAuthProviderId,
+    exchange: (code: string) => Promise<unknown>,
+  ): Promise<{ result: CheckResult; detail: string; providerCode: string | null }> {
     const code = `ScanGateCheck${randomBytes(12).toString('hex')}`;
-    const caveat = id === 'alipay' ? ' (Alipay does not sign this answer: ALIPAY_PUBLIC_KEY is checked only by a real sign-in)' : '';
+    const caveat =
+      id === 'alipay' ? ' (Alipay does not sign this answer: ALIPAY_PUBLIC_KEY is checked only by a real sign-in)' : '';
     try {
       await exchange(code);
-      return { result: 'credentials_valid', detail: 'the provider accepted a made-up code: the credentials work, but this is no real platform', providerCode: null };
+      return {
+        result: 'credentials_valid',
+        detail: 'the provider accepted a made-up code: the credentials work, but this is no real platform',
+        providerCode: null,
+      };
     } catch (error) {
       if (!(error instanceof OAuthProviderError)) {
-        this.logger.warn({ provider: id, error: (error as Error)?.name }, 'provider credential check failed unexpectedly');
+        this.logger.warn(
+          { provider: id, error: (error as Error)?.name },
+          'provider credential check failed unexpectedly',
+        );
         return { result: 'unreachable', detail: 'the check could not be run (see the server log)', providerCode: null };
       }
       const providerCode = error.providerCode ?? null;
       switch (error.failure) {
         case 'code_invalid':
-          return { result: 'credentials_valid', detail: `${error.message}: only the made-up code was refused, so the app's credentials were accepted${caveat}`, providerCode };
+          return {
+            result: 'credentials_valid',
+            detail: `${error.message}: only the made-up code was refused, so the app's credentials were accepted${caveat}`,
+            providerCode,
+          };
         case 'not_allowed':
           // Only said once a code was exchanged with our credentials.
-          return { result: 'credentials_valid', detail: `${error.message}: the app's credentials were accepted`, providerCode };
+          return {
+            result: 'credentials_valid',
+            detail: `${error.message}: the app's credentials were accepted`,
+            providerCode,
+          };
         case 'app_invalid':
-          return { result: 'credentials_invalid', detail: `${error.message}: the app's credentials were refused`, providerCode };
+          return {
+            result: 'credentials_invalid',
+            detail: `${error.message}: the app's credentials were refused`,
+            providerCode,
+          };
         case 'upstream':
           return { result: 'unreachable', detail: error.message, providerCode };
       }
@@ -136,7 +182,8 @@ function scrub(text: string, secrets: string[]): string {
     if (!secret) continue;
     out = out.split(secret).join('[secret]');
     if (secret.includes('-----BEGIN')) {
-      for (const line of secret.split(/\s+/)) if (line.length >= 8 && !line.includes('-')) out = out.split(line).join('[secret]');
+      for (const line of secret.split(/\s+/))
+        if (line.length >= 8 && !line.includes('-')) out = out.split(line).join('[secret]');
     }
   }
   return out;

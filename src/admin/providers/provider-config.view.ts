@@ -20,7 +20,9 @@ export function maskSecret(secret: string): string {
 /** SHA-256 of a key's public half (SPKI DER), hex: compares with what was uploaded to the platform, reveals nothing. */
 export function publicKeyFingerprint(pem: string): string | null {
   try {
-    return createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+    return createHash('sha256')
+      .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
   } catch {
     return null;
   }
@@ -51,7 +53,13 @@ export function providerConfigView(id: OAuthProviderId, settings: ProviderSettin
     }
     case 'dingtalk': {
       const s = settings as DingtalkSettings;
-      return { clientId: s.clientId, clientSecret: maskSecret(s.clientSecret), corpId: s.corpId ?? null, loginBase: s.loginBase, apiBase: s.apiBase };
+      return {
+        clientId: s.clientId,
+        clientSecret: maskSecret(s.clientSecret),
+        corpId: s.corpId ?? null,
+        loginBase: s.loginBase,
+        apiBase: s.apiBase,
+      };
     }
   }
 }

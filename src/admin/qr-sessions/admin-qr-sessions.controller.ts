@@ -18,13 +18,19 @@ const QR_SESSION_EXAMPLE = {
   cancelReason: null,
   requester: {
     ip: '198.51.100.7',
-    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
     browser: 'Chrome 142',
     os: 'Windows 10',
     deviceType: 'desktop',
     location: 'Shanghai, CN',
   },
-  scanner: { userId: '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f', sessionId: '5d1c9e47-2f0b-4b8e-8d7a-3c2e1f0a9b8c', ip: '203.0.113.24', location: 'Beijing, CN' },
+  scanner: {
+    userId: '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f',
+    sessionId: '5d1c9e47-2f0b-4b8e-8d7a-3c2e1f0a9b8c',
+    ip: '203.0.113.24',
+    location: 'Beijing, CN',
+  },
   exchange: { sessionId: '9a7e3b21-4c5d-4e6f-8a9b-0c1d2e3f4a5b', ip: '198.51.100.7' },
 };
 
@@ -48,7 +54,9 @@ export class AdminQrSessionsController {
   @ApiQuery({ name: 'status', required: false, enum: QR_STATUSES })
   @ApiQuery({ name: 'limit', required: false, example: 50, description: '1–200' })
   @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
-  @ApiOkResponse({ schema: { example: { items: [QR_SESSION_EXAMPLE], nextCursor: 'WyJxci1zZXNzaW9uczotY3JlYXRlZEF0Ii…' } } })
+  @ApiOkResponse({
+    schema: { example: { items: [QR_SESSION_EXAMPLE], nextCursor: 'WyJxci1zZXNzaW9uczotY3JlYXRlZEF0Ii…' } },
+  })
   @ApiErrors('validation.failed', 'auth.unauthenticated', 'auth.forbidden')
   list(@Query({ schema: QrSessionsQuery }) query: QrSessionsQuery) {
     return this.service.list(query);
@@ -57,7 +65,8 @@ export class AdminQrSessionsController {
   @Get('counts')
   @ApiOperation({
     summary: 'Live counts by status of the QR sessions created within the QR lifetime',
-    description: 'Sessions created in `(now − QR_TTL_SECONDS, now]` — the only ones that can still be pending, scanned or confirmed — by their status now.',
+    description:
+      'Sessions created in `(now − QR_TTL_SECONDS, now]` — the only ones that can still be pending, scanned or confirmed — by their status now.',
   })
   @ApiOkResponse({
     schema: {

@@ -90,10 +90,17 @@ export class AdminQrSessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Newest first, keyset on the creation event's `(at, id)`; `status` filters on the reconstructed status. */
-  async page(times: QrTimes, filter: { status?: QrStatus; after: CursorKey | null; limit: number }): Promise<QrSessionRow[]> {
+  async page(
+    times: QrTimes,
+    filter: { status?: QrStatus; after: CursorKey | null; limit: number },
+  ): Promise<QrSessionRow[]> {
     const params: unknown[] = [times.ttlMs, times.windowMs, times.now];
     const param = (value: unknown) => `$${params.push(value)}`;
-    const inner = [filter.after ? `(c.at, c.id) < (${param(filter.after[0])}::timestamptz, ${param(filter.after[1])}::uuid)` : 'TRUE'];
+    const inner = [
+      filter.after
+        ? `(c.at, c.id) < (${param(filter.after[0])}::timestamptz, ${param(filter.after[1])}::uuid)`
+        : 'TRUE',
+    ];
     if (filter.status && LIVE.has(filter.status)) {
       // Only a session younger than the lifetime can still be pending, scanned or confirmed: a short range of (type, at).
       inner.push(`c.at > $3::timestamptz - $1::float8 * interval '1 millisecond'`);
@@ -125,7 +132,8 @@ export class AdminQrSessionsRepository {
   }
 }
 
-const date = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string | Date));
+const date = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : new Date(value as string | Date);
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 function toRow(raw: Record<string, unknown>): QrSessionRow {

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { QrStatus } from '../../qr-login/qr-session.js';
 import { listQuery } from '../common/admin-list.js';
 
-export const QR_STATUSES = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const satisfies readonly QrStatus[];
+export const QR_STATUSES = [
+  'pending',
+  'scanned',
+  'confirmed',
+  'consumed',
+  'cancelled',
+  'expired',
+] as const satisfies readonly QrStatus[];
 
 /** `GET /admin/qr-sessions` */
 export const QrSessionsQuery = listQuery({

@@ -45,7 +45,13 @@ export class AdminQrSessionsService {
   async list(query: QrSessionsQuery): Promise<Page<ReturnType<AdminQrSessionsService['view']>>> {
     const after = timestampIdKey(decodeCursor(query.cursor, SORT, 2));
     const rows = await this.repository.page(this.times(), { status: query.status, after, limit: query.limit });
-    return pageOf(rows, query.limit, SORT, (row) => row.key, (row) => this.view(row));
+    return pageOf(
+      rows,
+      query.limit,
+      SORT,
+      (row) => row.key,
+      (row) => this.view(row),
+    );
   }
 
   /**
@@ -72,7 +78,11 @@ export class AdminQrSessionsService {
   }
 
   private view(row: QrSessionRow) {
-    const requester = this.requesters.capture({ ip: row.requesterIp, userAgent: row.requesterUserAgent, createdAt: row.createdAt }).context;
+    const requester = this.requesters.capture({
+      ip: row.requesterIp,
+      userAgent: row.requesterUserAgent,
+      createdAt: row.createdAt,
+    }).context;
     return {
       /** The first 8 characters of the QR id: all the audit trail keeps. */
       id: row.qr,
@@ -94,9 +104,15 @@ export class AdminQrSessionsService {
         location: requester.location,
       },
       scanner: row.scannerUserId
-        ? { userId: row.scannerUserId, sessionId: row.scannerSessionId, ip: normalizeIp(row.scannerIp), location: this.locationOf(row.scannerIp, row.createdAt) }
+        ? {
+            userId: row.scannerUserId,
+            sessionId: row.scannerSessionId,
+            ip: normalizeIp(row.scannerIp),
+            location: this.locationOf(row.scannerIp, row.createdAt),
+          }
         : null,
-      exchange: row.webSessionId || row.exchangeIp ? { sessionId: row.webSessionId, ip: normalizeIp(row.exchangeIp) } : null,
+      exchange:
+        row.webSessionId || row.exchangeIp ? { sessionId: row.webSessionId, ip: normalizeIp(row.exchangeIp) } : null,
     };
   }
 

@@ -31,11 +31,17 @@ const WEB_SESSION = {
   kind: 'web',
   createdVia: 'qr',
   device: null,
-  userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  userAgent:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
   location: null,
 };
 const PAGE_EXAMPLE = { items: [WEB_SESSION, MOBILE_SESSION], nextCursor: 'WyJzZXNzaW9uczotY3JlYXRlZEF0Ii…' };
-const ACTIVE_DOC = { name: 'active', required: false, enum: ['true', 'false'], description: 'Live sessions only (default), or `false` for every session, revoked and expired ones too' };
+const ACTIVE_DOC = {
+  name: 'active',
+  required: false,
+  enum: ['true', 'false'],
+  description: 'Live sessions only (default), or `false` for every session, revoked and expired ones too',
+};
 /** The list contract's own query fields. */
 const ApiPaging = () =>
   applyDecorators(
@@ -54,7 +60,10 @@ export class AdminSessionsController {
 
   @Get('users/:id/sessions')
   @Roles('admin', 'auditor')
-  @ApiOperation({ summary: 'A user’s sessions, newest first (live ones unless `active=false`)', description: '`location` comes from the offline GeoIP databases when configured, else null.' })
+  @ApiOperation({
+    summary: 'A user’s sessions, newest first (live ones unless `active=false`)',
+    description: '`location` comes from the offline GeoIP databases when configured, else null.',
+  })
   @ApiParam({ name: 'id', example: USER_ID })
   @ApiQuery(ACTIVE_DOC)
   @ApiPaging()
@@ -68,13 +77,19 @@ export class AdminSessionsController {
   @HttpCode(204)
   @ApiOperation({
     summary: 'Revoke one of the user’s sessions',
-    description: 'Its access token is refused on the next request (every instance), its refresh token too, and its open sockets get `session.revoked`. A session already revoked: 204, nothing changes. Another user’s session: 404.',
+    description:
+      'Its access token is refused on the next request (every instance), its refresh token too, and its open sockets get `session.revoked`. A session already revoked: 204, nothing changes. Another user’s session: 404.',
   })
   @ApiParam({ name: 'id', example: USER_ID })
   @ApiParam({ name: 'sessionId', example: SESSION_ID })
   @ApiNoContentResponse({ description: 'Revoked (or already was)' })
   @ApiErrors('not_found', 'auth.unauthenticated', 'auth.forbidden')
-  async revoke(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Param('sessionId', ParseIdPipe) sessionId: string, @ActingAs() acting: Acting): Promise<void> {
+  async revoke(
+    @Query({ schema: NoQuery }) _query: object,
+    @Param('id', ParseIdPipe) id: string,
+    @Param('sessionId', ParseIdPipe) sessionId: string,
+    @ActingAs() acting: Acting,
+  ): Promise<void> {
     await this.service.revoke(acting, id, sessionId);
   }
 
@@ -89,7 +104,11 @@ export class AdminSessionsController {
   @ApiParam({ name: 'id', example: USER_ID })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('not_found', 'auth.reauth_required', 'auth.unauthenticated', 'auth.forbidden')
-  async revokeAll(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @ActingAs() acting: Acting): Promise<void> {
+  async revokeAll(
+    @Query({ schema: NoQuery }) _query: object,
+    @Param('id', ParseIdPipe) id: string,
+    @ActingAs() acting: Acting,
+  ): Promise<void> {
     await this.service.revokeAll(acting, id);
   }
 
@@ -98,7 +117,12 @@ export class AdminSessionsController {
   @ApiOperation({ summary: 'Recent sessions of all users, newest first, filtered (live ones unless `active=false`)' })
   @ApiQuery({ name: 'userId', required: false, example: USER_ID })
   @ApiQuery({ name: 'kind', required: false, enum: ['mobile', 'web'] })
-  @ApiQuery({ name: 'createdVia', required: false, example: 'oauth:wechat', description: '`password`, `qr` or `oauth:<provider>`' })
+  @ApiQuery({
+    name: 'createdVia',
+    required: false,
+    example: 'oauth:wechat',
+    description: '`password`, `qr` or `oauth:<provider>`',
+  })
   @ApiQuery(ACTIVE_DOC)
   @ApiPaging()
   @ApiOkResponse({ schema: { example: PAGE_EXAMPLE } })

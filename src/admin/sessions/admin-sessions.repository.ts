@@ -24,7 +24,21 @@ export interface SessionRow {
 }
 
 /** What the admin views show of a session: never the device key, never a refresh token. */
-const COLUMNS = ['id', 'user_id', 'kind', 'created_via', 'device_id', 'device_name', 'device_platform', 'ip', 'user_agent', 'created_at', 'last_seen_at', 'revoked_at', 'revoke_reason']
+const COLUMNS = [
+  'id',
+  'user_id',
+  'kind',
+  'created_via',
+  'device_id',
+  'device_name',
+  'device_platform',
+  'ip',
+  'user_agent',
+  'created_at',
+  'last_seen_at',
+  'revoked_at',
+  'revoke_reason',
+]
   .map((c) => `s."${c}"`)
   .join(', ');
 
@@ -50,7 +64,8 @@ export class AdminSessionsRepository {
       const at = param(search.at);
       where.push(`s.revoked_at IS NULL AND s.refresh_expires_at > ${at} AND s.absolute_expires_at > ${at}`);
     }
-    if (search.after) where.push(`(s.created_at, s.id) < (${param(search.after[0])}::timestamptz, ${param(search.after[1])}::uuid)`);
+    if (search.after)
+      where.push(`(s.created_at, s.id) < (${param(search.after[0])}::timestamptz, ${param(search.after[1])}::uuid)`);
     const rows = (await this.dataSource.query(
       `SELECT ${COLUMNS}, s.created_at::text AS k1, s.id::text AS k2
          FROM sessions s
@@ -60,11 +75,17 @@ export class AdminSessionsRepository {
       params,
     )) as Array<Record<string, unknown>>;
     const metadata = this.dataSource.getMetadata(Session);
-    return rows.map((raw) => ({ session: entityFromRow<Session>(metadata, raw), key: [raw.k1 as string, raw.k2 as string] }));
+    return rows.map((raw) => ({
+      session: entityFromRow<Session>(metadata, raw),
+      key: [raw.k1 as string, raw.k2 as string],
+    }));
   }
 
   /** Whether a user exists and is not deleted (a deleted user's routes are 404, as the user itself is). */
   async userExists(userId: string): Promise<boolean> {
-    return ((await this.dataSource.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL', [userId])) as unknown[]).length === 1;
+    return (
+      ((await this.dataSource.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL', [userId])) as unknown[])
+        .length === 1
+    );
   }
 }

@@ -44,7 +44,10 @@ export class AdminSessionsService {
 
   /** Every user's sessions, newest first, filtered. */
   list(query: SessionsQuery): Promise<Page<AdminSessionView>> {
-    return this.page({ userId: query.userId, kind: query.kind, createdVia: query.createdVia, active: query.active }, query);
+    return this.page(
+      { userId: query.userId, kind: query.kind, createdVia: query.createdVia, active: query.active },
+      query,
+    );
   }
 
   /**
@@ -59,34 +62,54 @@ export class AdminSessionsService {
     if (before.revokedAt) return;
     if (!(await this.sessions.revoke(sessionId, REVOKED_BY_ADMIN, userId))) return; // revoked meanwhile by someone else
     const after = await this.sessions.find(sessionId);
-    await this.audit.record(acting, 'session.revoked', { userId, sessionId }, {
-      reason: REVOKED_BY_ADMIN,
-      session: { kind: before.kind, createdVia: before.createdVia, deviceId: before.deviceId },
-      changes: changesOf(lifecycle(before), lifecycle(after ?? before)),
-    });
+    await this.audit.record(
+      acting,
+      'session.revoked',
+      { userId, sessionId },
+      {
+        reason: REVOKED_BY_ADMIN,
+        session: { kind: before.kind, createdVia: before.createdVia, deviceId: before.deviceId },
+        changes: changesOf(lifecycle(before), lifecycle(after ?? before)),
+      },
+    );
   }
 
   /** Revokes every session of the user (needs a recent sign-in: see the controller); audited even when there was none. */
   async revokeAll(acting: Acting, userId: string): Promise<void> {
     await this.assertUser(userId);
     const revoked = await this.sessions.revokeAll(userId, REVOKED_BY_ADMIN);
-    await this.audit.record(acting, 'session.revoked', { userId }, {
-      reason: REVOKED_BY_ADMIN,
-      all: true,
-      sessionIds: revoked,
-      changes: changesOf({ activeSessions: revoked.length }, { activeSessions: 0 }),
-    });
+    await this.audit.record(
+      acting,
+      'session.revoked',
+      { userId },
+      {
+        reason: REVOKED_BY_ADMIN,
+        all: true,
+        sessionIds: revoked,
+        changes: changesOf({ activeSessions: revoked.length }, { activeSessions: 0 }),
+      },
+    );
   }
 
-  private async page(filter: Pick<SessionSearch, 'userId' | 'kind' | 'createdVia' | 'active'>, query: { limit: number; cursor?: string }): Promise<Page<AdminSessionView>> {
+  private async page(
+    filter: Pick<SessionSearch, 'userId' | 'kind' | 'createdVia' | 'active'>,
+    query: { limit: number; cursor?: string },
+  ): Promise<Page<AdminSessionView>> {
     const after = timestampIdKey(decodeCursor(query.cursor, SORT, 2));
     const rows = await this.repository.page({ ...filter, at: this.clock.date(), after, limit: query.limit });
-    return pageOf(rows, query.limit, SORT, (row) => row.key, (row) => this.view(row.session));
+    return pageOf(
+      rows,
+      query.limit,
+      SORT,
+      (row) => row.key,
+      (row) => this.view(row.session),
+    );
   }
 
   /** PROTOCOL's session, with the location of its IP from the offline GeoIP databases (null without them). */
   private view(session: Session): AdminSessionView {
-    const location = this.requesters.capture({ ip: session.ip, userAgent: null, createdAt: session.createdAt }).context.location;
+    const location = this.requesters.capture({ ip: session.ip, userAgent: null, createdAt: session.createdAt }).context
+      .location;
     return { ...sessionView(session), location };
   }
 

@@ -38,7 +38,8 @@ export class AdminStatsService {
     const window = this.windowOf(query);
     const byMethod: LoginStats['byMethod'] = {};
     for (const method of BASE_METHODS) byMethod[method] = { success: 0, failure: 0 };
-    for (const { method, success, failure } of await this.stats.logins(window.from, window.to)) byMethod[method] = { success, failure };
+    for (const { method, success, failure } of await this.stats.logins(window.from, window.to))
+      byMethod[method] = { success, failure };
     return { ...isoWindow(window), byMethod };
   }
 
@@ -55,7 +56,8 @@ export class AdminStatsService {
     const to = query.to ?? this.clock.date();
     const from = query.from ?? new Date(to.getTime() - DEFAULT_WINDOW_MS);
     if (from.getTime() >= to.getTime()) throw new ValidationError([{ path: 'from', message: 'must be before to' }]);
-    if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new ValidationError([{ path: 'to', message: 'must be at most 366 days after from' }]);
+    if (to.getTime() - from.getTime() > MAX_WINDOW_MS)
+      throw new ValidationError([{ path: 'to', message: 'must be at most 366 days after from' }]);
     return { from, to };
   }
 }

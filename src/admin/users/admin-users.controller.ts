@@ -1,5 +1,12 @@
 import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Roles } from '../../auth/auth.decorators.js';
 import { identityView, userView } from '../../auth/auth.views.js';
@@ -21,7 +28,8 @@ const USER_EXAMPLE = {
   createdAt: '2026-11-26T08:00:00.000Z',
   updatedAt: '2026-11-26T08:00:00.000Z',
 };
-const REAUTH = 'Needs a sign-in no older than REAUTH_MAX_AGE_SECONDS, else 401 `auth.reauth_required` (POST /api/v1/auth/reauth).';
+const REAUTH =
+  'Needs a sign-in no older than REAUTH_MAX_AGE_SECONDS, else 401 `auth.reauth_required` (POST /api/v1/auth/reauth).';
 
 @AdminController('users')
 export class AdminUsersController {
@@ -31,7 +39,8 @@ export class AdminUsersController {
   @Roles('admin', 'auditor')
   @ApiOperation({
     summary: 'Search and filter users (cursor pages)',
-    description: '`q`: case-insensitive substring of the login, display name or an identity subject. Newest first unless `sort` says otherwise.',
+    description:
+      '`q`: case-insensitive substring of the login, display name or an identity subject. Newest first unless `sort` says otherwise.',
   })
   @ApiQuery({ name: 'q', required: false, example: 'lei' })
   @ApiQuery({ name: 'status', required: false, enum: ['active', 'disabled'] })
@@ -54,7 +63,12 @@ export class AdminUsersController {
   @ApiZodBody(CreateUserBody, { login: 'lilei', password: 'a long passphrase', displayName: 'Li Lei', roles: ['user'] })
   @ApiCreatedResponse({ schema: { example: USER_EXAMPLE } })
   @ApiErrors('validation.failed', 'conflict', 'auth.unauthenticated', 'auth.forbidden')
-  async create(@Query({ schema: NoQuery }) _query: object, @Body({ schema: CreateUserBody }) body: CreateUserBody, @ActingAs() acting: Acting, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @Query({ schema: NoQuery }) _query: object,
+    @Body({ schema: CreateUserBody }) body: CreateUserBody,
+    @ActingAs() acting: Acting,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const row = await this.service.create(acting, body);
     res.setHeader('ETag', etagOf(row));
     return userView(row.user);
@@ -64,11 +78,16 @@ export class AdminUsersController {
   @Roles('admin', 'auditor')
   @ApiOperation({
     summary: 'One user, with identities and the count of active sessions; `ETag` for a later `If-Match`',
-    description: 'The `ETag` is the version of the user fields (not of the identities or the session count, which change on their own).',
+    description:
+      'The `ETag` is the version of the user fields (not of the identities or the session count, which change on their own).',
   })
   @ApiOkResponse({ schema: { example: { ...USER_EXAMPLE, identities: [], activeSessions: 2 } } })
   @ApiErrors('not_found', 'auth.unauthenticated', 'auth.forbidden')
-  async get(@Query({ schema: NoQuery }) _query: object, @Param('id', ParseIdPipe) id: string, @Res({ passthrough: true }) res: Response) {
+  async get(
+    @Query({ schema: NoQuery }) _query: object,
+    @Param('id', ParseIdPipe) id: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const { row, activeSessions, identities } = await this.service.get(id);
     res.setHeader('ETag', etagOf(row));
     return { ...userView(row.user), identities: identities.map(identityView), activeSessions };
@@ -85,7 +104,14 @@ export class AdminUsersController {
   @ApiHeader({ name: 'If-Match', required: false, example: '"MjAyNi0xMS0yNiAwODowMDowMC4xMjM0NTYrMDA"' })
   @ApiZodBody(PatchUserBody, { status: 'disabled' })
   @ApiOkResponse({ schema: { example: { ...USER_EXAMPLE, status: 'disabled' } } })
-  @ApiErrors('validation.failed', 'not_found', 'precondition_failed', 'auth.reauth_required', 'auth.unauthenticated', 'auth.forbidden')
+  @ApiErrors(
+    'validation.failed',
+    'not_found',
+    'precondition_failed',
+    'auth.reauth_required',
+    'auth.unauthenticated',
+    'auth.forbidden',
+  )
   async patch(
     @Query({ schema: NoQuery }) _query: object,
     @Param('id', ParseIdPipe) id: string,
@@ -102,13 +128,18 @@ export class AdminUsersController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Delete a user: soft by default (sessions revoked, identities removed, login kept reserved); `?hard=true` removes the row',
+    summary:
+      'Delete a user: soft by default (sessions revoked, identities removed, login kept reserved); `?hard=true` removes the row',
     description: REAUTH,
   })
   @ApiQuery({ name: 'hard', required: false, enum: ['true', 'false'] })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors('validation.failed', 'not_found', 'auth.reauth_required', 'auth.unauthenticated', 'auth.forbidden')
-  async delete(@Param('id', ParseIdPipe) id: string, @Query({ schema: DeleteUserQuery }) query: { hard: boolean }, @ActingAs() acting: Acting): Promise<void> {
+  async delete(
+    @Param('id', ParseIdPipe) id: string,
+    @Query({ schema: DeleteUserQuery }) query: { hard: boolean },
+    @ActingAs() acting: Acting,
+  ): Promise<void> {
     await this.service.delete(acting, id, query.hard);
   }
 }

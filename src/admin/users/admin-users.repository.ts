@@ -27,7 +27,12 @@ export interface UserRow {
   key: CursorKey;
 }
 
-const SORT_COLUMN: Record<UserSort, string> = { createdAt: 'created_at', '-createdAt': 'created_at', login: 'login', '-login': 'login' };
+const SORT_COLUMN: Record<UserSort, string> = {
+  createdAt: 'created_at',
+  '-createdAt': 'created_at',
+  login: 'login',
+  '-login': 'login',
+};
 
 /** `%text%` for LIKE, with LIKE's own characters escaped. */
 function containing(text: string): string {
@@ -48,7 +53,11 @@ export class AdminUsersRepository {
   }
 
   private row(raw: Record<string, unknown>): UserRow {
-    return { user: entityFromRow<User>(this.users.metadata, raw), version: raw.version as string, key: [raw.k1 as string, raw.k2 as string] };
+    return {
+      user: entityFromRow<User>(this.users.metadata, raw),
+      version: raw.version as string,
+      key: [raw.k1 as string, raw.k2 as string],
+    };
   }
 
   /**
@@ -70,14 +79,19 @@ export class AdminUsersRepository {
     }
     if (search.status) where.push(`u.status = ${param(search.status)}`);
     if (search.role) where.push(`${param(search.role)} = ANY(u.roles)`);
-    if (search.provider) where.push(`EXISTS (SELECT 1 FROM identities i WHERE i.user_id = u.id AND i.provider = ${param(search.provider)})`);
+    if (search.provider)
+      where.push(
+        `EXISTS (SELECT 1 FROM identities i WHERE i.user_id = u.id AND i.provider = ${param(search.provider)})`,
+      );
     if (search.createdFrom) where.push(`u.created_at >= ${param(search.createdFrom)}`);
     if (search.createdTo) where.push(`u.created_at < ${param(search.createdTo)}`);
     const column = SORT_COLUMN[search.sort];
     const descending = search.sort.startsWith('-');
     const cast = column === 'created_at' ? 'timestamptz' : 'text';
     if (search.after) {
-      where.push(`(u.${column}, u.id) ${descending ? '<' : '>'} (${param(search.after[0])}::${cast}, ${param(search.after[1])}::uuid)`);
+      where.push(
+        `(u.${column}, u.id) ${descending ? '<' : '>'} (${param(search.after[0])}::${cast}, ${param(search.after[1])}::uuid)`,
+      );
     }
     const direction = descending ? 'DESC' : 'ASC';
     const rows = (await this.users.query(
@@ -125,7 +139,12 @@ export class AdminUsersRepository {
   /** Soft delete: marked deleted and disabled, its identities removed, in one transaction. False when there was nothing to delete. */
   async softDelete(id: string): Promise<boolean> {
     return this.users.manager.transaction(async (em) => {
-      const rows = returnedRows(await em.query(`UPDATE users SET deleted_at = clock_timestamp(), status = 'disabled', updated_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL RETURNING id`, [id]));
+      const rows = returnedRows(
+        await em.query(
+          `UPDATE users SET deleted_at = clock_timestamp(), status = 'disabled', updated_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
+          [id],
+        ),
+      );
       if (rows.length === 0) return false;
       await em.query('DELETE FROM identities WHERE user_id = $1', [id]);
       return true;
@@ -142,7 +161,10 @@ export class AdminUsersRepository {
    * `includingDeleted`: a soft-deleted row counts too (a hard delete may follow a soft one).
    */
   async exists(id: string, includingDeleted = false): Promise<boolean> {
-    const rows = (await this.users.query(`SELECT 1 FROM users WHERE id = $1${includingDeleted ? '' : ' AND deleted_at IS NULL'}`, [id])) as unknown[];
+    const rows = (await this.users.query(
+      `SELECT 1 FROM users WHERE id = $1${includingDeleted ? '' : ' AND deleted_at IS NULL'}`,
+      [id],
+    )) as unknown[];
     return rows.length === 1;
   }
 }

@@ -27,7 +27,12 @@ function versionIn(ifMatch: string | undefined): string | null | 'stale' {
 
 /** What the user view shows, for the audit trail's before/after. */
 function auditable(user: User): Record<string, unknown> {
-  return { displayName: user.displayName, avatarUrl: user.avatarUrl, roles: [...user.roles].sort(), status: user.status };
+  return {
+    displayName: user.displayName,
+    avatarUrl: user.avatarUrl,
+    roles: [...user.roles].sort(),
+    status: user.status,
+  };
 }
 
 /**
@@ -50,14 +55,26 @@ export class AdminUsersService {
     const key = decodeCursor(query.cursor, query.sort, 2);
     const after = query.sort.endsWith('createdAt') ? timestampIdKey(key) : textIdKey(key);
     const rows = await this.repository.search({ ...query, after });
-    return pageOf(rows, query.limit, query.sort, (row) => row.key, (row) => userView(row.user));
+    return pageOf(
+      rows,
+      query.limit,
+      query.sort,
+      (row) => row.key,
+      (row) => userView(row.user),
+    );
   }
 
   async create(acting: Acting, body: CreateUserBody): Promise<UserRow> {
     // Making an admin or an auditor is a role change like any other: it needs a recent sign-in.
-    if (body.roles?.some((role) => role !== 'user') && !(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
+    if (body.roles?.some((role) => role !== 'user') && !(await this.recent.isRecent(acting.actor)))
+      throw new ReauthRequiredError();
     const user = await this.users.create(body);
-    await this.audit.record(acting, 'user.created', { userId: user.id }, { after: { login: user.login, ...auditable(user) }, withPassword: body.password !== undefined });
+    await this.audit.record(
+      acting,
+      'user.created',
+      { userId: user.id },
+      { after: { login: user.login, ...auditable(user) }, withPassword: body.password !== undefined },
+    );
     return (await this.repository.find(user.id))!;
   }
 
@@ -75,7 +92,11 @@ export class AdminUsersService {
       throw new ForbiddenError('You cannot disable yourself or take away your own admin role.');
     }
     const version = versionIn(ifMatch);
-    if (version === 'stale') throw new AppError('precondition_failed', 'This user changed since you read it: reload it and apply your change again.');
+    if (version === 'stale')
+      throw new AppError(
+        'precondition_failed',
+        'This user changed since you read it: reload it and apply your change again.',
+      );
     const before = await this.repository.find(id);
     if (!before) throw new NotFoundError('No such user.');
 
@@ -91,13 +112,24 @@ export class AdminUsersService {
 
     const after = await this.repository.update(id, columns, version);
     if (!after) {
-      if (await this.repository.exists(id)) throw new AppError('precondition_failed', 'This user changed since you read it: reload it and apply your change again.');
+      if (await this.repository.exists(id))
+        throw new AppError(
+          'precondition_failed',
+          'This user changed since you read it: reload it and apply your change again.',
+        );
       throw new NotFoundError('No such user.');
     }
     const changes = changesOf(auditable(before.user), auditable(after.user));
     if (body.password !== undefined) changes.password = { before: '[secret]', after: '[changed]' };
     // Disabled, new password or other roles: every session goes now (tokens carry the roles).
-    const reason = changes.status && after.user.status === 'disabled' ? 'user_disabled' : changes.password ? 'password_changed_by_admin' : changes.roles ? 'roles_changed' : null;
+    const reason =
+      changes.status && after.user.status === 'disabled'
+        ? 'user_disabled'
+        : changes.password
+          ? 'password_changed_by_admin'
+          : changes.roles
+            ? 'roles_changed'
+            : null;
     const revoked = reason ? await this.sessions.revokeAll(id, reason) : [];
     await this.audit.record(acting, 'user.updated', { userId: id }, { changes, revokedSessions: revoked.length });
     return after;
@@ -116,10 +148,15 @@ export class AdminUsersService {
     // Then every session: tokens die on the next request and open sockets are told, even for a hard delete.
     const revoked = await this.sessions.revokeAll(id, 'user_deleted');
     if (hard && !(await this.repository.hardDelete(id))) throw new NotFoundError('No such user.');
-    await this.audit.record(acting, 'user.deleted', { userId: id }, {
-      hard,
-      before: before ? { login: before.user.login, ...auditable(before.user) } : { deleted: true },
-      revokedSessions: revoked.length,
-    });
+    await this.audit.record(
+      acting,
+      'user.deleted',
+      { userId: id },
+      {
+        hard,
+        before: before ? { login: before.user.login, ...auditable(before.user) } : { deleted: true },
+        revokedSessions: revoked.length,
+      },
+    );
   }
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { DevicePublicKey, LoginBody } from './auth.schemas.js';
 
-const publicJwk = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Record<string, string>;
+const publicJwk = () =>
+  generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Record<string, string>;
 
 describe('device public key', () => {
   it('accepts an EC P-256 public JWK and keeps only kty, crv, x, y', () => {
@@ -34,10 +35,18 @@ describe('device public key', () => {
 describe('login body', () => {
   it('refuses unknown fields, at the top and in the device', () => {
     expect(LoginBody.safeParse({ login: 'a', password: 'b', userId: 'x' }).success).toBe(false);
-    expect(LoginBody.safeParse({ login: 'a', password: 'b', device: { id: 'device-001', name: 'n', platform: 'p', user: 1 } }).success).toBe(false);
+    expect(
+      LoginBody.safeParse({
+        login: 'a',
+        password: 'b',
+        device: { id: 'device-001', name: 'n', platform: 'p', user: 1 },
+      }).success,
+    ).toBe(false);
   });
 
   it('refuses a device id that is too short to be unique', () => {
-    expect(LoginBody.safeParse({ login: 'a', password: 'b', device: { id: 'x', name: 'n', platform: 'p' } }).success).toBe(false);
+    expect(
+      LoginBody.safeParse({ login: 'a', password: 'b', device: { id: 'x', name: 'n', platform: 'p' } }).success,
+    ).toBe(false);
   });
 });

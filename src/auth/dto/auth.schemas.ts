@@ -2,7 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../users/password.policy.js';
 
-const base64url = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), { error: 'must be base64url' });
+const base64url = (length: number) =>
+  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), { error: 'must be base64url' });
 
 /**
  * A phone's device key: an EC P-256 *public* JWK (WebCrypto's export with
@@ -30,7 +31,13 @@ export const DevicePublicKey = z
   )
   .transform(({ kty, crv, x, y }) => ({ kty, crv, x, y }));
 
-const printable = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' });
+const printable = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' });
 
 export const Device = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, { error: 'must be 8 to 128 letters, digits or . _ : -' }),
@@ -40,7 +47,11 @@ export const Device = z.strictObject({
 });
 
 export const LoginBody = z.strictObject({
-  login: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' }),
+  login: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' }),
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
   device: Device.optional(),
 });
@@ -50,7 +61,10 @@ export type LoginBody = z.infer<typeof LoginBody>;
 export const RefreshBody = z.preprocess(
   (body) => body ?? {},
   z.strictObject({
-    refreshToken: z.string().regex(/^[A-Za-z0-9_-]{20,200}$/, { error: 'is not a refresh token' }).optional(),
+    refreshToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{20,200}$/, { error: 'is not a refresh token' })
+      .optional(),
   }),
 );
 
@@ -58,5 +72,8 @@ export const ReauthBody = z.strictObject({ password: z.string().min(1).max(PASSW
 
 export const ChangePasswordBody = z.strictObject({
   currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
-  newPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH * 2),
+  newPassword: z
+    .string()
+    .min(1)
+    .max(PASSWORD_MAX_LENGTH * 2),
 });

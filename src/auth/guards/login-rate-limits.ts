@@ -27,10 +27,19 @@ export const PASSWORD_CHECK_RATE_LIMITS = Symbol('PASSWORD_CHECK_RATE_LIMITS');
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
-const perIp = (config: AuthConfig): RateLimitRule => ({ name: 'login-ip', windowMs: 60_000, limit: config.loginLimitPerIpPerMinute, key: (req: Request) => req.ip ?? 'unknown' });
+const perIp = (config: AuthConfig): RateLimitRule => ({
+  name: 'login-ip',
+  windowMs: 60_000,
+  limit: config.loginLimitPerIpPerMinute,
+  key: (req: Request) => req.ip ?? 'unknown',
+});
 
 export const loginRateLimitProviders: Provider[] = [
-  { provide: LOGIN_RATE_LIMITS, inject: [AUTH_CONFIG], useFactory: (config: AuthConfig): RateLimitRule[] => [perIp(config)] },
+  {
+    provide: LOGIN_RATE_LIMITS,
+    inject: [AUTH_CONFIG],
+    useFactory: (config: AuthConfig): RateLimitRule[] => [perIp(config)],
+  },
   {
     provide: PASSWORD_CHECK_RATE_LIMITS,
     inject: [AUTH_CONFIG],
@@ -58,7 +67,12 @@ export class LoginThrottle {
   async attempt(login: string, ip: string | null): Promise<void> {
     const account = hash(normalizeLogin(login));
     await this.limiter.consume([
-      { name: 'login-account-ip', windowMs: 15 * 60_000, limit: this.config.loginLimitPerAccountIpPer15Minutes, key: `${account}:${ip ?? 'unknown'}` },
+      {
+        name: 'login-account-ip',
+        windowMs: 15 * 60_000,
+        limit: this.config.loginLimitPerAccountIpPer15Minutes,
+        key: `${account}:${ip ?? 'unknown'}`,
+      },
       { name: 'login-account', windowMs: 60_000, limit: this.config.loginLimitPerAccountPerMinute, key: account },
     ]);
   }

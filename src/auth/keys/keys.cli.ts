@@ -25,7 +25,13 @@ class KeysCliModule {
   static forRoot(config: Config) {
     return {
       module: KeysCliModule,
-      imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, StoreModule, TypeOrmModule.forFeature([SigningKey])],
+      imports: [
+        ConfigModule.forRoot(config),
+        ClockModule,
+        DatabaseModule,
+        StoreModule,
+        TypeOrmModule.forFeature([SigningKey]),
+      ],
       providers: [SigningKeysRepository, SigningKeysService, signingKeysSecretProvider, LocalSecrets],
     };
   }

@@ -15,7 +15,9 @@ describe('signing key encryption at rest', () => {
 
   it('refuses a wrong secret with a clear message', () => {
     const sealed = sealPrivateKey(PEM, randomBytes(32));
-    expect(() => openPrivateKey(sealed, randomBytes(32))).toThrow(/sealed with another secret: set SIGNING_KEYS_SECRET/);
+    expect(() => openPrivateKey(sealed, randomBytes(32))).toThrow(
+      /sealed with another secret: set SIGNING_KEYS_SECRET/,
+    );
   });
 
   it('detects tampering', () => {

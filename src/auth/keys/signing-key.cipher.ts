@@ -11,7 +11,9 @@ export function sealPrivateKey(pem: string, secret: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', secret, iv);
   const ciphertext = Buffer.concat([cipher.update(pem, 'utf8'), cipher.final()]);
-  return [FORMAT, iv, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+  return [FORMAT, iv, cipher.getAuthTag(), ciphertext]
+    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+    .join('.');
 }
 
 /** Whether a stored private key is sealed (an older version stored development keys as plain PEM). */

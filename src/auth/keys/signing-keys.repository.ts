@@ -36,10 +36,17 @@ export class SigningKeysRepository {
   async sealClear(seal: (pem: string) => string, isSealed: (stored: string) => boolean): Promise<number> {
     return this.dataSource.transaction(async (em) => {
       await em.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
-      const rows = (await em.query('SELECT kid, private_key FROM signing_keys')) as Array<{ kid: string; private_key: string }>;
+      const rows = (await em.query('SELECT kid, private_key FROM signing_keys')) as Array<{
+        kid: string;
+        private_key: string;
+      }>;
       const clear = rows.filter((row) => !isSealed(row.private_key));
       for (const row of clear) {
-        await em.query('UPDATE signing_keys SET private_key = $2 WHERE kid = $1 AND private_key = $3', [row.kid, seal(row.private_key), row.private_key]);
+        await em.query('UPDATE signing_keys SET private_key = $2 WHERE kid = $1 AND private_key = $3', [
+          row.kid,
+          seal(row.private_key),
+          row.private_key,
+        ]);
       }
       return clear.length;
     });
@@ -50,7 +57,10 @@ export class SigningKeysRepository {
    * rotation racing a start): `decide` sees the active key and may return a new
    * one to insert, retiring the others at `now`.
    */
-  async withLock(decide: (active: SigningKey | null) => Promise<SigningKey | null>, now: Date): Promise<SigningKey | null> {
+  async withLock(
+    decide: (active: SigningKey | null) => Promise<SigningKey | null>,
+    now: Date,
+  ): Promise<SigningKey | null> {
     return this.dataSource.transaction(async (em) => {
       await em.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
       const repo = em.getRepository(SigningKey);

@@ -1,6 +1,13 @@
 import type { Provider } from '@nestjs/common';
 import { LocalSecrets } from '../../common/secrets/local-secret.js';
-import { APP_CONFIG, AUTH_CONFIG, DATABASE_CONFIG, type AppConfig, type AuthConfig, type DatabaseConfig } from '../../config/config.types.js';
+import {
+  APP_CONFIG,
+  AUTH_CONFIG,
+  DATABASE_CONFIG,
+  type AppConfig,
+  type AuthConfig,
+  type DatabaseConfig,
+} from '../../config/config.types.js';
 
 /** The AES-256-GCM key sealing the signing keys' private halves at rest. */
 export const SIGNING_KEYS_SECRET = Symbol('SIGNING_KEYS_SECRET');
@@ -15,6 +22,12 @@ export const SIGNING_KEYS_SECRET_FILE = 'signing-keys.secret';
 export const signingKeysSecretProvider: Provider = {
   provide: SIGNING_KEYS_SECRET,
   inject: [AUTH_CONFIG, APP_CONFIG, DATABASE_CONFIG, LocalSecrets],
-  useFactory: (auth: AuthConfig, app: AppConfig, database: DatabaseConfig, secrets: LocalSecrets): Buffer | Promise<Buffer> =>
-    auth.signingKeysSecret ?? secrets.get(database.dataDir === 'memory://' ? 'memory://' : app.dataDir, SIGNING_KEYS_SECRET_FILE),
+  useFactory: (
+    auth: AuthConfig,
+    app: AppConfig,
+    database: DatabaseConfig,
+    secrets: LocalSecrets,
+  ): Buffer | Promise<Buffer> =>
+    auth.signingKeysSecret ??
+    secrets.get(database.dataDir === 'memory://' ? 'memory://' : app.dataDir, SIGNING_KEYS_SECRET_FILE),
 };

@@ -65,7 +65,9 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     try {
       this.unsubscribe = await this.store.subscribe(KEYS_CHANGED_CHANNEL, () => void this.reload());
     } catch {
-      this.logger.warn('Could not subscribe to key changes (store unavailable); rotations are picked up within a minute');
+      this.logger.warn(
+        'Could not subscribe to key changes (store unavailable); rotations are picked up within a minute',
+      );
     }
     // Also poll, in case an event was missed during a store outage.
     this.refreshTimer = setInterval(() => void this.loadActive().catch(() => undefined), PUBLIC_KEYS_CACHE_TTL_MS);
@@ -125,7 +127,9 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       PUBLIC_KEYS_CACHE_TTL_MS,
     );
     const now = this.clock.now();
-    return keys.filter((k) => k.verifiableUntil === null || k.verifiableUntil > now).map(({ kid, jwk }) => ({ kid, jwk }));
+    return keys
+      .filter((k) => k.verifiableUntil === null || k.verifiableUntil > now)
+      .map(({ kid, jwk }) => ({ kid, jwk }));
   }
 
   /** Retires the active key and makes a new one that signs from now on, on every instance. */
@@ -135,7 +139,9 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.store.publish(KEYS_CHANGED_CHANNEL, next!.kid);
     } catch {
-      this.logger.warn('Could not announce the new key (store unavailable); other instances pick it up within a minute');
+      this.logger.warn(
+        'Could not announce the new key (store unavailable); other instances pick it up within a minute',
+      );
     }
     this.logger.log(`Signing key rotated: ${next!.kid} signs from now on`);
     return next!.kid;

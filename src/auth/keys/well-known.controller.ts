@@ -17,7 +17,9 @@ export class WellKnownController {
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=60')
   @ApiOperation({ summary: 'Public keys that verify access tokens (JWKS)' })
-  @ApiOkResponse({ schema: { example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: '…', alg: 'ES256', use: 'sig' }] } } })
+  @ApiOkResponse({
+    schema: { example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: '…', alg: 'ES256', use: 'sig' }] } },
+  })
   async jwks() {
     return { keys: (await this.keys.publicKeys()).map((k) => k.jwk) };
   }
@@ -25,7 +27,11 @@ export class WellKnownController {
   @Get('openid-configuration')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'Discovery document: issuer, JWKS location, algorithms' })
-  @ApiOkResponse({ schema: { example: { issuer: 'https://login.example.com', jwks_uri: 'https://login.example.com/.well-known/jwks.json' } } })
+  @ApiOkResponse({
+    schema: {
+      example: { issuer: 'https://login.example.com', jwks_uri: 'https://login.example.com/.well-known/jwks.json' },
+    },
+  })
   configuration() {
     return {
       issuer: this.config.issuer,

@@ -11,5 +11,7 @@ const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
 export function isDeviceSignature(key: KeyObject, message: string, signature: string | undefined): boolean {
   if (!signature || !SIGNATURE.test(signature)) return false;
   const bytes = Buffer.from(signature, 'base64url');
-  return bytes.length === 64 && verify('sha256', Buffer.from(message, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, bytes);
+  return (
+    bytes.length === 64 && verify('sha256', Buffer.from(message, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, bytes)
+  );
 }

@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+} from 'typeorm';
 import { User } from '../../users/user.entity.js';
 
 export type SessionKind = 'mobile' | 'web';
@@ -19,7 +29,10 @@ export interface DevicePublicJwk {
 @Entity('sessions')
 @Check('CHK_sessions_kind', `"kind" IN ('mobile', 'web')`)
 @Check('CHK_sessions_device', `"kind" = 'web' OR "device_id" IS NOT NULL`)
-@Index('UQ_sessions_active_device', ['userId', 'deviceId'], { unique: true, where: '"revoked_at" IS NULL AND "device_id" IS NOT NULL' })
+@Index('UQ_sessions_active_device', ['userId', 'deviceId'], {
+  unique: true,
+  where: '"revoked_at" IS NULL AND "device_id" IS NOT NULL',
+})
 @Index('IDX_sessions_user_id', ['userId'])
 @Index('IDX_sessions_created_at_id', ['createdAt', 'id'])
 export class Session {

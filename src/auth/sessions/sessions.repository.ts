@@ -23,7 +23,9 @@ export class SessionsRepository {
    * waits for this sign-in to commit, and its revocation sees the new session.
    */
   async lockActiveUser(em: EntityManager, userId: string): Promise<boolean> {
-    const rows = (await em.query('SELECT status FROM users WHERE id = $1 FOR SHARE', [userId])) as Array<{ status: string }>;
+    const rows = (await em.query('SELECT status FROM users WHERE id = $1 FOR SHARE', [userId])) as Array<{
+      status: string;
+    }>;
     return rows[0]?.status === 'active';
   }
 
@@ -37,7 +39,13 @@ export class SessionsRepository {
   }
 
   /** Revokes the active sessions of a user's device, returning their ids. */
-  async revokeActiveForDevice(em: EntityManager, userId: string, deviceId: string, at: Date, reason: string): Promise<string[]> {
+  async revokeActiveForDevice(
+    em: EntityManager,
+    userId: string,
+    deviceId: string,
+    at: Date,
+    reason: string,
+  ): Promise<string[]> {
     return ids(
       await em.query(
         `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
@@ -122,12 +130,20 @@ export class SessionsRepository {
   }
 
   /** Slides a live session's refresh window; null when it is revoked or expired. */
-  async touchActive(em: EntityManager, sessionId: string, at: Date, refreshExpiresAt: (s: Session) => Date): Promise<Session | null> {
+  async touchActive(
+    em: EntityManager,
+    sessionId: string,
+    at: Date,
+    refreshExpiresAt: (s: Session) => Date,
+  ): Promise<Session | null> {
     const repo = em.getRepository(Session);
     const session = await repo
       .createQueryBuilder('s')
       .setLock('pessimistic_write')
-      .where('s.id = :id AND s.revokedAt IS NULL AND s.refreshExpiresAt > :at AND s.absoluteExpiresAt > :at', { id: sessionId, at })
+      .where('s.id = :id AND s.revokedAt IS NULL AND s.refreshExpiresAt > :at AND s.absoluteExpiresAt > :at', {
+        id: sessionId,
+        at,
+      })
       .getOne();
     if (!session) return null;
     session.lastSeenAt = at;
@@ -162,14 +178,19 @@ export class SessionsRepository {
     return this.dataSource
       .getRepository(Session)
       .createQueryBuilder('s')
-      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.refreshExpiresAt > :at AND s.absoluteExpiresAt > :at', { userId, at })
+      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.refreshExpiresAt > :at AND s.absoluteExpiresAt > :at', {
+        userId,
+        at,
+      })
       .orderBy('s.createdAt', 'DESC')
       .getMany();
   }
 
   /** Active session ids of a user (to mark them revoked before the database says so). */
   async activeIds(userId: string, keep?: string): Promise<string[]> {
-    const sessions = await this.dataSource.getRepository(Session).find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
+    const sessions = await this.dataSource
+      .getRepository(Session)
+      .find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
     return sessions.map((s) => s.id).filter((id) => id !== keep);
   }
 

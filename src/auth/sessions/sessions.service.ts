@@ -79,7 +79,9 @@ export class SessionsService {
     });
   }
 
-  private async startOnce(...[userId, kind, createdVia, context, device]: Parameters<SessionsService['start']>): Promise<IssuedSession> {
+  private async startOnce(
+    ...[userId, kind, createdVia, context, device]: Parameters<SessionsService['start']>
+  ): Promise<IssuedSession> {
     const now = this.clock.date();
     const refreshToken = this.crypto.randomToken();
     const absolute = new Date(now.getTime() + this.config.refreshTtlDays.absolute * DAY_MS);
@@ -129,7 +131,11 @@ export class SessionsService {
    * new head nobody received. A used token coming back later than the grace
    * period revokes the whole session (`auth.refresh_reused`).
    */
-  async rotate(refreshToken: string, kind: SessionKind, context: ClientContext): Promise<(IssuedSession & { user: User }) | 'invalid' | 'reused'> {
+  async rotate(
+    refreshToken: string,
+    kind: SessionKind,
+    context: ClientContext,
+  ): Promise<(IssuedSession & { user: User }) | 'invalid' | 'reused'> {
     const now = this.clock.date();
     const hash = this.crypto.sha256(refreshToken);
     const next = this.crypto.randomToken();
@@ -181,7 +187,14 @@ export class SessionsService {
     const session = await this.repository.findById(sessionId);
     if (!session || session.userId !== userId || session.revokedAt) throw new NotFoundError('No such active session.');
     if (await this.revoke(sessionId, reason, userId)) {
-      await this.audit.recordDone({ type: 'session.revoked', actorId: userId, userId, sessionId, ...context, detail: { reason } });
+      await this.audit.recordDone({
+        type: 'session.revoked',
+        actorId: userId,
+        userId,
+        sessionId,
+        ...context,
+        detail: { reason },
+      });
     }
   }
 

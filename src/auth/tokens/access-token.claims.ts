@@ -42,6 +42,8 @@ export function decodeHeader(token: string): Record<string, unknown> | null {
 }
 
 /** Whether a header is that of one of our access tokens: ES256, `at+jwt`, with a `kid`. */
-export function isAccessTokenHeader(header: Record<string, unknown> | null): header is { alg: 'ES256'; typ: 'at+jwt'; kid: string } {
+export function isAccessTokenHeader(
+  header: Record<string, unknown> | null,
+): header is { alg: 'ES256'; typ: 'at+jwt'; kid: string } {
   return !!header && header.alg === 'ES256' && header.typ === 'at+jwt' && typeof header.kid === 'string';
 }

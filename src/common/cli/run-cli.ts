@@ -8,7 +8,11 @@ export function runCli(name: string, main: () => Promise<number>): void {
   main()
     .then((code) => process.exit(code))
     .catch((error: unknown) => {
-      console.error(error instanceof ConfigError ? error.message : `${name}: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(
+        error instanceof ConfigError
+          ? error.message
+          : `${name}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       process.exit(1);
     });
 }

@@ -61,16 +61,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const { status, envelope, headers } = errorEnvelope(exception, requestId);
 
     if (envelope.code === 'store.unavailable' && !(exception instanceof AppError)) {
-      this.logger.warn({ requestId }, `Database unavailable on ${req.method} ${req.route?.path ?? 'unmatched route'}: ${exception instanceof Error ? exception.message : String(exception)}`);
+      this.logger.warn(
+        { requestId },
+        `Database unavailable on ${req.method} ${req.route?.path ?? 'unmatched route'}: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
     }
     if (status >= 500 && envelope.code === 'internal') {
       const error = exception instanceof Error ? exception : new Error(String(exception));
-      this.logger.error({ err: error, requestId }, `Unexpected error on ${req.method} ${req.route?.path ?? 'unmatched route'}`);
+      this.logger.error(
+        { err: error, requestId },
+        `Unexpected error on ${req.method} ${req.route?.path ?? 'unmatched route'}`,
+      );
     }
     if (isDataException(exception)) {
       // A hole in validation: worth fixing, but the client's fault. The driver's message may quote the value: not logged.
       const code = (exception as { driverError?: { code?: string } }).driverError?.code;
-      this.logger.warn({ requestId, pgCode: code }, `Database refused a request value on ${req.method} ${req.route?.path ?? 'unmatched route'}`);
+      this.logger.warn(
+        { requestId, pgCode: code },
+        `Database refused a request value on ${req.method} ${req.route?.path ?? 'unmatched route'}`,
+      );
     }
     if (res.headersSent) {
       res.end();
@@ -87,20 +96,35 @@ export class AllExceptionsFilter implements ExceptionFilter {
  * for HTTP answers and socket errors alike. An `internal` one says nothing of
  * the error itself: log it with the request id.
  */
-export function errorEnvelope(exception: unknown, requestId: string): { status: number; envelope: ErrorEnvelope; headers?: Record<string, string> } {
+export function errorEnvelope(
+  exception: unknown,
+  requestId: string,
+): { status: number; envelope: ErrorEnvelope; headers?: Record<string, string> } {
   if (exception instanceof AppError) {
     const envelope: ErrorEnvelope = { code: exception.code, message: exception.message, requestId };
     if (exception.details) envelope.details = exception.details;
     return { status: exception.status, envelope, headers: exception.headers };
   }
   if (isDatabaseUnavailable(exception)) {
-    return { status: 503, envelope: { code: 'store.unavailable', message: 'The database is unavailable; try again shortly.', requestId }, headers: { 'Retry-After': '1' } };
+    return {
+      status: 503,
+      envelope: { code: 'store.unavailable', message: 'The database is unavailable; try again shortly.', requestId },
+      headers: { 'Retry-After': '1' },
+    };
   }
   if (isDataException(exception)) {
-    return { status: 400, envelope: { code: 'validation.failed', message: 'The request holds a value that cannot be stored (e.g. a NUL character or a number out of range).', requestId } };
+    return {
+      status: 400,
+      envelope: {
+        code: 'validation.failed',
+        message: 'The request holds a value that cannot be stored (e.g. a NUL character or a number out of range).',
+        requestId,
+      },
+    };
   }
   const status = statusOf(exception);
-  const code = status === undefined ? 'internal' : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation.failed'));
+  const code =
+    status === undefined ? 'internal' : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation.failed'));
   return {
     status: ERROR_STATUS[code],
     envelope: { code, message: messageOf(exception, code), requestId },

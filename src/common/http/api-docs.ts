@@ -19,7 +19,10 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator {
             code: { type: 'string', enum: list },
             message: { type: 'string' },
             requestId: { type: 'string' },
-            details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+            details: {
+              type: 'array',
+              items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+            },
           },
         },
       }),

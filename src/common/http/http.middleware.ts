@@ -23,7 +23,10 @@ export function jsonOnlyMiddleware(req: Request, _res: Response, next: NextFunct
 }
 
 function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
 }
 
 /** `application/json`, or any `application/*+json`, with or without parameters. */

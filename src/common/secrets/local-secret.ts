@@ -47,7 +47,8 @@ export async function localSecretFile(file: string): Promise<Buffer> {
     const text = await readFile(file, 'utf8');
     if (SECRET.test(text)) return Buffer.from(text.trim(), 'base64');
     // A racing process may still be writing it.
-    if (attempt >= 20) throw new Error(`${file} does not hold a secret (32 random bytes in base64): delete it to have a new one made`);
+    if (attempt >= 20)
+      throw new Error(`${file} does not hold a secret (32 random bytes in base64): delete it to have a new one made`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

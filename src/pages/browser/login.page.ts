@@ -22,7 +22,10 @@ const formError = $('[data-form-error]');
 
 let accessToken: string | null = null;
 
-const login = createQrLogin({ returnTo: returnTo ?? undefined, labels: { qrAlt: t['login.qrAlt'], matchCode: t['login.matchLabel'] } });
+const login = createQrLogin({
+  returnTo: returnTo ?? undefined,
+  labels: { qrAlt: t['login.qrAlt'], matchCode: t['login.matchLabel'] },
+});
 login.on('status', ({ status }) => {
   statusLine.textContent = t[`status.${status}`];
   renewButton.hidden = status !== 'expired' && status !== 'cancelled';

@@ -50,10 +50,19 @@ export function say(element: HTMLElement, text: string | null): void {
 }
 
 /** A same-origin JSON call to the API, with the access token when given. */
-export function api<T>(method: string, path: string, options: { body?: object; token?: string | null; headers?: Record<string, string> } = {}): Promise<T> {
+export function api<T>(
+  method: string,
+  path: string,
+  options: { body?: object; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<T> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  return requestJson<T>((...args) => fetch(...args), path, { method, body: options.body, headers, credentials: 'same-origin' });
+  return requestJson<T>((...args) => fetch(...args), path, {
+    method,
+    body: options.body,
+    headers,
+    credentials: 'same-origin',
+  });
 }
 
 /**

@@ -2,7 +2,17 @@
 // key in WebCrypto, see device-store.ts), scans as soon as it is signed in,
 // shows who is asking, and confirms (device-signed) or declines.
 import { $, api, codeOf, errorMessage, onSubmit, oneTabAtATime, say, ScanGateError, showView, t } from './page-kit.js';
-import { canHoldDeviceKey, deviceName, loadDevice, newDeviceKey, saveDevice, signConfirm, signLogin, signScan, type DeviceRecord } from './device-store.js';
+import {
+  canHoldDeviceKey,
+  deviceName,
+  loadDevice,
+  newDeviceKey,
+  saveDevice,
+  signConfirm,
+  signLogin,
+  signScan,
+  type DeviceRecord,
+} from './device-store.js';
 
 interface Tokens {
   accessToken: string;
@@ -11,7 +21,13 @@ interface Tokens {
 }
 
 interface ScanAnswer {
-  requester: { ip: string | null; location: string | null; browser: string | null; os: string | null; createdAt: string };
+  requester: {
+    ip: string | null;
+    location: string | null;
+    browser: string | null;
+    os: string | null;
+    createdAt: string;
+  };
   risk?: { networkMatch: boolean | null; level: string; reasons: string[] };
   matchCodeChoices?: string[];
 }
@@ -67,7 +83,9 @@ async function refresh(): Promise<boolean> {
       // Another tab may have rotated the token, or signed in again with a new key: take what it stored.
       const latest = await loadDevice();
       if (latest.refreshToken) device = latest;
-      await remember(await api<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken: device.refreshToken } }));
+      await remember(
+        await api<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken: device.refreshToken } }),
+      );
     });
     return true;
   } catch (error) {
@@ -78,7 +96,12 @@ async function refresh(): Promise<boolean> {
 }
 
 /** An API call as this phone; an expired access token is renewed once. */
-async function asPhone<T>(method: string, path: string, body: object, headers: Record<string, string> = {}): Promise<T> {
+async function asPhone<T>(
+  method: string,
+  path: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<T> {
   try {
     return await api<T>(method, path, { body, token: accessToken, headers });
   } catch (error) {
@@ -109,11 +132,18 @@ onSubmit(signInForm, async ({ login, password }) => {
   if (!login || !password) return say($('[data-form-error]'), t['error.validation.failed']);
   try {
     // The key this phone held so far proves it a known device (strangers' guesses on the account never lock it out).
-    const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signLogin(device.privateKey, device.deviceId, login) } : {};
+    const headers: Record<string, string> = device.privateKey
+      ? { 'X-Device-Signature': await signLogin(device.privateKey, device.deviceId, login) }
+      : {};
     // A new sign-in gets a new key; the server keeps one session per device id.
     Object.assign(device, canHoldDeviceKey() ? await newDeviceKey() : { privateKey: null, publicJwk: null });
     const publicKey = device.publicJwk ?? undefined;
-    await remember(await api<Tokens>('POST', '/api/v1/auth/login', { body: { login, password, device: { id: device.deviceId, name: deviceName(), platform: 'web', publicKey } }, headers }));
+    await remember(
+      await api<Tokens>('POST', '/api/v1/auth/login', {
+        body: { login, password, device: { id: device.deviceId, name: deviceName(), platform: 'web', publicKey } },
+        headers,
+      }),
+    );
     signInForm.reset();
     await scan();
   } catch (error) {
@@ -137,7 +167,9 @@ async function scan(): Promise<void> {
   showView('loading');
   let answer: ScanAnswer;
   try {
-    const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signScan(device.privateKey, qrId) } : {};
+    const headers: Record<string, string> = device.privateKey
+      ? { 'X-Device-Signature': await signScan(device.privateKey, qrId) }
+      : {};
     answer = await asPhone<ScanAnswer>('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/scan`, {}, headers);
   } catch (error) {
     if (codeOf(error) === 'auth.unauthenticated') return showSignIn();
@@ -157,8 +189,16 @@ async function scan(): Promise<void> {
   requester('os', r.os);
   requester('ip', r.ip);
   requester('location', r.location);
-  requester('time', new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(r.createdAt)));
-  $('[data-risk-warning]').hidden = !(answer.risk && (answer.risk.networkMatch === false || answer.risk.level === 'high'));
+  requester(
+    'time',
+    new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'medium' }).format(
+      new Date(r.createdAt),
+    ),
+  );
+  $('[data-risk-warning]').hidden = !(
+    answer.risk &&
+    (answer.risk.networkMatch === false || answer.risk.level === 'high')
+  );
   choices = answer.matchCodeChoices ?? [];
   picked = null;
   const row = $('.choice-row', ask);
@@ -190,8 +230,15 @@ async function decide(action: 'confirm' | 'decline'): Promise<void> {
       say($('[data-done-text]'), t['phone.done.declined']);
     } else {
       const matchCode = picked ?? '';
-      const headers: Record<string, string> = device.privateKey ? { 'X-Device-Signature': await signConfirm(device.privateKey, qrId, matchCode) } : {};
-      await asPhone('POST', `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/confirm`, choices.length > 0 ? { matchCode } : {}, headers);
+      const headers: Record<string, string> = device.privateKey
+        ? { 'X-Device-Signature': await signConfirm(device.privateKey, qrId, matchCode) }
+        : {};
+      await asPhone(
+        'POST',
+        `/api/v1/qr-sessions/${encodeURIComponent(qrId)}/confirm`,
+        choices.length > 0 ? { matchCode } : {},
+        headers,
+      );
       scannedHere = false;
       say($('[data-done-text]'), t['phone.done.confirmed']);
     }

@@ -36,8 +36,10 @@ const en = {
   'phone.heading': 'Sign in on a computer?',
   'phone.loading': 'Checking the code…',
   'phone.signIn.heading': 'Sign in on this phone',
-  'phone.signIn.explain': 'This phone will be remembered as one of your devices. Its approvals are signed with a key that never leaves it.',
-  'phone.signIn.insecure': 'This page is not served over HTTPS, so this phone cannot hold a device key: its approvals will not be device-signed (allowed in development only).',
+  'phone.signIn.explain':
+    'This phone will be remembered as one of your devices. Its approvals are signed with a key that never leaves it.',
+  'phone.signIn.insecure':
+    'This page is not served over HTTPS, so this phone cannot hold a device key: its approvals will not be device-signed (allowed in development only).',
   'phone.signIn.submit': 'Sign in and continue',
   'phone.ask.intro': 'Someone wants to sign in to your account on this device:',
   'phone.ask.browser': 'Browser',
@@ -46,7 +48,8 @@ const en = {
   'phone.ask.location': 'Location',
   'phone.ask.time': 'Requested at',
   'phone.ask.unknown': 'Unknown',
-  'phone.ask.warning': 'Careful: that computer is on a different network from this phone. Only confirm if you are in front of it and started this sign-in yourself.',
+  'phone.ask.warning':
+    'Careful: that computer is on a different network from this phone. Only confirm if you are in front of it and started this sign-in yourself.',
   'phone.ask.pick': 'Pick the number shown on the computer',
   'phone.ask.pickFirst': 'Pick the number shown on the computer first.',
   'phone.ask.noMatch': 'Only confirm if you started this sign-in yourself.',
@@ -57,15 +60,19 @@ const en = {
   'phone.account': 'Signed in on this phone as',
   'phone.signOut': 'Sign out of this phone',
   'phone.working': 'One moment…',
-  'phone.rescan': 'You signed in again on this phone, so it can no longer answer this code. Get a new code on the computer and scan it again.',
+  'phone.rescan':
+    'You signed in again on this phone, so it can no longer answer this code. Get a new code on the computer and scan it again.',
   'error.auth.invalid_credentials': 'Wrong login or password.',
   'error.auth.account_disabled': 'This account is disabled. Contact your administrator.',
-  'error.auth.forbidden': 'This phone cannot approve sign-ins: it needs a device key, which browsers only keep on HTTPS pages. Open this page over HTTPS (or use the ScanGate app).',
+  'error.auth.forbidden':
+    'This phone cannot approve sign-ins: it needs a device key, which browsers only keep on HTTPS pages. Open this page over HTTPS (or use the ScanGate app).',
   'error.auth.unauthenticated': 'Your sign-in on this phone has ended. Sign in again.',
-  'error.auth.device_signature_invalid': 'This phone could not prove it is the device you signed in with. Sign in again.',
+  'error.auth.device_signature_invalid':
+    'This phone could not prove it is the device you signed in with. Sign in again.',
   'error.oauth.state_invalid': 'That sign-in link expired or was opened in another browser. Please try again.',
   'error.oauth.code_invalid': 'The provider did not accept the sign-in. Please try again.',
-  'error.oauth.upstream': 'The provider is not answering right now. Please try again later or use another way to sign in.',
+  'error.oauth.upstream':
+    'The provider is not answering right now. Please try again later or use another way to sign in.',
   'error.oauth.provider_disabled': 'That sign-in provider is not available here.',
   'error.oauth.identity_conflict': 'That account is already linked to another user.',
   'error.qr.expired': 'This code has expired. Get a new one on the computer.',
@@ -74,7 +81,8 @@ const en = {
   'error.qr.consumed': 'This code has already been used.',
   'error.qr.wrong_state': 'This sign-in is no longer waiting for an answer.',
   'error.qr.not_scanner': 'Another device scanned this code; only it can answer.',
-  'error.qr.match_mismatch': 'That was not the number on the computer, so the sign-in was cancelled. If you did not start it, someone may be trying to get into your account.',
+  'error.qr.match_mismatch':
+    'That was not the number on the computer, so the sign-in was cancelled. If you did not start it, someone may be trying to get into your account.',
   'error.rate_limited': 'Too many attempts. Wait a moment and try again.',
   'error.store.unavailable': 'The service is briefly unavailable. Please try again.',
   'error.network': 'The server cannot be reached. Check your connection.',
@@ -143,7 +151,8 @@ const zhCN: Messages = {
   'phone.rescan': '您已在此手机上重新登录，无法再回应这个二维码。请在电脑上刷新二维码后重新扫描。',
   'error.auth.invalid_credentials': '账号或密码错误。',
   'error.auth.account_disabled': '该账号已被停用，请联系管理员。',
-  'error.auth.forbidden': '此手机无法确认登录：需要设备密钥，而浏览器只在 HTTPS 页面中保存密钥。请通过 HTTPS 打开此页面（或使用 ScanGate App）。',
+  'error.auth.forbidden':
+    '此手机无法确认登录：需要设备密钥，而浏览器只在 HTTPS 页面中保存密钥。请通过 HTTPS 打开此页面（或使用 ScanGate App）。',
   'error.auth.unauthenticated': '此手机的登录已失效，请重新登录。',
   'error.auth.device_signature_invalid': '无法证明此手机是您登录时使用的设备，请重新登录。',
   'error.oauth.state_invalid': '登录链接已过期，或在另一个浏览器中打开。请重试。',
@@ -157,7 +166,8 @@ const zhCN: Messages = {
   'error.qr.consumed': '该二维码已被使用。',
   'error.qr.wrong_state': '本次登录已不再等待确认。',
   'error.qr.not_scanner': '该二维码由其他设备扫描，只有该设备可以确认。',
-  'error.qr.match_mismatch': '所选数字与电脑上显示的不符，本次登录已取消。如果不是您本人发起，可能有人正试图登录您的账号。',
+  'error.qr.match_mismatch':
+    '所选数字与电脑上显示的不符，本次登录已取消。如果不是您本人发起，可能有人正试图登录您的账号。',
   'error.rate_limited': '尝试次数过多，请稍后再试。',
   'error.store.unavailable': '服务暂时不可用，请重试。',
   'error.network': '无法连接服务器，请检查网络。',

@@ -23,7 +23,10 @@ export const ImageQuery = z.strictObject({
 export const ConfirmBody = z.preprocess(
   (body) => body ?? {},
   z.strictObject({
-    matchCode: z.string().regex(/^\d{2}$/, { error: 'must be the 2-digit number shown on the screen' }).optional(),
+    matchCode: z
+      .string()
+      .regex(/^\d{2}$/, { error: 'must be the 2-digit number shown on the screen' })
+      .optional(),
   }),
 );
 export type ConfirmBody = z.infer<typeof ConfirmBody>;

@@ -34,7 +34,10 @@ export class AlipaySandboxController {
     if (uuid) return this.follow(uuid, res);
     const opened = this.sandbox.open(query);
     if ('error' in opened) {
-      res.status(200).type('html').send(page('支付宝登录 · Alipay sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
+      res
+        .status(200)
+        .type('html')
+        .send(page('支付宝登录 · Alipay sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
       return;
     }
     res.redirect(303, `publicAppAuthorize.htm?uuid=${encodeURIComponent(opened.uuid)}`);
@@ -50,13 +53,16 @@ export class AlipaySandboxController {
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    return decisionAnswer(body, PHONE, (decision: Parameters<AlipaySandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
+    return decisionAnswer(body, PHONE, (decision: Parameters<AlipaySandbox['decide']>[1], user) =>
+      this.sandbox.decide(uuid, decision, user),
+    );
   }
 
   /** Clients split parameters between the query and the form body in different ways (PROVIDERS.md §2.5): both are read. */
   @Post('gateway.do')
   async gateway(@Query() query: Record<string, unknown>, @Body() body: unknown, @Res() res: Response): Promise<void> {
-    const form = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const form =
+      body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
     const answer = this.sandbox.gateway({ ...query, ...form });
     if (this.sandbox.delayMs > 0) await new Promise((r) => setTimeout(r, this.sandbox.delayMs));
     // The exact text: the signature covers a substring of it, so nothing may re-serialize it.
@@ -72,7 +78,9 @@ export class AlipaySandboxController {
       ...(body?.malformed === true ? { malformed: true } : {}),
       ...(body?.unsigned === true ? { unsigned: true } : {}),
       ...(body?.wrongSignature === true ? { wrongSignature: true } : {}),
-      ...(typeof body?.subCode === 'string' && /^[a-z]+\.[a-z0-9.-]+$/.test(body.subCode) ? { subCode: body.subCode } : {}),
+      ...(typeof body?.subCode === 'string' && /^[a-z]+\.[a-z0-9.-]+$/.test(body.subCode)
+        ? { subCode: body.subCode }
+        : {}),
     };
     return this.sandbox.faults;
   }
@@ -85,5 +93,4 @@ export class AlipaySandboxController {
       cancelled: '你已取消授权 · You cancelled this sign-in.',
     });
   }
-
 }

@@ -22,7 +22,6 @@ export interface AlipayApp {
   callbackHost: string;
 }
 
-
 /** Faults a test can inject into the gateway's answers. */
 export interface AlipayFaults {
   /** Answer this late (past the client's timeout, to prove it gives up). */
@@ -79,7 +78,10 @@ export class AlipaySandbox {
   private readonly pending: PendingAuthorizations<{ scope: string }>;
   private readonly codes = new Map<string, { appId: string; user: SandboxUser; expiresAt: number; used: boolean }>();
   private readonly tokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number }>();
-  private readonly refreshTokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number; used: boolean }>();
+  private readonly refreshTokens = new Map<
+    string,
+    { appId: string; user: SandboxUser; expiresAt: number; used: boolean }
+  >();
 
   constructor(
     private readonly crypto: CryptoService,
@@ -93,7 +95,12 @@ export class AlipaySandbox {
     this.appPublicKeyPem = appKeys.publicKey;
     this.alipayPrivateKeyPem = alipayKeys.privateKey;
     const digits = Array.from({ length: 12 }, () => String(crypto.randomInt(10))).join('');
-    this.app = { appId: `2021${digits}`, appPrivateKeyPem: appKeys.privateKey, alipayPublicKeyPem: alipayKeys.publicKey, callbackHost };
+    this.app = {
+      appId: `2021${digits}`,
+      appPrivateKeyPem: appKeys.privateKey,
+      alipayPublicKeyPem: alipayKeys.publicKey,
+      callbackHost,
+    };
   }
 
   /** A sandbox whose two RSA key pairs are made in the thread pool, in parallel (≈ 200 ms each otherwise on the main thread). */
@@ -108,12 +115,14 @@ export class AlipaySandbox {
     const scope = str(query.scope);
     const redirectUri = str(query.redirect_uri);
     if (appId !== this.app.appId) return { error: '应用不存在 (app_id is not a registered application)' };
-    if (!scope?.split(',').includes('auth_user')) return { error: 'scope 参数错误 (scope must include auth_user for website login)' };
+    if (!scope?.split(',').includes('auth_user'))
+      return { error: 'scope 参数错误 (scope must include auth_user for website login)' };
     if (!redirectUri || !/^https?:\/\//.test(redirectUri) || hostOf(redirectUri) !== this.app.callbackHost) {
       return { error: 'redirect_uri 参数错误 (it must be the registered authorization callback address)' };
     }
     const state = str(query.state);
-    if (state !== null && (state.length > 256 || !/^[\x21-\x7e]*$/.test(state))) return { error: 'state 参数错误 (no Chinese or control characters)' };
+    if (state !== null && (state.length > 256 || !/^[\x21-\x7e]*$/.test(state)))
+      return { error: 'state 参数错误 (no Chinese or control characters)' };
     this.sweep();
     return { uuid: this.pending.open({ redirectUri, scope, state }) };
   }
@@ -162,36 +171,55 @@ export class AlipaySandbox {
 
   /** The legacy id: 16 digits starting 2088, the same for the person in every app. */
   userId(user: SandboxUser): string {
-    const digits = BigInt(`0x${createHash('sha256').update(`alipay:${user.key}`).digest('hex').slice(0, 15)}`) % 1_000_000_000_000n;
+    const digits =
+      BigInt(`0x${createHash('sha256').update(`alipay:${user.key}`).digest('hex').slice(0, 15)}`) % 1_000_000_000_000n;
     return `2088${digits.toString().padStart(12, '0')}`;
   }
 
   /** The OpenID-mode id: per app (the same person in another app has another), ~47 characters. */
   openId(appId: string, user: SandboxUser): string {
-    const base = createHash('sha512').update(`${appId}:${user.key}`).digest('base64').replace(/[^A-Za-z0-9]/g, '');
+    const base = createHash('sha512')
+      .update(`${appId}:${user.key}`)
+      .digest('base64')
+      .replace(/[^A-Za-z0-9]/g, '');
     return `0${base.slice(0, 46)}`;
   }
 
   /** Common checks, the signature, then the method; the outcome before faults other than `malformed`. */
   private dispatch(params: Record<string, unknown>, method: string | null): Outcome {
-    const missing = (['app_id', 'method', 'sign_type', 'sign', 'timestamp', 'version'] as const).find((name) => str(params[name]) === null);
+    const missing = (['app_id', 'method', 'sign_type', 'sign', 'timestamp', 'version'] as const).find(
+      (name) => str(params[name]) === null,
+    );
     if (missing) {
-      const sub = { app_id: 'isv.missing-app-id', method: 'isv.missing-method', sign_type: 'isv.missing-signature-type', sign: 'isv.missing-signature', timestamp: 'isv.missing-timestamp', version: 'isv.missing-version' }[missing];
+      const sub = {
+        app_id: 'isv.missing-app-id',
+        method: 'isv.missing-method',
+        sign_type: 'isv.missing-signature-type',
+        sign: 'isv.missing-signature',
+        timestamp: 'isv.missing-timestamp',
+        version: 'isv.missing-version',
+      }[missing];
       return errorOf(sub, `缺少必选参数 ${missing}`, method ? 'method' : 'error_response');
     }
-    if (method !== 'alipay.system.oauth.token' && method !== 'alipay.user.info.share') return errorOf('isv.invalid-method', '不存在的方法名', 'error_response');
+    if (method !== 'alipay.system.oauth.token' && method !== 'alipay.user.info.share')
+      return errorOf('isv.invalid-method', '不存在的方法名', 'error_response');
     if (str(params.app_id) !== this.app.appId) return errorOf('isv.invalid-app-id', '无效的AppID参数');
     const signType = str(params.sign_type)!;
     if (!ALGORITHMS[signType]) return errorOf('isv.invalid-signature-type', '无效的签名类型');
     const charset = str(params.charset)?.toLowerCase() ?? 'utf-8';
-    if (charset !== 'utf-8' && charset !== 'utf8') return errorOf('isv.invalid-charset', '字符集错误 (the sandbox reads utf-8 only)');
+    if (charset !== 'utf-8' && charset !== 'utf8')
+      return errorOf('isv.invalid-charset', '字符集错误 (the sandbox reads utf-8 only)');
     const format = str(params.format);
     if (format !== null && format.toUpperCase() !== 'JSON') return errorOf('isv.invalid-format', '参数格式错误');
-    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(str(params.timestamp)!)) return errorOf('isv.invalid-timestamp', '非法的时间戳参数');
+    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(str(params.timestamp)!))
+      return errorOf('isv.invalid-timestamp', '非法的时间戳参数');
     const signed = stringToSign(params);
     if (!this.verifiesRequest(signed, str(params.sign)!, signType)) {
       // Real Alipay echoes the string it built: the clue to what the client signed differently.
-      return errorOf('isv.invalid-signature', `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${signed}`);
+      return errorOf(
+        'isv.invalid-signature',
+        `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${signed}`,
+      );
     }
     return method === 'alipay.system.oauth.token' ? this.oauthToken(params) : this.userInfoShare(params);
   }
@@ -203,7 +231,11 @@ export class AlipaySandbox {
       const code = str(params.code);
       const issued = code ? this.codes.get(code) : undefined;
       // Burnt by its first exchange, whatever the outcome (PROVIDERS.md §2.4).
-      const usable = issued !== undefined && !issued.used && this.clock.now() < issued.expiresAt && issued.appId === str(params.app_id);
+      const usable =
+        issued !== undefined &&
+        !issued.used &&
+        this.clock.now() < issued.expiresAt &&
+        issued.appId === str(params.app_id);
       if (issued) issued.used = true;
       const fault = this.fault();
       if (fault) return fault;
@@ -214,8 +246,10 @@ export class AlipaySandbox {
       const held = this.refreshTokens.get(str(params.refresh_token) ?? '');
       const fault = this.fault();
       if (fault) return fault;
-      if (!held || held.used) return errorOf('isv.refresh-token-invalid', '刷新令牌refresh_token无效', 'error_response');
-      if (this.clock.now() >= held.expiresAt) return errorOf('isv.refresh-token-time-out', '刷新令牌refresh_token过期', 'error_response');
+      if (!held || held.used)
+        return errorOf('isv.refresh-token-invalid', '刷新令牌refresh_token无效', 'error_response');
+      if (this.clock.now() >= held.expiresAt)
+        return errorOf('isv.refresh-token-time-out', '刷新令牌refresh_token过期', 'error_response');
       held.used = true;
       return { key: 'method', inner: this.issueTokens(held.appId, held.user) };
     }
@@ -231,7 +265,13 @@ export class AlipaySandbox {
     if (this.clock.now() >= held.expiresAt) return errorOf('aop.auth-token-time-out', '访问令牌已过期');
     return {
       key: 'method',
-      inner: { code: '10000', msg: 'Success', avatar: held.user.avatarUrl, nick_name: held.user.nickname, ...this.idOf(held.appId, held.user) },
+      inner: {
+        code: '10000',
+        msg: 'Success',
+        avatar: held.user.avatarUrl,
+        nick_name: held.user.nickname,
+        ...this.idOf(held.appId, held.user),
+      },
     };
   }
 
@@ -313,7 +353,11 @@ export function stringToSign(params: Record<string, unknown>): string {
 }
 
 type RsaPems = { privateKey: string; publicKey: string };
-const RSA_OPTIONS = { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+const RSA_OPTIONS = {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+} as const;
 
 function rsaKeyPair(): RsaPems {
   return generateKeyPairSync('rsa', RSA_OPTIONS);

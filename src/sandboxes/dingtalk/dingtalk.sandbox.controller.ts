@@ -49,12 +49,17 @@ export class DingtalkSandboxController {
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    return decisionAnswer(body, PHONE, (decision: Parameters<DingtalkSandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
+    return decisionAnswer(body, PHONE, (decision: Parameters<DingtalkSandbox['decide']>[1], user) =>
+      this.sandbox.decide(uuid, decision, user),
+    );
   }
 
   @Post('v1.0/oauth2/userAccessToken')
   async userAccessToken(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const json = req.is('application/json') && req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : null;
+    const json =
+      req.is('application/json') && req.body && typeof req.body === 'object'
+        ? (req.body as Record<string, unknown>)
+        : null;
     await this.answer(res, this.sandbox.userAccessToken(json));
   }
 
@@ -70,13 +75,18 @@ export class DingtalkSandboxController {
     this.sandbox.faults = {
       ...(typeof body?.delayMs === 'number' ? { delayMs: Math.min(body.delayMs, 60_000) } : {}),
       ...(body?.malformed === true ? { malformed: true } : {}),
-      ...(body?.error && typeof body.error.status === 'number' && typeof body.error.code === 'string' ? { error: { status: body.error.status, code: body.error.code } } : {}),
+      ...(body?.error && typeof body.error.status === 'number' && typeof body.error.code === 'string'
+        ? { error: { status: body.error.status, code: body.error.code } }
+        : {}),
     };
     return this.sandbox.faults;
   }
 
   private follow(uuid: string, res: Response): Promise<void> {
-    return answerQrPage(res, uuid, this.sandbox.status(uuid), { title: TITLE, scan: '钉钉扫码登录 · Scan with DingTalk (sandbox)' });
+    return answerQrPage(res, uuid, this.sandbox.status(uuid), {
+      title: TITLE,
+      scan: '钉钉扫码登录 · Scan with DingTalk (sandbox)',
+    });
   }
 
   private async answer(res: Response, answer: DingtalkAnswer): Promise<void> {

@@ -30,8 +30,10 @@ export interface DingtalkAnswer {
   body: Record<string, unknown>;
 }
 
-
-const fail = (status: number, code: string, message: string): DingtalkAnswer => ({ status, body: { code, message, requestid: 'sandbox' } });
+const fail = (status: number, code: string, message: string): DingtalkAnswer => ({
+  status,
+  body: { code, message, requestid: 'sandbox' },
+});
 
 /**
  * DingTalk's new OAuth2 login as PROVIDERS.md §3 describes it, in memory: the
@@ -51,16 +53,25 @@ export class DingtalkSandbox {
     callbackHost: string,
   ) {
     this.pending = new PendingAuthorizations(crypto, clock);
-    this.app = { clientId: `ding${crypto.randomToken(9).replace(/[^A-Za-z0-9]/g, '0').toLowerCase()}`, clientSecret: crypto.randomToken(32), callbackHost };
+    this.app = {
+      clientId: `ding${crypto
+        .randomToken(9)
+        .replace(/[^A-Za-z0-9]/g, '0')
+        .toLowerCase()}`,
+      clientSecret: crypto.randomToken(32),
+      callbackHost,
+    };
   }
 
   /** D1: checks the request; a pending authorization or the error page's text. */
   open(query: Record<string, unknown>): { uuid: string } | { error: string } {
     const redirectUri = str(query.redirect_uri);
-    if (str(query.client_id) !== this.app.clientId) return { error: '应用不存在 (client_id is not a registered application)' };
+    if (str(query.client_id) !== this.app.clientId)
+      return { error: '应用不存在 (client_id is not a registered application)' };
     if (str(query.response_type) !== 'code') return { error: 'response_type must be code' };
     if (!str(query.scope)?.split(' ').includes('openid')) return { error: 'scope must include openid' };
-    if (!redirectUri || hostOf(redirectUri) !== this.app.callbackHost) return { error: 'redirect_uri 不合法 (not a registered redirect URL)' };
+    if (!redirectUri || hostOf(redirectUri) !== this.app.callbackHost)
+      return { error: 'redirect_uri 不合法 (not a registered redirect URL)' };
     this.sweep();
     return { uuid: this.pending.open({ redirectUri, state: str(query.state) }) };
   }
@@ -87,7 +98,12 @@ export class DingtalkSandbox {
     if (decision === 'decline') return this.pending.decide(uuid, 'refused');
     const code = createHash('sha256').update(this.crypto.randomToken(16)).digest('hex');
     const corpId = index === SANDBOX_USERS.length - 1 ? DINGTALK_OTHER_CORP : DINGTALK_SANDBOX_CORP;
-    this.codes.set(code, { user: SANDBOX_USERS[index]!, corpId, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
+    this.codes.set(code, {
+      user: SANDBOX_USERS[index]!,
+      corpId,
+      expiresAt: this.clock.now() + CODE_TTL_MS,
+      used: false,
+    });
     return this.pending.decide(uuid, { code });
   }
 
@@ -96,17 +112,32 @@ export class DingtalkSandbox {
     const fault = this.fault();
     if (fault) return fault;
     if (!body) return fail(400, 'MissingParameter', 'body is mandatory');
-    const [clientId, clientSecret, code, grantType] = [str(body.clientId), str(body.clientSecret), str(body.code), str(body.grantType)];
-    if (!clientId || !clientSecret || !grantType) return fail(400, 'MissingParameter', 'clientId, clientSecret and grantType are mandatory');
+    const [clientId, clientSecret, code, grantType] = [
+      str(body.clientId),
+      str(body.clientSecret),
+      str(body.code),
+      str(body.grantType),
+    ];
+    if (!clientId || !clientSecret || !grantType)
+      return fail(400, 'MissingParameter', 'clientId, clientSecret and grantType are mandatory');
     if (clientId !== this.app.clientId) return fail(400, 'invalidClientId', '不合法的clientId');
     if (clientSecret !== this.app.clientSecret) return fail(400, 'invalidClientSecret', '不合法的clientSecret');
     if (grantType !== 'authorization_code') return fail(400, 'invalidParameter.grantType', 'grantType 不合法');
     const issued = code ? this.codes.get(code) : undefined;
-    if (!issued || issued.used || this.clock.now() >= issued.expiresAt) return fail(400, 'invalidParameter.authCode.notFound', '不合法的临时授权码');
+    if (!issued || issued.used || this.clock.now() >= issued.expiresAt)
+      return fail(400, 'invalidParameter.authCode.notFound', '不合法的临时授权码');
     issued.used = true;
     const accessToken = createHash('sha256').update(this.crypto.randomToken(16)).digest('hex').slice(0, 32);
     this.tokens.set(accessToken, { user: issued.user, expiresAt: this.clock.now() + ACCESS_TOKEN_TTL_S * 1000 });
-    return { status: 200, body: { accessToken, refreshToken: this.crypto.randomToken(16), expireIn: ACCESS_TOKEN_TTL_S, corpId: issued.corpId } };
+    return {
+      status: 200,
+      body: {
+        accessToken,
+        refreshToken: this.crypto.randomToken(16),
+        expireIn: ACCESS_TOKEN_TTL_S,
+        corpId: issued.corpId,
+      },
+    };
   }
 
   /** D4. */

@@ -33,7 +33,10 @@ export class WechatSandboxController {
     if (uuid) return this.follow(uuid, res);
     const opened = this.sandbox.open(query);
     if ('error' in opened) {
-      res.status(200).type('html').send(page('微信登录 · WeChat sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
+      res
+        .status(200)
+        .type('html')
+        .send(page('微信登录 · WeChat sandbox', `<p class="error">${escapeHtml(opened.error)}</p>`));
       return;
     }
     res.redirect(303, `qrconnect?uuid=${encodeURIComponent(opened.uuid)}`);
@@ -49,7 +52,9 @@ export class WechatSandboxController {
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   decide(@Param('uuid') uuid: string, @Body() body: { decision?: string; user?: string }): string {
-    return decisionAnswer(body, PHONE, (decision: Parameters<WechatSandbox['decide']>[1], user) => this.sandbox.decide(uuid, decision, user));
+    return decisionAnswer(body, PHONE, (decision: Parameters<WechatSandbox['decide']>[1], user) =>
+      this.sandbox.decide(uuid, decision, user),
+    );
   }
 
   @Get('sns/oauth2/access_token')

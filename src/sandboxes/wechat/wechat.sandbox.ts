@@ -15,7 +15,6 @@ export interface WechatApp {
   callbackHost: string;
 }
 
-
 /** Faults a test can inject into the server-side endpoints (W6, W9). */
 export interface WechatFaults {
   /** Answer this late (past the client's timeout, to prove it gives up). */
@@ -39,7 +38,10 @@ export class WechatSandbox {
   readonly app: WechatApp;
   faults: WechatFaults = {};
   private readonly pending: PendingAuthorizations<{ appId: string }>;
-  private readonly codes = new Map<string, { appId: string; user: SandboxUser; redirectUri: string; expiresAt: number; used: boolean }>();
+  private readonly codes = new Map<
+    string,
+    { appId: string; user: SandboxUser; redirectUri: string; expiresAt: number; used: boolean }
+  >();
   private readonly tokens = new Map<string, { appId: string; user: SandboxUser; expiresAt: number }>();
 
   constructor(
@@ -48,7 +50,15 @@ export class WechatSandbox {
     callbackHost: string,
   ) {
     this.pending = new PendingAuthorizations(crypto, clock);
-    this.app = { appId: `wx${crypto.randomToken(12).replace(/[^A-Za-z0-9]/g, '0').slice(0, 16).toLowerCase()}`, appSecret: crypto.randomToken(24), callbackHost };
+    this.app = {
+      appId: `wx${crypto
+        .randomToken(12)
+        .replace(/[^A-Za-z0-9]/g, '0')
+        .slice(0, 16)
+        .toLowerCase()}`,
+      appSecret: crypto.randomToken(24),
+      callbackHost,
+    };
   }
 
   /** W1: checks the request as WeChat does; a pending authorization (its uuid) or the error page's text. */
@@ -57,8 +67,10 @@ export class WechatSandbox {
     const scope = str(query.scope);
     const redirectUri = str(query.redirect_uri);
     if (appid !== this.app.appId) return { error: 'AppID 参数错误 (appid is not a registered website application)' };
-    if (!scope?.split(',').includes('snsapi_login')) return { error: 'Scope 参数错误或没有 Scope 权限 (scope must include snsapi_login)' };
-    if (!redirectUri || hostOf(redirectUri) !== this.app.callbackHost) return { error: 'redirect_uri 参数错误 (its host is not the registered callback domain)' };
+    if (!scope?.split(',').includes('snsapi_login'))
+      return { error: 'Scope 参数错误或没有 Scope 权限 (scope must include snsapi_login)' };
+    if (!redirectUri || hostOf(redirectUri) !== this.app.callbackHost)
+      return { error: 'redirect_uri 参数错误 (its host is not the registered callback domain)' };
     const state = str(query.state);
     if (state !== null && (state.length > 128 || !/^[A-Za-z0-9_-]*$/.test(state))) return { error: 'state 参数错误' };
     this.sweep();
@@ -84,8 +96,17 @@ export class WechatSandbox {
     const user = SANDBOX_USERS.find((u) => u.key === userKey);
     if (!p || !this.pending.waiting(uuid) || !user) return false;
     if (decision === 'cancel') return this.pending.decide(uuid, 'refused');
-    const code = this.crypto.randomToken(24).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 32);
-    this.codes.set(code, { appId: p.appId, user, redirectUri: p.redirectUri, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
+    const code = this.crypto
+      .randomToken(24)
+      .replace(/[^A-Za-z0-9]/g, 'x')
+      .slice(0, 32);
+    this.codes.set(code, {
+      appId: p.appId,
+      user,
+      redirectUri: p.redirectUri,
+      expiresAt: this.clock.now() + CODE_TTL_MS,
+      used: false,
+    });
     return this.pending.decide(uuid, { code });
   }
 
@@ -93,7 +114,12 @@ export class WechatSandbox {
   accessToken(query: Record<string, unknown>): Body {
     const fault = this.fault();
     if (fault) return fault;
-    const [appid, secret, code, grantType] = [str(query.appid), str(query.secret), str(query.code), str(query.grant_type)];
+    const [appid, secret, code, grantType] = [
+      str(query.appid),
+      str(query.secret),
+      str(query.code),
+      str(query.grant_type),
+    ];
     if (!appid) return err(41002, 'appid missing');
     if (!secret) return err(41004, 'appsecret missing');
     if (!code) return err(41008, 'missing code');
@@ -106,7 +132,11 @@ export class WechatSandbox {
     if (this.clock.now() >= issued.expiresAt) return err(42003, 'code expired');
     issued.used = true;
     const accessToken = this.crypto.randomToken(32);
-    this.tokens.set(accessToken, { appId: appid, user: issued.user, expiresAt: this.clock.now() + ACCESS_TOKEN_TTL_S * 1000 });
+    this.tokens.set(accessToken, {
+      appId: appid,
+      user: issued.user,
+      expiresAt: this.clock.now() + ACCESS_TOKEN_TTL_S * 1000,
+    });
     return {
       access_token: accessToken,
       expires_in: ACCESS_TOKEN_TTL_S,

@@ -42,7 +42,11 @@ export class FakeScanGate {
   /** Requests seen, per route (`longPoll`: GETs with `waitSeconds`; `upgrade`: WebSocket handshakes). */
   readonly requests = { create: 0, status: 0, longPoll: 0, exchange: 0, upgrade: 0 };
   /** What a successful exchange answers. */
-  signedIn: Exchanged = { user: { id: 'user-1', displayName: 'Ada Lovelace', avatarUrl: null }, accessToken: 'access-token-1', expiresIn: 900 };
+  signedIn: Exchanged = {
+    user: { id: 'user-1', displayName: 'Ada Lovelace', avatarUrl: null },
+    accessToken: 'access-token-1',
+    expiresIn: 900,
+  };
   /** Time an exchange takes after the session became `consumed` (the real server then creates the web session). */
   exchangeLatencyMs = 20;
 
@@ -70,7 +74,11 @@ export class FakeScanGate {
       if (TERMINAL.has(session.status)) socket.disconnect();
     });
     // Socket.IO installed its WebSocket upgrade handler: put a gate in front of it.
-    const upgrades = this.http.listeners('upgrade') as ((req: IncomingMessage, socket: NetSocket, head: Buffer) => void)[];
+    const upgrades = this.http.listeners('upgrade') as ((
+      req: IncomingMessage,
+      socket: NetSocket,
+      head: Buffer,
+    ) => void)[];
     this.http.removeAllListeners('upgrade');
     this.http.on('upgrade', (req: IncomingMessage, socket: NetSocket, head: Buffer) => {
       this.requests.upgrade++;
@@ -126,7 +134,8 @@ export class FakeScanGate {
   /** The server loses the session (restart with an in-memory store): 404 from now on, held long polls included. */
   forget(id: string): void {
     this.sessions.delete(id);
-    for (const waiter of [...this.waiters]) if (waiter.id === id) this.release(waiter, () => fail(waiter.res, { status: 404, code: 'qr.not_found' }));
+    for (const waiter of [...this.waiters])
+      if (waiter.id === id) this.release(waiter, () => fail(waiter.res, { status: 404, code: 'qr.not_found' }));
   }
 
   /** The next request to `route` gets this error instead (queued, one per call). */
@@ -155,7 +164,8 @@ export class FakeScanGate {
     this.qr.to(session.id).emit('qr.status', view(session));
     if (TERMINAL.has(session.status)) this.qr.in(session.id).disconnectSockets();
     for (const waiter of [...this.waiters]) {
-      if (waiter.id === session.id && session.version > waiter.afterVersion) this.release(waiter, () => send(waiter.res, 200, view(session)));
+      if (waiter.id === session.id && session.version > waiter.afterVersion)
+        this.release(waiter, () => send(waiter.res, 200, view(session)));
     }
   }
 
@@ -171,7 +181,14 @@ export class FakeScanGate {
     const body = await readJson(req);
     if (!match) return fail(res, { status: 404, code: 'not_found' });
     const [, id, exchange] = match;
-    const route: Route | null = !id && req.method === 'POST' ? 'create' : id && !exchange && req.method === 'GET' ? 'status' : id && exchange && req.method === 'POST' ? 'exchange' : null;
+    const route: Route | null =
+      !id && req.method === 'POST'
+        ? 'create'
+        : id && !exchange && req.method === 'GET'
+          ? 'status'
+          : id && exchange && req.method === 'POST'
+            ? 'exchange'
+            : null;
     if (!route) return fail(res, { status: 404, code: 'not_found' });
 
     const wait = url.searchParams.has('waitSeconds');
@@ -180,7 +197,8 @@ export class FakeScanGate {
     if (failure) return fail(res, failure);
 
     if (route === 'create') {
-      if (body === undefined || Object.keys(body).some((key) => key !== 'returnTo')) return fail(res, { status: 400, code: 'validation.failed' });
+      if (body === undefined || Object.keys(body).some((key) => key !== 'returnTo'))
+        return fail(res, { status: 400, code: 'validation.failed' });
       const session: FakeQrSession = {
         id: randomBytes(16).toString('base64url'),
         pollToken: randomBytes(16).toString('base64url'),
@@ -201,7 +219,8 @@ export class FakeScanGate {
     }
 
     const session = this.sessions.get(decodeURIComponent(id!));
-    if (!session || session.pollToken !== req.headers['x-poll-token']) return fail(res, { status: 404, code: 'qr.not_found' });
+    if (!session || session.pollToken !== req.headers['x-poll-token'])
+      return fail(res, { status: 404, code: 'qr.not_found' });
 
     if (route === 'exchange') {
       if (session.status === 'consumed') return fail(res, { status: 410, code: 'qr.consumed' });
@@ -216,13 +235,17 @@ export class FakeScanGate {
     if (!wait) return send(res, 200, view(session));
     const seconds = Number(url.searchParams.get('waitSeconds'));
     const afterVersion = Number(url.searchParams.get('afterVersion') ?? session.version);
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 30 || !Number.isInteger(afterVersion)) return fail(res, { status: 400, code: 'validation.failed' });
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 30 || !Number.isInteger(afterVersion))
+      return fail(res, { status: 400, code: 'validation.failed' });
     if (session.version > afterVersion) return send(res, 200, view(session));
     const waiter: Waiter = {
       id: session.id,
       afterVersion,
       res,
-      timer: setTimeout(() => this.release(waiter, () => send(res, 200, view(this.sessions.get(session.id) ?? session))), seconds * 1_000),
+      timer: setTimeout(
+        () => this.release(waiter, () => send(res, 200, view(this.sessions.get(session.id) ?? session))),
+        seconds * 1_000,
+      ),
     };
     this.waiters.add(waiter);
     // The browser gave up (aborted, or stopped following).
@@ -253,7 +276,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   if (!text) return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,13 @@
 import type { AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
 import type { AlipaySettings } from '../../../config/config.types.js';
-import { OAuthProviderError, type OAuthCallback, type OAuthFailure, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
+import {
+  OAuthProviderError,
+  type OAuthCallback,
+  type OAuthFailure,
+  type OAuthProfile,
+  type OAuthProvider,
+} from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
 import { Clock, SystemClock } from '../../../common/clock/clock.js';
 
@@ -103,7 +109,12 @@ export class AlipayProvider implements OAuthProvider {
   }
 
   authorizationUrl({ state, redirectUri }: { state: string; redirectUri: string }): string {
-    const query = new URLSearchParams({ app_id: this.settings.appId, scope: 'auth_user', redirect_uri: redirectUri, state });
+    const query = new URLSearchParams({
+      app_id: this.settings.appId,
+      scope: 'auth_user',
+      redirect_uri: redirectUri,
+      state,
+    });
     return `${this.settings.authBase}/oauth2/publicAppAuthorize.htm?${query.toString()}`;
   }
 
@@ -115,7 +126,10 @@ export class AlipayProvider implements OAuthProvider {
   async profile(code: string): Promise<OAuthProfile> {
     const token = await this.call('alipay.system.oauth.token', { grant_type: 'authorization_code', code }, AlipayToken);
     const info = await this.call('alipay.user.info.share', { auth_token: token.access_token }, AlipayUserInfo);
-    if ((info.open_id !== undefined && info.open_id !== token.open_id) || (info.user_id !== undefined && info.user_id !== token.user_id)) {
+    if (
+      (info.open_id !== undefined && info.open_id !== token.open_id) ||
+      (info.user_id !== undefined && info.user_id !== token.user_id)
+    ) {
       throw new OAuthProviderError('upstream', 'Alipay user info answered for another user');
     }
     const subjectKind = token.open_id !== undefined ? 'open_id' : 'user_id';
@@ -141,7 +155,11 @@ export class AlipayProvider implements OAuthProvider {
    * in, so it is mapped whether signed or not; a success is believed only when
    * Alipay's signature over its exact inner text verifies.
    */
-  private async call<T extends z.ZodType>(method: string, params: Record<string, string>, schema: T): Promise<z.infer<T>> {
+  private async call<T extends z.ZodType>(
+    method: string,
+    params: Record<string, string>,
+    schema: T,
+  ): Promise<z.infer<T>> {
     const sdk = await this.signer();
     const body = sdk.sdkExecute(method, { ...params, format: 'JSON', timestamp: beijingTimestamp(this.clock.now()) });
     const { status, text } = await this.http.request(this.settings.gateway, {
@@ -151,7 +169,8 @@ export class AlipayProvider implements OAuthProvider {
     });
     if (status !== 200) throw new OAuthProviderError('upstream', `Alipay ${method} answered HTTP ${status}`);
     const members = topLevelMembers(text);
-    if (!members) throw new OAuthProviderError('upstream', `Alipay ${method} answered a body that is not a JSON object`);
+    if (!members)
+      throw new OAuthProviderError('upstream', `Alipay ${method} answered a body that is not a JSON object`);
     const responseKey = `${method.replaceAll('.', '_')}_response`;
     const raw = members.get(responseKey) ?? null;
     const rawError = members.get('error_response') ?? null;
@@ -162,10 +181,16 @@ export class AlipayProvider implements OAuthProvider {
     const inner: unknown = JSON.parse(raw);
     const common = AlipayCommon.safeParse(inner);
     if (!common.success) throw new OAuthProviderError('upstream', `Alipay ${method} answered an unexpected shape`);
-    if (common.data.sub_code !== undefined || (common.data.code !== undefined && common.data.code !== '10000')) throw refusal(method, inner);
+    if (common.data.sub_code !== undefined || (common.data.code !== undefined && common.data.code !== '10000'))
+      throw refusal(method, inner);
     const sign = members.has('sign') ? (JSON.parse(members.get('sign')!) as unknown) : undefined;
-    if (typeof sign !== 'string' || sign.length === 0) throw new OAuthProviderError('upstream', `Alipay ${method} answered a success without a signature`);
-    if (!this.verifies(sdk, raw, sign)) throw new OAuthProviderError('upstream', `Alipay ${method} answered a success whose signature does not verify with ALIPAY_PUBLIC_KEY`);
+    if (typeof sign !== 'string' || sign.length === 0)
+      throw new OAuthProviderError('upstream', `Alipay ${method} answered a success without a signature`);
+    if (!this.verifies(sdk, raw, sign))
+      throw new OAuthProviderError(
+        'upstream',
+        `Alipay ${method} answered a success whose signature does not verify with ALIPAY_PUBLIC_KEY`,
+      );
     // What is read is the very text that was verified, parsed once.
     const parsed = schema.safeParse(inner);
     if (!parsed.success) throw new OAuthProviderError('upstream', `Alipay ${method} answered an unexpected shape`);
@@ -192,11 +217,19 @@ export class AlipayProvider implements OAuthProvider {
 /** An Alipay error answer as a provider error (its `sub_code` for the logs, never `sub_msg`, which may echo parameters). */
 function refusal(method: string, inner: unknown): OAuthProviderError {
   const parsed = AlipayCommon.safeParse(inner);
-  if (!parsed.success) return new OAuthProviderError('upstream', `Alipay ${method} answered an error of an unexpected shape`);
+  if (!parsed.success)
+    return new OAuthProviderError('upstream', `Alipay ${method} answered an error of an unexpected shape`);
   const { code, sub_code: subCode } = parsed.data;
-  const failure = (subCode !== undefined ? FAILURES[subCode] : undefined) ?? (code !== undefined ? FAILURES_BY_CODE[code] : undefined) ?? 'upstream';
+  const failure =
+    (subCode !== undefined ? FAILURES[subCode] : undefined) ??
+    (code !== undefined ? FAILURES_BY_CODE[code] : undefined) ??
+    'upstream';
   const providerCode = subCode ?? code;
-  return new OAuthProviderError(failure, `Alipay ${method} refused: ${code ?? '?'} ${subCode ?? ''}`.trimEnd(), providerCode);
+  return new OAuthProviderError(
+    failure,
+    `Alipay ${method} refused: ${code ?? '?'} ${subCode ?? ''}`.trimEnd(),
+    providerCode,
+  );
 }
 
 /** `yyyy-MM-dd HH:mm:ss` in Beijing time, as the gateway reads `timestamp` (PROVIDERS.md §2.5), whatever the server's zone. */

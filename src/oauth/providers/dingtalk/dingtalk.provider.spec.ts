@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import type { UpstreamHttp } from '../../upstream.http.js';
 import { DingtalkProvider } from './dingtalk.provider.js';
 
-const SETTINGS = { clientId: 'dingxxxxxxxx', clientSecret: 'client-secret', loginBase: 'https://login.dingtalk.com', apiBase: 'https://api.dingtalk.com' };
+const SETTINGS = {
+  clientId: 'dingxxxxxxxx',
+  clientSecret: 'client-secret',
+  loginBase: 'https://login.dingtalk.com',
+  apiBase: 'https://api.dingtalk.com',
+};
 
 type Answer = { status: number; text: string };
 /** Answers by path; records each request. */
@@ -20,15 +25,37 @@ function upstream(answers: Record<string, Answer>) {
 }
 
 // Shapes of PROVIDERS.md §3.6 and §3.7.
-const TOKEN: Answer = { status: 200, text: '{"accessToken":"0b2f5b0e6c2c3a6e9f1d7c3b5a4e2d1f","refreshToken":"r","expireIn":7200,"corpId":"dingcorp"}' };
-const ME: Answer = { status: 200, text: '{"nick":"张三","avatarUrl":"https://static-legacy.dingtalk.com/media/x.jpg","mobile":"138","openId":"openid1","unionId":"unionid1","email":"","stateCode":"86"}' };
-const BAD_CODE: Answer = { status: 400, text: '{"code":"invalidParameter.authCode.notFound","message":"不合法的临时授权码","requestid":"r1"}' };
+const TOKEN: Answer = {
+  status: 200,
+  text: '{"accessToken":"0b2f5b0e6c2c3a6e9f1d7c3b5a4e2d1f","refreshToken":"r","expireIn":7200,"corpId":"dingcorp"}',
+};
+const ME: Answer = {
+  status: 200,
+  text: '{"nick":"张三","avatarUrl":"https://static-legacy.dingtalk.com/media/x.jpg","mobile":"138","openId":"openid1","unionId":"unionid1","email":"","stateCode":"86"}',
+};
+const BAD_CODE: Answer = {
+  status: 400,
+  text: '{"code":"invalidParameter.authCode.notFound","message":"不合法的临时授权码","requestid":"r1"}',
+};
 
 describe('DingtalkProvider', () => {
   it('builds the oauth2/auth URL (openid corpid, prompt=consent, spaces as %20), with the corpId when restricted', () => {
-    const url = new URL(new DingtalkProvider({ ...SETTINGS, corpId: 'dingcorp' }, upstream({}).http).authorizationUrl({ state: 'S', redirectUri: 'https://x.example/cb' }));
+    const url = new URL(
+      new DingtalkProvider({ ...SETTINGS, corpId: 'dingcorp' }, upstream({}).http).authorizationUrl({
+        state: 'S',
+        redirectUri: 'https://x.example/cb',
+      }),
+    );
     expect(`${url.origin}${url.pathname}`).toBe('https://login.dingtalk.com/oauth2/auth');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: 'dingxxxxxxxx', redirect_uri: 'https://x.example/cb', response_type: 'code', scope: 'openid corpid', prompt: 'consent', state: 'S', corpId: 'dingcorp' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: 'dingxxxxxxxx',
+      redirect_uri: 'https://x.example/cb',
+      response_type: 'code',
+      scope: 'openid corpid',
+      prompt: 'consent',
+      state: 'S',
+      corpId: 'dingcorp',
+    });
     expect(url.search).toContain('scope=openid%20corpid');
   });
 
@@ -49,27 +76,78 @@ describe('DingtalkProvider', () => {
       avatarUrl: 'https://static-legacy.dingtalk.com/media/x.jpg',
       profile: { unionId: 'unionid1', openId: 'openid1', nick: '张三', corpId: 'dingcorp' },
     });
-    expect(asked[0]!.init).toEqual({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ clientId: 'dingxxxxxxxx', clientSecret: 'client-secret', code: 'AUTHCODE', grantType: 'authorization_code' }) });
+    expect(asked[0]!.init).toEqual({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        clientId: 'dingxxxxxxxx',
+        clientSecret: 'client-secret',
+        code: 'AUTHCODE',
+        grantType: 'authorization_code',
+      }),
+    });
     expect(asked[1]!.init.headers).toEqual({ 'x-acs-dingtalk-access-token': '0b2f5b0e6c2c3a6e9f1d7c3b5a4e2d1f' });
     expect(JSON.stringify(profile)).not.toContain('0b2f5b0e');
   });
 
   it.each([
     ['a bad, used or expired authCode', { '/v1.0/oauth2/userAccessToken': BAD_CODE }, 'code_invalid'],
-    ['a refused client secret', { '/v1.0/oauth2/userAccessToken': { status: 400, text: '{"code":"invalidClientSecret","message":"x"}' } }, 'app_invalid'],
-    ['a server error', { '/v1.0/oauth2/userAccessToken': { status: 500, text: '{"code":"ServiceUnavailable","message":"x"}' } }, 'upstream'],
+    [
+      'a refused client secret',
+      { '/v1.0/oauth2/userAccessToken': { status: 400, text: '{"code":"invalidClientSecret","message":"x"}' } },
+      'app_invalid',
+    ],
+    [
+      'a server error',
+      { '/v1.0/oauth2/userAccessToken': { status: 500, text: '{"code":"ServiceUnavailable","message":"x"}' } },
+      'upstream',
+    ],
     ['a body that is not JSON', { '/v1.0/oauth2/userAccessToken': { status: 200, text: '<html>' } }, 'upstream'],
-    ['a token answer without accessToken', { '/v1.0/oauth2/userAccessToken': { status: 200, text: '{"expireIn":7200}' } }, 'upstream'],
-    ['a refused token on users/me (400 InvalidAuthentication)', { '/v1.0/oauth2/userAccessToken': TOKEN, '/v1.0/contact/users/me': { status: 400, text: '{"code":"InvalidAuthentication","message":"不合法的access_token"}' } }, 'upstream'],
-    ['an app without Contact.User.Read (403)', { '/v1.0/oauth2/userAccessToken': TOKEN, '/v1.0/contact/users/me': { status: 403, text: '{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","message":"x"}' } }, 'app_invalid'],
-    ['a profile without unionId', { '/v1.0/oauth2/userAccessToken': TOKEN, '/v1.0/contact/users/me': { status: 200, text: '{"nick":"x"}' } }, 'upstream'],
+    [
+      'a token answer without accessToken',
+      { '/v1.0/oauth2/userAccessToken': { status: 200, text: '{"expireIn":7200}' } },
+      'upstream',
+    ],
+    [
+      'a refused token on users/me (400 InvalidAuthentication)',
+      {
+        '/v1.0/oauth2/userAccessToken': TOKEN,
+        '/v1.0/contact/users/me': {
+          status: 400,
+          text: '{"code":"InvalidAuthentication","message":"不合法的access_token"}',
+        },
+      },
+      'upstream',
+    ],
+    [
+      'an app without Contact.User.Read (403)',
+      {
+        '/v1.0/oauth2/userAccessToken': TOKEN,
+        '/v1.0/contact/users/me': {
+          status: 403,
+          text: '{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","message":"x"}',
+        },
+      },
+      'app_invalid',
+    ],
+    [
+      'a profile without unionId',
+      { '/v1.0/oauth2/userAccessToken': TOKEN, '/v1.0/contact/users/me': { status: 200, text: '{"nick":"x"}' } },
+      'upstream',
+    ],
   ])('maps %s', async (_case, answers, failure) => {
-    await expect(new DingtalkProvider(SETTINGS, upstream(answers).http).profile('C')).rejects.toMatchObject({ failure });
+    await expect(new DingtalkProvider(SETTINGS, upstream(answers).http).profile('C')).rejects.toMatchObject({
+      failure,
+    });
   });
 
   it('lets only the configured organisation in', async () => {
     const answers = { '/v1.0/oauth2/userAccessToken': TOKEN, '/v1.0/contact/users/me': ME };
-    await expect(new DingtalkProvider({ ...SETTINGS, corpId: 'dingcorp' }, upstream(answers).http).profile('C')).resolves.toMatchObject({ subject: 'unionid1' });
-    await expect(new DingtalkProvider({ ...SETTINGS, corpId: 'othercorp' }, upstream(answers).http).profile('C')).rejects.toMatchObject({ failure: 'not_allowed' });
+    await expect(
+      new DingtalkProvider({ ...SETTINGS, corpId: 'dingcorp' }, upstream(answers).http).profile('C'),
+    ).resolves.toMatchObject({ subject: 'unionid1' });
+    await expect(
+      new DingtalkProvider({ ...SETTINGS, corpId: 'othercorp' }, upstream(answers).http).profile('C'),
+    ).rejects.toMatchObject({ failure: 'not_allowed' });
   });
 });

@@ -61,23 +61,47 @@ export class DingtalkProvider implements OAuthProvider {
     const token = await this.call(
       'userAccessToken',
       `${this.settings.apiBase}/v1.0/oauth2/userAccessToken`,
-      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ clientId: this.settings.clientId, clientSecret: this.settings.clientSecret, code, grantType: 'authorization_code' }) },
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          clientId: this.settings.clientId,
+          clientSecret: this.settings.clientSecret,
+          code,
+          grantType: 'authorization_code',
+        }),
+      },
       DingtalkToken,
     );
     if (this.settings.corpId && token.corpId !== this.settings.corpId) {
       throw new OAuthProviderError('not_allowed', 'DingTalk sign-in from outside the configured organisation');
     }
-    const me = await this.call('contact/users/me', `${this.settings.apiBase}/v1.0/contact/users/me`, { headers: { 'x-acs-dingtalk-access-token': token.accessToken } }, DingtalkMe);
+    const me = await this.call(
+      'contact/users/me',
+      `${this.settings.apiBase}/v1.0/contact/users/me`,
+      { headers: { 'x-acs-dingtalk-access-token': token.accessToken } },
+      DingtalkMe,
+    );
     return {
       subject: me.unionId,
       subjectKind: 'unionId',
       displayName: me.nick || null,
       avatarUrl: me.avatarUrl || null,
-      profile: { unionId: me.unionId, ...(me.openId ? { openId: me.openId } : {}), nick: me.nick ?? null, ...(token.corpId ? { corpId: token.corpId } : {}) },
+      profile: {
+        unionId: me.unionId,
+        ...(me.openId ? { openId: me.openId } : {}),
+        nick: me.nick ?? null,
+        ...(token.corpId ? { corpId: token.corpId } : {}),
+      },
     };
   }
 
-  private async call<T extends z.ZodType>(what: string, url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }, schema: T): Promise<z.infer<T>> {
+  private async call<T extends z.ZodType>(
+    what: string,
+    url: string,
+    init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
+    schema: T,
+  ): Promise<z.infer<T>> {
     const { status, text } = await this.http.request(url, init);
     let body: unknown;
     try {

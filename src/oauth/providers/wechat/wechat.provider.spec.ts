@@ -3,7 +3,12 @@ import { OAuthProviderError } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
 import { WechatProvider } from './wechat.provider.js';
 
-const SETTINGS = { appId: 'wxd477edab60670232', appSecret: 'app-secret', openBase: 'https://open.weixin.qq.com', apiBase: 'https://api.weixin.qq.com' };
+const SETTINGS = {
+  appId: 'wxd477edab60670232',
+  appSecret: 'app-secret',
+  openBase: 'https://open.weixin.qq.com',
+  apiBase: 'https://api.weixin.qq.com',
+};
 
 /** Answers by path, as WeChat would (HTTP 200, text/plain); records the URLs asked. */
 function upstream(answers: Record<string, string>) {
@@ -21,14 +26,20 @@ function upstream(answers: Record<string, string>) {
 }
 
 // Recorded shapes of PROVIDERS.md §1.7 and §1.10 (WeChat escapes "/" as "\/").
-const TOKEN = '{"access_token":"ACCESS_TOKEN","expires_in":7200,"refresh_token":"REFRESH_TOKEN","openid":"oVBrN5Vx5MWuYHxbpPz9S4dcCP3I","scope":"snsapi_login","unionid":"o6_bmasdasdsad6_2sgVt7hMZOPfL"}';
+const TOKEN =
+  '{"access_token":"ACCESS_TOKEN","expires_in":7200,"refresh_token":"REFRESH_TOKEN","openid":"oVBrN5Vx5MWuYHxbpPz9S4dcCP3I","scope":"snsapi_login","unionid":"o6_bmasdasdsad6_2sgVt7hMZOPfL"}';
 const USERINFO =
   '{"openid":"oVBrN5Vx5MWuYHxbpPz9S4dcCP3I","nickname":"Band","sex":0,"language":"zh_CN","city":"","province":"","country":"","headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/g3MonUZtNHkdmzicIlibx6iaFqAc56vxLSUfpb6n5WKSYVY0ChQKkiaJSgQ1dZuTOgvLLrhJbERQQ4eMsv84eavHiaiceqxibJxCfHe\\/0","privilege":[],"unionid":"o6_bmasdasdsad6_2sgVt7hMZOPfL"}';
 
 describe('WechatProvider', () => {
   it('builds the qrconnect URL (snsapi_login, #wechat_redirect)', () => {
     const provider = new WechatProvider(SETTINGS, upstream({}).http);
-    expect(provider.authorizationUrl({ state: 'S'.repeat(43), redirectUri: 'https://login.example.com/api/v1/oauth/wechat/callback' })).toBe(
+    expect(
+      provider.authorizationUrl({
+        state: 'S'.repeat(43),
+        redirectUri: 'https://login.example.com/api/v1/oauth/wechat/callback',
+      }),
+    ).toBe(
       'https://open.weixin.qq.com/connect/qrconnect?appid=wxd477edab60670232&redirect_uri=https%3A%2F%2Flogin.example.com%2Fapi%2Fv1%2Foauth%2Fwechat%2Fcallback&response_type=code&scope=snsapi_login&state=SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS#wechat_redirect',
     );
   });
@@ -48,17 +59,34 @@ describe('WechatProvider', () => {
       subjectKind: 'unionid',
       displayName: 'Band',
       avatarUrl: expect.stringMatching(/^http:\/\/thirdwx\.qlogo\.cn\/mmopen\/.+\/0$/),
-      profile: { openid: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I', unionid: 'o6_bmasdasdsad6_2sgVt7hMZOPfL', nickname: 'Band', headimgurl: expect.any(String) },
+      profile: {
+        openid: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I',
+        unionid: 'o6_bmasdasdsad6_2sgVt7hMZOPfL',
+        nickname: 'Band',
+        headimgurl: expect.any(String),
+      },
     });
     expect(JSON.stringify(profile)).not.toMatch(/ACCESS_TOKEN|REFRESH_TOKEN/);
-    expect(Object.fromEntries(new URL(asked[0]!).searchParams)).toEqual({ appid: SETTINGS.appId, secret: 'app-secret', code: 'CODE', grant_type: 'authorization_code' });
-    expect(Object.fromEntries(new URL(asked[1]!).searchParams)).toEqual({ access_token: 'ACCESS_TOKEN', openid: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I', lang: 'zh_CN' });
+    expect(Object.fromEntries(new URL(asked[0]!).searchParams)).toEqual({
+      appid: SETTINGS.appId,
+      secret: 'app-secret',
+      code: 'CODE',
+      grant_type: 'authorization_code',
+    });
+    expect(Object.fromEntries(new URL(asked[1]!).searchParams)).toEqual({
+      access_token: 'ACCESS_TOKEN',
+      openid: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I',
+      lang: 'zh_CN',
+    });
   });
 
   it('falls back to the openid when WeChat gives no unionid', async () => {
     const noUnion = (json: string) => json.replace(/,"unionid":"[^"]+"/, '');
     const { http } = upstream({ '/sns/oauth2/access_token': noUnion(TOKEN), '/sns/userinfo': noUnion(USERINFO) });
-    expect(await new WechatProvider(SETTINGS, http).profile('CODE')).toMatchObject({ subject: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I', subjectKind: 'openid' });
+    expect(await new WechatProvider(SETTINGS, http).profile('CODE')).toMatchObject({
+      subject: 'oVBrN5Vx5MWuYHxbpPz9S4dcCP3I',
+      subjectKind: 'openid',
+    });
   });
 
   it.each([
@@ -74,10 +102,17 @@ describe('WechatProvider', () => {
     [45011, 'upstream'],
     [99999, 'upstream'],
   ])('maps errcode %i (with its trace suffix) to %s', async (errcode, failure) => {
-    const { http } = upstream({ '/sns/oauth2/access_token': `{"errcode":${errcode},"errmsg":"whatever, rid: 6500351b-2a0273e2-4af6b58d"}` });
-    const error = (await new WechatProvider(SETTINGS, http).profile('CODE').catch((e: unknown) => e)) as OAuthProviderError;
+    const { http } = upstream({
+      '/sns/oauth2/access_token': `{"errcode":${errcode},"errmsg":"whatever, rid: 6500351b-2a0273e2-4af6b58d"}`,
+    });
+    const error = (await new WechatProvider(SETTINGS, http)
+      .profile('CODE')
+      .catch((e: unknown) => e)) as OAuthProviderError;
     expect(error).toBeInstanceOf(OAuthProviderError);
-    expect({ failure: error.failure, providerCode: error.providerCode }).toEqual({ failure, providerCode: String(errcode) });
+    expect({ failure: error.failure, providerCode: error.providerCode }).toEqual({
+      failure,
+      providerCode: String(errcode),
+    });
   });
 
   it.each([
@@ -91,9 +126,20 @@ describe('WechatProvider', () => {
 
   it('refuses user info about another openid, and maps user-info errors (an invalid token is upstream)', async () => {
     const other = USERINFO.replace('"openid":"oVBrN5Vx5MWuYHxbpPz9S4dcCP3I"', '"openid":"oSomeoneElse"');
-    await expect(new WechatProvider(SETTINGS, upstream({ '/sns/oauth2/access_token': TOKEN, '/sns/userinfo': other }).http).profile('C')).rejects.toMatchObject({ failure: 'upstream' });
     await expect(
-      new WechatProvider(SETTINGS, upstream({ '/sns/oauth2/access_token': TOKEN, '/sns/userinfo': '{"errcode":40001,"errmsg":"invalid credential"}' }).http).profile('C'),
+      new WechatProvider(
+        SETTINGS,
+        upstream({ '/sns/oauth2/access_token': TOKEN, '/sns/userinfo': other }).http,
+      ).profile('C'),
+    ).rejects.toMatchObject({ failure: 'upstream' });
+    await expect(
+      new WechatProvider(
+        SETTINGS,
+        upstream({
+          '/sns/oauth2/access_token': TOKEN,
+          '/sns/userinfo': '{"errcode":40001,"errmsg":"invalid credential"}',
+        }).http,
+      ).profile('C'),
     ).rejects.toMatchObject({ failure: 'upstream', providerCode: '40001' });
   });
 });

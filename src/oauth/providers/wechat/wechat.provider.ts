@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { WechatSettings } from '../../../config/config.types.js';
-import { OAuthProviderError, type OAuthCallback, type OAuthFailure, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
+import {
+  OAuthProviderError,
+  type OAuthCallback,
+  type OAuthFailure,
+  type OAuthProfile,
+  type OAuthProvider,
+} from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
 
 /** Every WeChat answer is HTTP 200; an error carries `errcode` (PROVIDERS.md §1.7, §1.11). */
@@ -59,7 +65,13 @@ export class WechatProvider implements OAuthProvider {
   ) {}
 
   authorizationUrl({ state, redirectUri }: { state: string; redirectUri: string }): string {
-    const query = new URLSearchParams({ appid: this.settings.appId, redirect_uri: redirectUri, response_type: 'code', scope: 'snsapi_login', state });
+    const query = new URLSearchParams({
+      appid: this.settings.appId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'snsapi_login',
+      state,
+    });
     return `${this.settings.openBase}/connect/qrconnect?${query.toString()}#wechat_redirect`;
   }
 
@@ -68,18 +80,37 @@ export class WechatProvider implements OAuthProvider {
   }
 
   async profile(code: string): Promise<OAuthProfile> {
-    const tokenQuery = new URLSearchParams({ appid: this.settings.appId, secret: this.settings.appSecret, code, grant_type: 'authorization_code' });
-    const token = await this.call(`${this.settings.apiBase}/sns/oauth2/access_token?${tokenQuery.toString()}`, WechatToken, 'access_token');
+    const tokenQuery = new URLSearchParams({
+      appid: this.settings.appId,
+      secret: this.settings.appSecret,
+      code,
+      grant_type: 'authorization_code',
+    });
+    const token = await this.call(
+      `${this.settings.apiBase}/sns/oauth2/access_token?${tokenQuery.toString()}`,
+      WechatToken,
+      'access_token',
+    );
     const infoQuery = new URLSearchParams({ access_token: token.access_token, openid: token.openid, lang: 'zh_CN' });
-    const info = await this.call(`${this.settings.apiBase}/sns/userinfo?${infoQuery.toString()}`, WechatUserInfo, 'userinfo');
-    if (info.openid !== token.openid) throw new OAuthProviderError('upstream', 'WeChat userinfo answered for another openid');
+    const info = await this.call(
+      `${this.settings.apiBase}/sns/userinfo?${infoQuery.toString()}`,
+      WechatUserInfo,
+      'userinfo',
+    );
+    if (info.openid !== token.openid)
+      throw new OAuthProviderError('upstream', 'WeChat userinfo answered for another openid');
     const unionid = info.unionid ?? token.unionid;
     return {
       subject: unionid ?? token.openid,
       subjectKind: unionid ? 'unionid' : 'openid',
       displayName: info.nickname || null,
       avatarUrl: info.headimgurl || null,
-      profile: { openid: token.openid, ...(unionid ? { unionid } : {}), nickname: info.nickname ?? null, headimgurl: info.headimgurl ?? null },
+      profile: {
+        openid: token.openid,
+        ...(unionid ? { unionid } : {}),
+        nickname: info.nickname ?? null,
+        headimgurl: info.headimgurl ?? null,
+      },
     };
   }
 
@@ -95,7 +126,11 @@ export class WechatProvider implements OAuthProvider {
     const error = WechatError.safeParse(body);
     if (error.success && error.data.errcode !== 0) {
       const code = error.data.errcode;
-      throw new OAuthProviderError(FAILURES[code] ?? 'upstream', `WeChat ${what} refused: errcode ${code}`, String(code));
+      throw new OAuthProviderError(
+        FAILURES[code] ?? 'upstream',
+        `WeChat ${what} refused: errcode ${code}`,
+        String(code),
+      );
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new OAuthProviderError('upstream', `WeChat ${what} answered an unexpected shape`);
