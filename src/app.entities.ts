@@ -1,9 +1,7 @@
-import { AuditEvent } from './audit/audit-event.entity.js';
-import { SigningKey } from './auth/keys/signing-key.entity.js';
-import { RefreshToken } from './auth/sessions/refresh-token.entity.js';
-import { Session } from './auth/sessions/session.entity.js';
-import { Identity } from './users/identity.entity.js';
-import { User } from './users/user.entity.js';
+import { AuditEvent } from './audit/index.js';
+import { SigningKey, RefreshToken, Session } from './auth/index.js';
+
+import { Identity, User } from './users/index.js';
 
 /**
  * Every entity the feature modules register, for the migration CLI, which

@@ -1,26 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { AdminModule } from './admin/admin.module.js';
-import { AuditModule } from './audit/audit.module.js';
-import { AuthModule } from './auth/auth.module.js';
-import { BootstrapModule } from './bootstrap/bootstrap.module.js';
-import { ClockModule } from './common/clock/clock.module.js';
-import { CryptoModule } from './common/crypto/crypto.module.js';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
-import { createValidationPipe } from './common/http/validation.pipe.js';
-import { ConfigModule } from './config/config.module.js';
-import type { Config } from './config/config.types.js';
-import { DatabaseModule } from './database/database.module.js';
-import { HealthModule } from './health/health.module.js';
-import { LoggingModule } from './logging/logging.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
-import { QrLoginModule } from './qr-login/qr-login.module.js';
-import { RealtimeModule } from './realtime/realtime.module.js';
-import { OAuthModule } from './oauth/oauth.module.js';
-import { PagesModule } from './pages/pages.module.js';
-import { RateLimitModule } from './rate-limit/rate-limit.module.js';
-import { StoreModule } from './store/store.module.js';
-import { UsersModule } from './users/users.module.js';
+import { AdminModule } from './admin/index.js';
+import { AuditModule } from './audit/index.js';
+import { AuthModule } from './auth/index.js';
+import { BootstrapModule } from './bootstrap/index.js';
+import { ClockModule, CryptoModule, AllExceptionsFilter, createValidationPipe } from './common/index.js';
+
+import { ConfigModule, type Config } from './config/index.js';
+
+import { DatabaseModule } from './database/index.js';
+import { HealthModule } from './health/index.js';
+import { LoggingModule } from './logging/index.js';
+import { MetricsModule } from './metrics/index.js';
+import { QrLoginModule } from './qr-login/index.js';
+import { RealtimeModule } from './realtime/index.js';
+import { OAuthModule } from './oauth/index.js';
+import { PagesModule } from './pages/index.js';
+import { RateLimitModule } from './rate-limit/index.js';
+import { StoreModule } from './store/index.js';
+import { UsersModule } from './users/index.js';
 
 /**
  * The application: infrastructure modules (config, logging, clock, database,

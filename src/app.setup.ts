@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { answerClientErrors } from './common/http/client-errors.js';
-import { jsonOnlyMiddleware, noStoreMiddleware } from './common/http/http.middleware.js';
+import { answerClientErrors, jsonOnlyMiddleware, noStoreMiddleware } from './common/index.js';
+
 import {
   APP_CONFIG,
   REALTIME_CONFIG,
@@ -9,12 +9,12 @@ import {
   type AppConfig,
   type RealtimeConfig,
   type StoreConfig,
-} from './config/config.types.js';
-import { AppLogger } from './logging/app.logger.js';
-import { requestIdMiddleware } from './logging/request-id.js';
-import { MetricsService } from './metrics/metrics.service.js';
-import { setupOpenApi } from './openapi/openapi.setup.js';
-import { RealtimeIoAdapter } from './realtime/realtime.io-adapter.js';
+} from './config/index.js';
+import { AppLogger, requestIdMiddleware } from './logging/index.js';
+
+import { MetricsService } from './metrics/index.js';
+import { setupOpenApi } from './openapi/index.js';
+import { RealtimeIoAdapter } from './realtime/index.js';
 
 /**
  * The HTTP conventions of PROTOCOL.md, in one place and in order, shared by

@@ -4,11 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { ConfigError, loadConfig } from './config/config.loader.js';
-import type { Config } from './config/config.types.js';
-import { DemoUser } from './bootstrap/demo-user.service.js';
-import { AppLogger } from './logging/app.logger.js';
-import { VERSION } from './version.js';
+import { ConfigError, loadConfig, type Config } from './config/index.js';
+
+import { DemoUser } from './bootstrap/index.js';
+import { AppLogger } from './logging/index.js';
+import { VERSION } from './common/index.js';
 
 const startedAt = performance.now();
 

@@ -2,18 +2,14 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { AuditModule } from '../audit/audit.module.js';
-import { AuditService } from '../audit/audit.service.js';
-import { ClockModule } from '../common/clock/clock.module.js';
-import { AppError } from '../common/errors/app-error.js';
-import { CryptoModule } from '../common/crypto/crypto.module.js';
-import { loadConfig } from '../config/config.loader.js';
-import { ConfigModule } from '../config/config.module.js';
-import type { Config } from '../config/config.types.js';
-import { DatabaseModule } from '../database/database.module.js';
-import { UsersModule } from '../users/users.module.js';
-import { UsersService } from '../users/users.service.js';
-import { runCli } from '../common/cli/run-cli.js';
+import { AuditModule, AuditService } from '../audit/index.js';
+
+import { ClockModule, AppError, CryptoModule, runCli } from '../common/index.js';
+
+import { loadConfig, ConfigModule, type Config } from '../config/index.js';
+
+import { DatabaseModule } from '../database/index.js';
+import { UsersModule, UsersService } from '../users/index.js';
 
 /**
  * `npm run admin:create -- --login <login> --password <password> [--display-name <name>]`:

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditModule } from '../audit/audit.module.js';
-import { User } from '../users/user.entity.js';
-import { AuthModule } from '../auth/auth.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { AuditModule } from '../audit/index.js';
+import { User, UsersModule } from '../users/index.js';
+import { AuthModule } from '../auth/index.js';
+
 import { AdminAuditEventsModule } from './audit-events/admin-audit-events.module.js';
 import { AdminCommonModule } from './common/admin-common.module.js';
 import { AdminIdentitiesModule } from './identities/admin-identities.module.js';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
+import { Clock } from '../common/index.js';
 import { AuditEventsRepository, type AuditRowInput } from './audit-events.repository.js';
 
 export type AuditType =

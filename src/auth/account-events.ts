@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { RequesterContext } from '../requester/requester-context.js';
-import { STORE, type Store } from '../store/store.js';
+import type { RequesterContext } from '../requester/index.js';
+import { STORE, type Store } from '../store/index.js';
 
 /** Account changes every instance must hear of (its phones' sockets are told). */
 export const ACCOUNT_EVENTS_CHANNEL = 'account:events';

@@ -1,13 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
+import { ApiErrors, ApiZodBody } from '../common/index.js';
 import { Client, CurrentUser, Public } from './auth.decorators.js';
 import type { Principal } from './auth.principal.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import { AuthService, type SignedIn } from './auth.service.js';
 import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
-import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
+import { RateLimitGuard } from '../rate-limit/index.js';
 import { LOGIN_RATE_LIMITS, PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import type { ClientContext } from './sessions/sessions.service.js';

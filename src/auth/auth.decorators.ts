@@ -1,6 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Role } from '../users/user.entity.js';
+import type { Role } from '../users/index.js';
 import type { Principal } from './auth.principal.js';
 import type { ClientContext } from './sessions/sessions.service.js';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors/app-error.js';
+import { AppError } from '../common/index.js';
 
 export class UnauthenticatedError extends AppError<'auth.unauthenticated'> {
   constructor(message = 'Sign in again: the credential is missing, expired or revoked.') {

@@ -1,4 +1,4 @@
-import type { Role } from '../users/user.entity.js';
+import type { Role } from '../users/index.js';
 import type { SessionKind } from './sessions/session.entity.js';
 
 /** Who is calling, as the verified access token says (never the request body). */

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { RequesterContextBuilder } from '../requester/requester-context.builder.js';
+import { AuditService } from '../audit/index.js';
+import { RequesterContextBuilder } from '../requester/index.js';
 import { AccountEvents } from './account-events.js';
-import { ValidationError } from '../common/errors/app-error.js';
-import type { User } from '../users/user.entity.js';
-import { UsersService } from '../users/users.service.js';
+import { ValidationError } from '../common/index.js';
+import { type User, UsersService, type Identity, normalizeLogin } from '../users/index.js';
+
 import {
   AccountDisabledError,
   InvalidCredentialsError,
@@ -12,13 +12,12 @@ import {
   RefreshReusedError,
   UnauthenticatedError,
 } from './auth.errors.js';
-import type { Identity } from '../users/identity.entity.js';
+
 import type { Principal } from './auth.principal.js';
 import type { Session } from './sessions/session.entity.js';
 import { SessionsService, type ClientContext, type DeviceInfo } from './sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { LoginThrottle } from './guards/login-rate-limits.js';
-import { normalizeLogin } from '../users/login.js';
 
 export interface SignedIn {
   user: User;

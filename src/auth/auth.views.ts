@@ -1,5 +1,5 @@
-import type { User } from '../users/user.entity.js';
-import type { Identity } from '../users/identity.entity.js';
+import type { User, Identity } from '../users/index.js';
+
 import type { Session } from './sessions/session.entity.js';
 
 /** A user as the API shows it (PROTOCOL.md § Operators). */

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
-import { ParseIdPipe } from '../common/http/parse-id.pipe.js';
-import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
-import { UsersService } from '../users/users.service.js';
+import { ApiErrors, ApiZodBody, ParseIdPipe } from '../common/index.js';
+
+import { RateLimitGuard } from '../rate-limit/index.js';
+import { UsersService } from '../users/index.js';
 import { Client, CurrentUser } from './auth.decorators.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import type { Principal } from './auth.principal.js';

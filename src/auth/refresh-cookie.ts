@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { readCookie } from '../common/http/cookies.js';
-import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
+import { readCookie } from '../common/index.js';
+import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/index.js';
 import { ForbiddenError } from './auth.errors.js';
 import type { Session } from './sessions/session.entity.js';
 

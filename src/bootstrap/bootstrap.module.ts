@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { UsersModule } from '../users/users.module.js';
+import { UsersModule } from '../users/index.js';
 import { DemoUser } from './demo-user.service.js';
 
 /** What the server does once at start-up, and only the server (not the CLIs). */

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CryptoService } from '../common/crypto/crypto.service.js';
-import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/config.types.js';
-import { LoginTakenError } from '../users/users.errors.js';
-import { UsersService } from '../users/users.service.js';
+import { CryptoService } from '../common/index.js';
+import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/index.js';
+import { LoginTakenError, UsersService } from '../users/index.js';
 
 export const DEMO_LOGIN = 'demo';
 

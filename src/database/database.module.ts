@@ -1,8 +1,8 @@
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { DATABASE_CONFIG, type DatabaseConfig } from '../config/config.types.js';
-import { LocalSecrets } from '../common/secrets/local-secret.js';
+import { DATABASE_CONFIG, type DatabaseConfig } from '../config/index.js';
+import { LocalSecrets } from '../common/index.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { dataSourceOptions } from './database.options.js';
 import { runPendingMigrations } from './migration.runner.js';

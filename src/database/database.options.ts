@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
-import type { DatabaseConfig } from '../config/config.types.js';
+import type { DatabaseConfig } from '../config/index.js';
 import { TypeOrmLogger } from './typeorm.logger.js';
 
 /** Name of the table that records applied migrations. */

@@ -5,7 +5,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalSecrets } from '../common/secrets/local-secret.js';
+import { LocalSecrets } from '../common/index.js';
 import { EmbeddedAuthProxy } from './embedded-auth.proxy.js';
 
 /** The embedded database's password: made once, kept beside its files (owner only). */
@@ -105,6 +105,7 @@ async function acquireLock(file: string, dataDir: string): Promise<string> {
       if (owner && isAlive(owner)) {
         throw new Error(
           `The embedded database in ${dataDir} is in use by process ${owner}; stop it, or set DATABASE_URL to use a Postgres server`,
+          { cause: error },
         );
       }
       await rm(file, { force: true }); // left behind by a process that died

@@ -6,13 +6,11 @@ import { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_ENTITIES } from '../app.entities.js';
-import { ClockModule } from '../common/clock/clock.module.js';
-import { loadConfig } from '../config/config.loader.js';
-import { ConfigModule } from '../config/config.module.js';
-import type { Config } from '../config/config.types.js';
+import { ClockModule, runCli } from '../common/index.js';
+import { loadConfig, ConfigModule, type Config } from '../config/index.js';
+
 import { DatabaseModule } from './database.module.js';
 import { pendingMigrations, revertLastMigration, runPendingMigrations } from './migration.runner.js';
-import { runCli } from '../common/cli/run-cli.js';
 
 /**
  * `npm run migration:<command>`: run | revert | show | check | generate <Name>.

@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../auth/index.js';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { AppError } from '../common/errors/app-error.js';
-import { StoreHealthIndicator } from '../store/store.health.js';
+import { AppError } from '../common/index.js';
+import { StoreHealthIndicator } from '../store/index.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 

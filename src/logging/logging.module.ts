@@ -1,7 +1,7 @@
 import { Global, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOG_CONFIG, type LogConfig } from '../config/config.types.js';
+import { LOG_CONFIG, type LogConfig } from '../config/index.js';
 import { redactPaths, redactUrl, REDACTED } from './log-redaction.js';
 import { requestIdOf } from './request-id.js';
 import { AppLogger } from './app.logger.js';

@@ -2,10 +2,10 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { Public } from '../auth/auth.decorators.js';
-import { UnauthenticatedError } from '../auth/auth.errors.js';
-import { ApiErrors } from '../common/http/api-docs.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.types.js';
+import { Public, UnauthenticatedError } from '../auth/index.js';
+
+import { ApiErrors } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { MetricsService } from './metrics.service.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -1,4 +1,4 @@
-import type { OAuthProviderId } from '../config/config.types.js';
+import type { OAuthProviderId } from '../config/index.js';
 
 export type { OAuthProviderId };
 

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { AppError } from '../common/errors/app-error.js';
-import { CryptoService } from '../common/crypto/crypto.service.js';
-import type { OAuthProviderId } from '../config/config.types.js';
-import { STORE, type Store } from '../store/store.js';
+import { Clock, AppError, CryptoService } from '../common/index.js';
+
+import type { OAuthProviderId } from '../config/index.js';
+import { STORE, type Store } from '../store/index.js';
 
 /** How long a started login may take (the provider's QR page, the scan, the approval). */
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;

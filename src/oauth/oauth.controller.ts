@@ -25,14 +25,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentUser, Public } from '../auth/auth.decorators.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { RefreshCookie } from '../auth/refresh-cookie.js';
-import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
-import { AppError } from '../common/errors/app-error.js';
-import { ApiErrors } from '../common/http/api-docs.js';
-import { AUTH_CONFIG, type AuthConfig } from '../config/config.types.js';
-import { readCookie } from '../common/http/cookies.js';
+import { CurrentUser, Public, type Principal, RefreshCookie } from '../auth/index.js';
+
+import { AllExceptionsFilter, AppError, ApiErrors, readCookie } from '../common/index.js';
+
+import { AUTH_CONFIG, type AuthConfig } from '../config/index.js';
+
 import { OAUTH_BROWSER_COOKIE, setBrowserCookie } from './oauth-cookies.js';
 import { OAuthRegistry, type ProviderListing } from './oauth.registry.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';

@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { AuditModule } from '../audit/audit.module.js';
-import { AuthModule } from '../auth/auth.module.js';
-import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
-import { SandboxesModule } from '../sandboxes/sandboxes.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { AuditModule } from '../audit/index.js';
+import { AuthModule } from '../auth/index.js';
+import { AllExceptionsFilter } from '../common/index.js';
+import { SandboxesModule } from '../sandboxes/index.js';
+import { UsersModule } from '../users/index.js';
 import { OAuthCallbackFilter, OAuthController } from './oauth.controller.js';
 import { OAuthRegistry } from './oauth.registry.js';
 import { OAuthService } from './oauth.service.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { AppError } from '../common/errors/app-error.js';
-import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/config.types.js';
-import { SANDBOX_PROVIDERS, type SandboxProviders } from '../sandboxes/sandboxes.module.js';
+import { Clock, AppError } from '../common/index.js';
+
+import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/index.js';
+import { SANDBOX_PROVIDERS, type SandboxProviders } from '../sandboxes/index.js';
 import type { OAuthProvider } from './oauth-provider.js';
 import { AlipayProvider } from './providers/alipay/alipay.provider.js';
 import { DingtalkProvider } from './providers/dingtalk/dingtalk.provider.js';

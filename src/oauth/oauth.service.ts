@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { AccountDisabledError } from '../auth/auth.errors.js';
-import { AuthService, type SignedIn } from '../auth/auth.service.js';
-import type { ClientContext } from '../auth/sessions/sessions.service.js';
-import { AppError } from '../common/errors/app-error.js';
-import { safeReturnTo } from '../common/http/return-to.js';
-import { APP_CONFIG, type AppConfig, type OAuthProviderId } from '../config/config.types.js';
-import type { User } from '../users/user.entity.js';
-import { UsersService, type NewIdentity } from '../users/users.service.js';
+import { AuditService } from '../audit/index.js';
+import { AccountDisabledError, AuthService, type SignedIn, type ClientContext } from '../auth/index.js';
+
+import { AppError, safeReturnTo } from '../common/index.js';
+
+import { APP_CONFIG, type AppConfig, type OAuthProviderId } from '../config/index.js';
+import { type User, UsersService, type NewIdentity } from '../users/index.js';
+
 import { OAuthProviderError, type OAuthProfile } from './oauth-provider.js';
 import { OAuthRegistry } from './oauth.registry.js';
 import { OAuthStateStore, type OAuthMode, type OAuthStart } from './oauth-state.store.js';

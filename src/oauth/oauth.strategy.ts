@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
-import type { ClientContext } from '../auth/sessions/sessions.service.js';
-import { readCookie } from '../common/http/cookies.js';
+import type { ClientContext } from '../auth/index.js';
+import { readCookie } from '../common/index.js';
 import { OAUTH_BROWSER_COOKIE } from './oauth-cookies.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
 

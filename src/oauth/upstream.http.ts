@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OAUTH_CONFIG, type OAuthConfig } from '../config/config.types.js';
+import { OAUTH_CONFIG, type OAuthConfig } from '../config/index.js';
 import { OAuthProviderError } from './oauth-provider.js';
 
 /** Larger answers are not what any provider sends: refused rather than buffered. */

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { readCookie } from '../common/http/cookies.js';
+import { readCookie } from '../common/index.js';
 import type { PageLanguage } from './i18n/messages.js';
 
 const LANGUAGE_COOKIE = 'sg_lang';

@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
-import { NotFoundError } from '../common/errors/app-error.js';
-import { safeReturnTo } from '../common/http/return-to.js';
-import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/config.types.js';
-import { OAuthRegistry } from '../oauth/oauth.registry.js';
-import { QR_ID } from '../qr-login/dto/qr-login.schemas.js';
+import { Public } from '../auth/index.js';
+import { NotFoundError, safeReturnTo } from '../common/index.js';
+
+import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
+import { OAuthRegistry } from '../oauth/index.js';
+import { QR_ID } from '../qr-login/index.js';
 import { MESSAGES, type PageLanguage } from './i18n/messages.js';
 import { pageLanguage, withLanguage } from './page-language.js';
 import { layout } from './views/layout.view.js';

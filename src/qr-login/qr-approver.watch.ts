@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { AccountEvents, type AccountEvent } from '../auth/account-events.js';
+import { AccountEvents, type AccountEvent } from '../auth/index.js';
 import { QrLoginService } from './qr-login.service.js';
 
 const RESUBSCRIBE_MS = 1_000;

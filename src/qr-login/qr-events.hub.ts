@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { STORE, type Store } from '../store/store.js';
+import { STORE, type Store } from '../store/index.js';
 import { viewOfEvent, type QrEvent, type QrStatusView } from './qr-session.js';
 import { QR_EVENTS_CHANNEL } from './qr-sessions.store.js';
 

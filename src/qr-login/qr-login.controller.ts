@@ -22,14 +22,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Client, CurrentUser, Public } from '../auth/auth.decorators.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { RefreshCookie } from '../auth/refresh-cookie.js';
-import type { ClientContext } from '../auth/sessions/sessions.service.js';
-import { ValidationError } from '../common/errors/app-error.js';
-import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
-import { ApiErrors, ApiZodBody } from '../common/http/api-docs.js';
-import { RateLimitGuard } from '../rate-limit/rate-limiter.js';
+import { Client, CurrentUser, Public, type Principal, RefreshCookie, type ClientContext } from '../auth/index.js';
+
+import { ValidationError, AllExceptionsFilter, ApiErrors, ApiZodBody } from '../common/index.js';
+
+import { RateLimitGuard } from '../rate-limit/index.js';
 import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } from './dto/qr-login.schemas.js';
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginError } from './qr-login.errors.js';

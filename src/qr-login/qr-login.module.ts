@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module.js';
-import { AuthModule } from '../auth/auth.module.js';
-import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
-import { UsersModule } from '../users/users.module.js';
+import { AuditModule } from '../audit/index.js';
+import { AuthModule } from '../auth/index.js';
+import { AllExceptionsFilter } from '../common/index.js';
+import { UsersModule } from '../users/index.js';
 import { QrApproverWatch } from './qr-approver.watch.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
@@ -12,7 +12,7 @@ import { QrLoginService } from './qr-login.service.js';
 import { QrPollLimits, qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import { QrSessionStore } from './qr-sessions.store.js';
-import { RequesterModule } from '../requester/requester.module.js';
+import { RequesterModule } from '../requester/index.js';
 
 /** QR login with our own app (PROTOCOL.md): state machine, long poll, expiry sweeper. */
 @Module({

@@ -626,6 +626,28 @@ describe('QrLoginService (real store, fake clock)', () => {
       }
     });
 
+    it('a scan whose scanner index fails (store down) is still audited once, and the phone’s retry indexes it without a second row', async () => {
+      const qr = await create();
+      const indexScanner = sessions.indexScanner.bind(sessions);
+      let failNext = true;
+      sessions.indexScanner = async (record) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('store unavailable');
+        }
+        return indexScanner(record);
+      };
+      await expect(scan(qr)).rejects.toThrow(/store unavailable/);
+      await settle();
+      expect(audit.filter((a) => a.type === 'qr.scanned')).toHaveLength(1);
+      expect(await scan(qr)).toMatchObject({ id: qr.id, status: 'scanned' });
+      await settle();
+      expect(audit.filter((a) => a.type === 'qr.scanned')).toHaveLength(1);
+      // Indexed by the retry: signing the phone out cancels the login.
+      expect(await service.cancelApprovedBy(A.sessionId)).toBe(1);
+      expect(await stateOf(qr)).toBe('cancelled');
+    });
+
     it('while an exchange holds a session, another gets qr.consumed and the sweeper leaves it; a hold left by a dead process runs out', async () => {
       const qr = await STATES.confirmed!();
       clock.advance(TTL_MS - 1_000);

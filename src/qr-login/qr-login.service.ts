@@ -1,17 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { AuthService, type SignedIn } from '../auth/auth.service.js';
-import { AppError } from '../common/errors/app-error.js';
-import { ForbiddenError } from '../auth/auth.errors.js';
-import { isDeviceSignature } from '../auth/sessions/device-signature.js';
-import { SessionsService, type ClientContext } from '../auth/sessions/sessions.service.js';
-import { Clock } from '../common/clock/clock.js';
-import { CryptoService } from '../common/crypto/crypto.service.js';
-import { ValidationError } from '../common/errors/app-error.js';
-import { safeReturnTo } from '../common/http/return-to.js';
-import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/config.types.js';
-import { UsersService } from '../users/users.service.js';
+import { AuditService, type AuditInput } from '../audit/index.js';
+import {
+  type Principal,
+  AuthService,
+  type SignedIn,
+  ForbiddenError,
+  isDeviceSignature,
+  SessionsService,
+  type ClientContext,
+} from '../auth/index.js';
+
+import { AppError, Clock, CryptoService, ValidationError, safeReturnTo } from '../common/index.js';
+
+import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
+import { UsersService } from '../users/index.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrPollLimits } from './qr-rate-limits.js';
@@ -198,7 +200,11 @@ export class QrLoginService {
     await this.verifyDeviceSignature(principal, `scangate:scan:${id}`, signature);
     const existing = await this.sessions.read(id);
     if (!existing) throw new QrLoginError('qr.not_found');
-    if (this.scannedBy(existing, principal)) return this.scanAnswer(existing);
+    // The same phone again (a retry after a failure it saw): the answer again, and the scanner index made sure.
+    if (this.scannedBy(existing, principal)) {
+      await this.sessions.indexScanner(existing);
+      return this.scanAnswer(existing);
+    }
     let scanned: QrSessionRecord;
     try {
       scanned = await this.sessions.transition(
@@ -223,7 +229,8 @@ export class QrLoginService {
       if (again && this.scannedBy(again, principal)) return this.scanAnswer(again);
       throw error;
     }
-    await this.sessions.indexScanner(scanned);
+    // Recorded as soon as the transition is done: a failure of the index below must not lose the row
+    // (the phone's retry takes the branch above, which indexes again but records nothing).
     this.record({
       type: 'qr.scanned',
       actorId: principal.userId,
@@ -232,6 +239,7 @@ export class QrLoginService {
       ...context,
       detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip },
     });
+    await this.sessions.indexScanner(scanned);
     return this.scanAnswer(scanned);
   }
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type Provider } from '@nestjs/common';
 import type { Request } from 'express';
-import { QR_CONFIG, type QrConfig } from '../config/config.types.js';
-import { RateLimiter, type RateLimitRule } from '../rate-limit/rate-limiter.js';
-import type { Principal } from '../auth/auth.principal.js';
+import { QR_CONFIG, type QrConfig } from '../config/index.js';
+import { RateLimiter, type RateLimitRule } from '../rate-limit/index.js';
+import type { Principal } from '../auth/index.js';
 
 export const QR_CREATE_LIMITS = Symbol('QR_CREATE_LIMITS');
 export const QR_SCAN_LIMITS = Symbol('QR_SCAN_LIMITS');

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Requester } from './qr-session.js';
-import { RequesterContextBuilder } from '../requester/requester-context.builder.js';
-import { assessRisk, type RiskAssessment } from '../requester/risk.js';
+import { RequesterContextBuilder, assessRisk, type RiskAssessment } from '../requester/index.js';
 
 export type Risk = RiskAssessment;
 

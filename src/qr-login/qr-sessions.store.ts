@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
+import { Clock } from '../common/index.js';
 import { randomUUID } from 'node:crypto';
-import { StoreUnavailableError } from '../store/store.errors.js';
-import { STORE, type CompareAndSetOptions, type Store } from '../store/store.js';
+import { StoreUnavailableError, STORE, type CompareAndSetOptions, type Store } from '../store/index.js';
+
 import { QrLoginError } from './qr-login.errors.js';
 import { canTransition, qrEvent, TERMINAL, type QrSessionRecord, type QrStatus } from './qr-session.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Request } from 'express';
-import { AppError } from '../common/errors/app-error.js';
+import { type AppError } from '../common/errors/app-error.js';
 import type { AppConfig } from '../config/config.types.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { FakeClock } from '../../test/utils/fake-clock.js';

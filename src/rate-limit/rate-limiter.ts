@@ -1,8 +1,8 @@
 import { Inject, Injectable, mixin, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppError } from '../common/errors/app-error.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.types.js';
-import { STORE, type Store } from '../store/store.js';
+import { AppError } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { STORE, type Store } from '../store/index.js';
 
 /** At most `limit` requests per `windowMs` for each value of `key(request)` (an IP, a hashed login, …). */
 export interface RateLimitRule {

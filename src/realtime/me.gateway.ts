@@ -11,17 +11,23 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import { AccountEvents, type AccountEvent, type NewIdentityLink, type NewLogin } from '../auth/account-events.js';
-import { ForbiddenError, UnauthenticatedError } from '../auth/auth.errors.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { AccessTokenService } from '../auth/tokens/access-token.service.js';
-import { Clock } from '../common/clock/clock.js';
-import { ValidationError } from '../common/errors/app-error.js';
-import type { ErrorEnvelope } from '../common/errors/error-codes.js';
-import { REALTIME_CONFIG, type RealtimeConfig } from '../config/config.types.js';
-import { QrEventsHub } from '../qr-login/qr-events.hub.js';
-import { viewOfEvent, type QrEvent, type QrStatusView } from '../qr-login/qr-session.js';
-import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import {
+  AccountEvents,
+  type AccountEvent,
+  type NewIdentityLink,
+  type NewLogin,
+  ForbiddenError,
+  UnauthenticatedError,
+  type Principal,
+  AccessTokenService,
+} from '../auth/index.js';
+
+import { Clock, ValidationError, type ErrorEnvelope } from '../common/index.js';
+
+import { REALTIME_CONFIG, type RealtimeConfig } from '../config/index.js';
+import { QrEventsHub, viewOfEvent, type QrEvent, type QrStatusView } from '../qr-login/index.js';
+
+import { RateLimiter } from '../rate-limit/index.js';
 import { clientIpOf } from './realtime.io-adapter.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { admitHandshakes, ERROR_EVENT, envelopeOf } from './socket-errors.js';

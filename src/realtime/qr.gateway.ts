@@ -7,14 +7,20 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { AppError } from '../common/errors/app-error.js';
-import type { ErrorEnvelope } from '../common/errors/error-codes.js';
-import { REALTIME_CONFIG, type RealtimeConfig } from '../config/config.types.js';
-import { QrEventsHub } from '../qr-login/qr-events.hub.js';
-import { QrLoginError } from '../qr-login/qr-login.errors.js';
-import { QrLoginService } from '../qr-login/qr-login.service.js';
-import { TERMINAL, viewOfEvent, type QrEvent, type QrStatusView } from '../qr-login/qr-session.js';
-import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { AppError, type ErrorEnvelope } from '../common/index.js';
+
+import { REALTIME_CONFIG, type RealtimeConfig } from '../config/index.js';
+import {
+  QrEventsHub,
+  QrLoginError,
+  QrLoginService,
+  TERMINAL,
+  viewOfEvent,
+  type QrEvent,
+  type QrStatusView,
+} from '../qr-login/index.js';
+
+import { RateLimiter } from '../rate-limit/index.js';
 import { clientIpOf } from './realtime.io-adapter.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { admitHandshakes, ERROR_EVENT, envelopeOf } from './socket-errors.js';

@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import type { Server, ServerOptions } from 'socket.io';
-import type { AppConfig, RealtimeConfig, StoreConfig } from '../config/config.types.js';
-import { storeRedisOptions } from '../store/redis.options.js';
+import type { AppConfig, RealtimeConfig, StoreConfig } from '../config/index.js';
+import { storeRedisOptions } from '../store/index.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 
 /** Largest message a client may send (an access token fits with room to spare). */

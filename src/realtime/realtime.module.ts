@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
-import { MetricsModule } from '../metrics/metrics.module.js';
-import { QrLoginModule } from '../qr-login/qr-login.module.js';
+import { AuthModule } from '../auth/index.js';
+import { MetricsModule } from '../metrics/index.js';
+import { QrLoginModule } from '../qr-login/index.js';
 import { MeGateway } from './me.gateway.js';
 import { QrGateway } from './qr.gateway.js';
 import { RealtimeMetrics } from './realtime.metrics.js';

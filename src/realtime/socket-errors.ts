@@ -1,9 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
-import { errorEnvelope } from '../common/errors/all-exceptions.filter.js';
-import type { ErrorEnvelope } from '../common/errors/error-codes.js';
-import { requestIdOf } from '../logging/request-id.js';
+import { errorEnvelope, type ErrorEnvelope } from '../common/index.js';
+
+import { requestIdOf } from '../logging/index.js';
 
 /** The event that carries an error envelope to a connected socket (as Nest's own WebSocket filter names it). */
 export const ERROR_EVENT = 'exception' as const;

@@ -1,5 +1,5 @@
-import type { RealtimeConfig } from '../config/config.types.js';
-import type { RateLimitRule } from '../rate-limit/rate-limiter.js';
+import type { RealtimeConfig } from '../config/index.js';
+import type { RateLimitRule } from '../rate-limit/index.js';
 
 /** Socket connections per client IP per minute, both namespaces together, over every instance. */
 export function socketConnectLimit(config: RealtimeConfig, ip: string): Omit<RateLimitRule, 'key'> & { key: string } {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { QR_CONFIG, type QrConfig } from '../config/config.types.js';
+import { QR_CONFIG, type QrConfig } from '../config/index.js';
 import { GeoIpReader } from './geoip.reader.js';
 import { RequesterContextBuilder } from './requester-context.builder.js';
 

@@ -1,5 +1,4 @@
-import type { Clock } from '../common/clock/clock.js';
-import type { CryptoService } from '../common/crypto/crypto.service.js';
+import type { Clock, CryptoService } from '../common/index.js';
 
 /** A QR page nobody decided on is dropped after this long (the real pages show "expired"). */
 export const PENDING_TTL_MS = 5 * 60_000;

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import { escapeHtml } from '../common/http/html.js';
+import { escapeHtml } from '../common/index.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
 
 /** Minimal pages of the sandboxes: no script, no other host, escaped text. */

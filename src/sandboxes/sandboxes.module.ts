@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { CryptoService } from '../common/crypto/crypto.service.js';
+import { Clock, CryptoService } from '../common/index.js';
+
 import {
   APP_CONFIG,
   type AlipaySettings,
   type AppConfig,
   type DingtalkSettings,
   type WechatSettings,
-} from '../config/config.types.js';
+} from '../config/index.js';
 import { DingtalkSandboxController } from './dingtalk/dingtalk.sandbox.controller.js';
 import { DingtalkSandbox } from './dingtalk/dingtalk.sandbox.js';
 import { AlipaySandboxController } from './alipay/alipay.sandbox.controller.js';

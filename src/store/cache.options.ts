@@ -4,7 +4,7 @@ import { createCache, type Cache } from 'cache-manager';
 import { createClient } from '@keyv/redis';
 import { KeyvCacheableMemory } from 'cacheable';
 import { Keyv } from 'keyv';
-import type { StoreConfig } from '../config/config.types.js';
+import type { StoreConfig } from '../config/index.js';
 import { ConnectionMonitor, urlSecrets } from './connection.monitor.js';
 import { FailFastKeyvRedis } from './fail-fast-keyv.adapter.js';
 import { CONNECT_TIMEOUT_MS, cacheRedisOptions } from './redis.options.js';

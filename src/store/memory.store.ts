@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Clock } from '../common/clock/clock.js';
+import type { Clock } from '../common/index.js';
 import type { CompareAndSetOptions, Store } from './store.js';
 import { StoreUnavailableError } from './store.errors.js';
 import { durationMs, instantMs, leaseMs, optionalDurationMs, takeLimit } from './store.validation.js';

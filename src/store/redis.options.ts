@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import type { RedisClientOptions } from '@keyv/redis';
-import type { StoreConfig } from '../config/config.types.js';
+import type { StoreConfig } from '../config/index.js';
 
 /**
  * Connection settings for both Redis clients (the store's ioredis and the

@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { StoreConfig } from '../config/config.types.js';
+import type { StoreConfig } from '../config/index.js';
 import { ConnectionMonitor, urlSecrets } from './connection.monitor.js';
 import { storeRedisOptions } from './redis.options.js';
 import { COMPARE_AND_SET, INCREMENT_IN_WINDOW, TAKE_DUE } from './redis.scripts.js';

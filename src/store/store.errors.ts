@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors/app-error.js';
+import { AppError } from '../common/index.js';
 
 /** The shared store (Redis) cannot be reached or did not answer in time; nothing was written. */
 export class StoreUnavailableError extends AppError<'store.unavailable'> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error.js';
-import { STORE_CONFIG, type StoreConfig } from '../config/config.types.js';
+import { AppError } from '../common/index.js';
+import { STORE_CONFIG, type StoreConfig } from '../config/index.js';
 import { STORE, type Store } from './store.js';
 
 export interface StoreHealth {

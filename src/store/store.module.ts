@@ -1,8 +1,8 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
-import { Clock } from '../common/clock/clock.js';
-import { ClockModule } from '../common/clock/clock.module.js';
-import { STORE_CONFIG, type StoreConfig } from '../config/config.types.js';
+import { Clock, ClockModule } from '../common/index.js';
+
+import { STORE_CONFIG, type StoreConfig } from '../config/index.js';
 import { cacheModuleOptions, localCache } from './cache.options.js';
 import { MemoryStore } from './memory.store.js';
 import { RedisStore } from './redis.store.js';

@@ -1,4 +1,4 @@
-import type { ErrorDetail } from '../common/errors/error-codes.js';
+import type { ErrorDetail } from '../common/index.js';
 
 export const PASSWORD_MIN_LENGTH = 10;
 /** argon2 inputs beyond this are refused: long inputs only cost CPU. */

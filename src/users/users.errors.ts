@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors/app-error.js';
+import { AppError } from '../common/index.js';
 
 /** A login that is already taken. */
 export class LoginTakenError extends AppError<'conflict'> {

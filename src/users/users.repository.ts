@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, type Repository } from 'typeorm';
-import { entityFromRow, returnedRows, selectedColumns } from '../database/query-results.js';
+import { entityFromRow, returnedRows, selectedColumns } from '../database/index.js';
 import { Identity } from './identity.entity.js';
 import { User, type Role, type UserStatus } from './user.entity.js';
 

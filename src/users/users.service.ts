@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error.js';
-import { CryptoService } from '../common/crypto/crypto.service.js';
-import { NotFoundError, ValidationError } from '../common/errors/app-error.js';
+import { AppError, CryptoService, NotFoundError, ValidationError } from '../common/index.js';
+
 import { IdentityLastMethodError, LoginTakenError } from './users.errors.js';
 import { LOGIN_PATTERN, normalizeLogin } from './login.js';
 import { PasswordHasher } from './password.hasher.js';
 import { passwordProblems } from './password.policy.js';
 import type { Identity } from './identity.entity.js';
 import type { Role, User, UserStatus } from './user.entity.js';
-import { isUniqueViolation } from '../database/query-results.js';
+import { isUniqueViolation } from '../database/index.js';
 import { UsersRepository } from './users.repository.js';
 
 /** A provider identity as stored (no token ever). */

@@ -3,7 +3,9 @@
 // never runs them.
 import root from '../../jest.config.js';
 
-const { displayName: _displayName, testMatch: _testMatch, ...e2e } = root.projects.find((p) => p.displayName === 'e2e');
+const e2e = { ...root.projects.find((p) => p.displayName === 'e2e') };
+delete e2e.displayName;
+delete e2e.testMatch;
 
 /** @type {import('jest').Config} */
 export default {

@@ -103,8 +103,8 @@ async function browserSocket(
 }
 
 let t: TestApp;
-let servers: ServerProcess[] = [];
-let urls: string[] = [];
+const servers: ServerProcess[] = [];
+const urls: string[] = [];
 let bare: ChildProcess | undefined;
 let bareUrl: string;
 let child: ChildProcess | undefined;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createUser, loginMobile, loginWeb } from '../utils/accounts.js';
+import { loginMobile, loginWeb } from '../utils/accounts.js';
 import { signedInAs } from '../utils/admin.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { testConfig } from '../utils/test-config.js';

@@ -97,7 +97,7 @@ describe('admin CLI against a running ScanGate', () => {
   it("an API error: exit 1 with the envelope's code and message, never the token", async () => {
     const taken = await cli(['users', 'create', '--login', admin.login, '--display-name', 'Duplicate']);
     expect(taken.code).toBe(1);
-    expect(taken.err).toMatch(/^error: conflict: .+ \(HTTP 409, request [\w-]+\)\n  login: already taken\n$/);
+    expect(taken.err).toMatch(/^error: conflict: .+ \(HTTP 409, request [\w-]+\)\n {2}login: already taken\n$/);
     expect(taken.out).toBe('');
     const { login } = await createUser(t, { roles: ['user'] });
     const plain = (await loginWeb(t, login)).accessToken;
@@ -292,7 +292,7 @@ describe('admin CLI and a sign-in too old for a destructive action', () => {
     const refused = await runCli(t.url, ['sessions', 'revoke-all', '--user', user.id], { SCANGATE_TOKEN: admin.token });
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(
-      /^error: auth\.reauth_required: .*\(HTTP 401, request [\w-]+\)\n  this action needs a recent sign-in: run it with --login and --password/,
+      /^error: auth\.reauth_required: .*\(HTTP 401, request [\w-]+\)\n {2}this action needs a recent sign-in: run it with --login and --password/,
     );
     expect((await request(t.url).get('/api/v1/me').set(bearer(phone.accessToken))).status).toBe(200);
 

@@ -48,9 +48,8 @@ describe('admin API role matrix (admin, auditor, user, anonymous × every route)
       );
 
   function call(method: string, path: string, auth: Record<string, string> = {}) {
-    const req = request(t.url)
-      [method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put'](concrete(path))
-      .set(auth);
+    const verb = method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
+    const req = request(t.url)[verb](concrete(path)).set(auth);
     // Bodies that cannot pass validation: the guard's answer is what is measured, and nothing changes.
     return method === 'GET' || method === 'DELETE' ? req : req.send({ __roleMatrix: true });
   }

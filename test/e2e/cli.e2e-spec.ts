@@ -58,7 +58,9 @@ async function serve(env: Record<string, string>, cwd: string): Promise<{ server
     while (!server.stdout().includes('ScanGate') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   } catch (error) {
     server.child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\nstdout: ${server.stdout()}\nstderr: ${server.stderr()}`);
+    throw new Error(`${(error as Error).message}\nstdout: ${server.stdout()}\nstderr: ${server.stderr()}`, {
+      cause: error,
+    });
   }
   return { server, url };
 }

@@ -445,6 +445,7 @@ describeWith(NEED, 'a server process started while Redis is down (built server, 
     } catch (error) {
       throw new Error(
         `${(error as Error).message} (exit code ${server.child.exitCode})\nstderr:\n${server.stderr().slice(-3_000)}`,
+        { cause: error },
       );
     }
   };

@@ -74,6 +74,7 @@ describeWith(
       } catch (error) {
         throw new Error(
           `${(error as Error).message} (${url}, exit code ${server.child.exitCode}, signal ${server.child.signalCode})\nstdout:\n${server.stdout().slice(-4_000)}\nstderr:\n${server.stderr().slice(-4_000)}`,
+          { cause: error },
         );
       }
     };

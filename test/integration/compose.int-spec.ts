@@ -300,7 +300,6 @@ describe('docker-compose.yml', () => {
       }
     });
     if (!cli) {
-      // eslint-disable-next-line no-console
       console.log('compose CLI check skipped: neither `docker compose` nor `docker-compose` is installed');
       return;
     }

@@ -22,7 +22,7 @@ const dbConfig = (mode: DatabaseConfig['mode'], poolSize: number): DatabaseConfi
   migrateOnStart: false,
 });
 
-function dataSource(url: string, poolSize: number, entities: Function[] = [Widget]): DataSource {
+function dataSource(url: string, poolSize: number, entities: Array<new () => object> = [Widget]): DataSource {
   return new DataSource({
     ...dataSourceOptions(dbConfig('external', poolSize), url),
     migrations: [CreatedWidgets1700000000000],

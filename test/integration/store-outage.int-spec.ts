@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { ConfigModule } from '../../src/config/config.module.js';
 import type { StoreConfig } from '../../src/config/config.types.js';
 import { RedisStore } from '../../src/store/redis.store.js';
-import { listen, waitFor, type Listener } from '../../src/store/store.contract.js';
+import { listen, type Listener } from '../../src/store/store.contract.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { StoreHealthIndicator } from '../../src/store/store.health.js';
 import { StoreModule } from '../../src/store/store.module.js';
@@ -71,7 +71,8 @@ async function eventually<T>(call: () => Promise<T>, what: string, timeoutMs = 5
     try {
       return await call();
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what} still failing after ${timeoutMs} ms: ${String(error)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what} still failing after ${timeoutMs} ms: ${String(error)}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

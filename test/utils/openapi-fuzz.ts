@@ -180,7 +180,7 @@ export function badCursors(real: string | null): string[] {
     b64([1, 2, 3]),
     b64(['-createdAt', 'x', 'y']),
   ];
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = real ? JSON.parse(Buffer.from(real, 'base64url').toString('utf8')) : null;
   } catch {

@@ -1,9 +1,9 @@
 import { Get, Logger, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Roles } from '../../auth/auth.decorators.js';
-import { ApiErrors } from '../../common/http/api-docs.js';
-import { requestIdOf } from '../../logging/request-id.js';
+import { Roles } from '../../auth/index.js';
+import { ApiErrors } from '../../common/index.js';
+import { requestIdOf } from '../../logging/index.js';
 import { AuditEventsQuery } from './admin-audit-events.schemas.js';
 import { AdminAuditEventsService } from './admin-audit-events.service.js';
 import { NDJSON, sendNdjson } from './ndjson.response.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ValidationError } from '../../common/errors/app-error.js';
+import { ValidationError } from '../../common/index.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import {
   AdminAuditEventsRepository,

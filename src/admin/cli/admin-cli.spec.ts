@@ -544,7 +544,7 @@ describe('admin CLI: errors and credentials', () => {
     const tokenOnly = io(fakeApi(routes).fetch);
     expect(await run(['users', 'disable', 'u1'], tokenOnly.io)).toBe(1);
     expect(tokenOnly.err()).toMatch(
-      /auth.reauth_required.*\n  this action needs a recent sign-in: run it with --login and --password/,
+      /auth.reauth_required.*\n {2}this action needs a recent sign-in: run it with --login and --password/,
     );
   });
 

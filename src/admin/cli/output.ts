@@ -1,5 +1,5 @@
 import type { AuditEventView } from '../audit-events/admin-audit-events.schemas.js';
-import type { userView } from '../../auth/auth.views.js';
+import type { userView } from '../../auth/index.js';
 
 /**
  * How the admin CLI prints: aligned tables for people, one JSON object per

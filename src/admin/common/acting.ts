@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Principal } from '../../auth/auth.principal.js';
-import { requestIdOf } from '../../logging/request-id.js';
+import type { Principal } from '../../auth/index.js';
+import { requestIdOf } from '../../logging/index.js';
 
 /** Who does an admin action, from where, in which request: what every admin audit event records. */
 export interface Acting {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AuditType } from '../../audit/audit.service.js';
+import { AuditService, type AuditType } from '../../audit/index.js';
 import type { Acting } from './acting.js';
 
 /** Fields whose values never enter an audit event: only the fact that they changed. */

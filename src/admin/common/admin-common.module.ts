@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../../audit/audit.module.js';
-import { AuthModule } from '../../auth/auth.module.js';
+import { AuditModule } from '../../audit/index.js';
+import { AuthModule } from '../../auth/index.js';
 import { AdminAudit } from './admin-audit.js';
 import { adminRateLimitProvider, ADMIN_LIMITS } from './admin-route.js';
 import { RecentSignInGuard } from './recent-sign-in.guard.js';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../common/errors/app-error.js';
+import { ValidationError } from '../../common/index.js';
 import type { CursorKey } from '../common/admin-list.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../../common/errors/app-error.js';
+import { ValidationError } from '../../common/index.js';
 
 /**
  * The one list contract of the admin API (PROTOCOL.md § Operators): every

@@ -1,10 +1,10 @@
 import { applyDecorators, Controller, UseGuards, type Provider } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Roles } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/auth.principal.js';
-import type { Role } from '../../users/user.entity.js';
-import { RateLimitGuard, type RateLimitRule } from '../../rate-limit/rate-limiter.js';
+import { Roles, type Principal } from '../../auth/index.js';
+
+import type { Role } from '../../users/index.js';
+import { RateLimitGuard, type RateLimitRule } from '../../rate-limit/index.js';
 
 export const ADMIN_LIMITS = Symbol('ADMIN_LIMITS');
 

@@ -1,8 +1,6 @@
 import { applyDecorators, Injectable, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import type { Principal } from '../../auth/auth.principal.js';
-import { ReauthRequiredError } from '../../auth/auth.errors.js';
-import { SessionsService } from '../../auth/sessions/sessions.service.js';
+import { type Principal, ReauthRequiredError, SessionsService } from '../../auth/index.js';
 
 /**
  * Destructive admin actions (delete, disable, roles, passwords, revoking all

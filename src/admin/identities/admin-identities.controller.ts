@@ -1,9 +1,9 @@
 import { Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Roles } from '../../auth/auth.decorators.js';
-import { ApiErrors } from '../../common/http/api-docs.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { Roles } from '../../auth/index.js';
+import { ApiErrors, ParseIdPipe } from '../../common/index.js';
+
 import { ActingAs, type Acting } from '../common/acting.js';
 import { listQuery } from '../common/admin-list.js';
 import { AdminIdentitiesService } from './admin-identities.service.js';

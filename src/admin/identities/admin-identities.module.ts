@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { UsersModule } from '../../users/users.module.js';
+import { UsersModule } from '../../users/index.js';
 import { AdminCommonModule } from '../common/admin-common.module.js';
 import { AdminIdentitiesController } from './admin-identities.controller.js';
 import { AdminIdentitiesService } from './admin-identities.service.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { identityView } from '../../auth/auth.views.js';
-import { NotFoundError, ValidationError } from '../../common/errors/app-error.js';
-import type { Identity } from '../../users/identity.entity.js';
-import { UsersService } from '../../users/users.service.js';
+import { identityView } from '../../auth/index.js';
+import { NotFoundError, ValidationError } from '../../common/index.js';
+import { type Identity, UsersService } from '../../users/index.js';
+
 import type { Acting } from '../common/acting.js';
 import { AdminAudit, changesOf } from '../common/admin-audit.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';

@@ -1,7 +1,7 @@
 import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
-import { Roles } from '../../auth/auth.decorators.js';
-import { ApiErrors } from '../../common/http/api-docs.js';
+import { Roles } from '../../auth/index.js';
+import { ApiErrors } from '../../common/index.js';
 import { ActingAs, type Acting } from '../common/acting.js';
 import { AdminController } from '../common/admin-route.js';
 import { AdminProvidersService } from './admin-providers.service.js';

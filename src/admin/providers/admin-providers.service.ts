@@ -7,10 +7,10 @@ import {
   type AppConfig,
   type OAuthConfig,
   type OAuthProviderId,
-} from '../../config/config.types.js';
-import { OAuthProviderError } from '../../oauth/oauth-provider.js';
-import { OAuthRegistry } from '../../oauth/oauth.registry.js';
-import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../sandboxes/sandboxes.module.js';
+} from '../../config/index.js';
+import { OAuthProviderError, OAuthRegistry } from '../../oauth/index.js';
+
+import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../sandboxes/index.js';
 import type { Acting } from '../common/acting.js';
 import { AdminAudit } from '../common/admin-audit.js';
 import { providerConfigView, secretsOf, type ProviderSettings } from './provider-config.view.js';

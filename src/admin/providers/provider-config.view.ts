@@ -1,5 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import type { AlipaySettings, DingtalkSettings, OAuthProviderId, WechatSettings } from '../../config/config.types.js';
+import type { AlipaySettings, DingtalkSettings, OAuthProviderId, WechatSettings } from '../../config/index.js';
 
 /** Any one provider's settings, as the configuration (or its sandbox) gives them. */
 export type ProviderSettings = WechatSettings | AlipaySettings | DingtalkSettings;

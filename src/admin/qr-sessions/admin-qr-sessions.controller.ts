@@ -1,6 +1,6 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
-import { ApiErrors } from '../../common/http/api-docs.js';
+import { ApiErrors } from '../../common/index.js';
 import { QR_STATUSES, QrCountsQuery, QrSessionsQuery } from './admin-qr-sessions.schemas.js';
 import { AdminQrSessionsService } from './admin-qr-sessions.service.js';
 import { AdminController } from '../common/admin-route.js';

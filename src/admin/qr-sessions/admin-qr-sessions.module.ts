@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RequesterModule } from '../../requester/requester.module.js';
+import { RequesterModule } from '../../requester/index.js';
 import { AdminCommonModule } from '../common/admin-common.module.js';
 import { AdminQrSessionsController } from './admin-qr-sessions.controller.js';
 import { AdminQrSessionsRepository } from './admin-qr-sessions.repository.js';

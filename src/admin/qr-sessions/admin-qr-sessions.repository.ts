@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { QrStatus } from '../../qr-login/qr-session.js';
+import type { QrStatus } from '../../qr-login/index.js';
 import type { CursorKey } from '../common/admin-list.js';
 
 /** The lifetime facts the reconstruction needs, all in milliseconds except `now`. */

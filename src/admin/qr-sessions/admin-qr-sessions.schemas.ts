@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QrStatus } from '../../qr-login/qr-session.js';
+import type { QrStatus } from '../../qr-login/index.js';
 import { listQuery } from '../common/admin-list.js';
 
 export const QR_STATUSES = [

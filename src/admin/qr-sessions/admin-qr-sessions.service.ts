@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock.js';
-import { QR_CONFIG, type QrConfig } from '../../config/config.types.js';
-import type { QrStatus } from '../../qr-login/qr-session.js';
-import { QR_RETENTION_MS } from '../../qr-login/qr-sessions.store.js';
-import { normalizeIp } from '../../requester/ip-address.js';
-import { RequesterContextBuilder } from '../../requester/requester-context.builder.js';
+import { Clock } from '../../common/index.js';
+import { QR_CONFIG, type QrConfig } from '../../config/index.js';
+import { type QrStatus, QR_RETENTION_MS } from '../../qr-login/index.js';
+
+import { normalizeIp, RequesterContextBuilder } from '../../requester/index.js';
+
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import { timestampIdKey } from '../common/admin-keyset.js';
 import type { QrSessionRow, QrTimes } from './admin-qr-sessions.repository.js';

@@ -1,8 +1,8 @@
 import { applyDecorators, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
-import { Roles } from '../../auth/auth.decorators.js';
-import { ApiErrors } from '../../common/http/api-docs.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { Roles } from '../../auth/index.js';
+import { ApiErrors, ParseIdPipe } from '../../common/index.js';
+
 import { ActingAs, type Acting } from '../common/acting.js';
 import { RecentSignIn } from '../common/recent-sign-in.guard.js';
 import { SessionsQuery, UserSessionsQuery } from './admin-sessions.schemas.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RequesterModule } from '../../requester/requester.module.js';
+import { RequesterModule } from '../../requester/index.js';
 import { AdminCommonModule } from '../common/admin-common.module.js';
 import { AdminSessionsController } from './admin-sessions.controller.js';
 import { AdminSessionsRepository } from './admin-sessions.repository.js';

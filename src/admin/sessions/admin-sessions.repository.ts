@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Session, type SessionKind } from '../../auth/sessions/session.entity.js';
-import { entityFromRow } from '../../database/query-results.js';
+import { Session, type SessionKind } from '../../auth/index.js';
+import { entityFromRow } from '../../database/index.js';
 import type { CursorKey } from '../common/admin-list.js';
 
 export interface SessionSearch {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { sessionView } from '../../auth/auth.views.js';
-import type { Session } from '../../auth/sessions/session.entity.js';
-import { SessionsService } from '../../auth/sessions/sessions.service.js';
-import { Clock } from '../../common/clock/clock.js';
-import { NotFoundError } from '../../common/errors/app-error.js';
-import { RequesterContextBuilder } from '../../requester/requester-context.builder.js';
+import { sessionView, type Session, SessionsService } from '../../auth/index.js';
+
+import { Clock, NotFoundError } from '../../common/index.js';
+
+import { RequesterContextBuilder } from '../../requester/index.js';
 import type { Acting } from '../common/acting.js';
 import { changesOf, AdminAudit } from '../common/admin-audit.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';

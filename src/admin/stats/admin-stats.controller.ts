@@ -1,7 +1,7 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { Roles } from '../../auth/auth.decorators.js';
-import { ApiErrors } from '../../common/http/api-docs.js';
+import { Roles } from '../../auth/index.js';
+import { ApiErrors } from '../../common/index.js';
 import { StatsWindowQuery } from './admin-stats.schemas.js';
 import { AdminStatsService } from './admin-stats.service.js';
 import { AdminController } from '../common/admin-route.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock.js';
-import { ValidationError } from '../../common/errors/app-error.js';
+import { Clock, ValidationError } from '../../common/index.js';
+
 import { AdminStatsRepository, type QrFunnel } from './admin-stats.repository.js';
 import type { StatsWindowQuery } from './admin-stats.schemas.js';
 

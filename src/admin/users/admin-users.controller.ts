@@ -8,10 +8,10 @@ import {
   ApiQuery,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Roles } from '../../auth/auth.decorators.js';
-import { identityView, userView } from '../../auth/auth.views.js';
-import { ApiErrors, ApiZodBody } from '../../common/http/api-docs.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { Roles, identityView, userView } from '../../auth/index.js';
+
+import { ApiErrors, ApiZodBody, ParseIdPipe } from '../../common/index.js';
+
 import { ActingAs, type Acting } from '../common/acting.js';
 import { AdminController } from '../common/admin-route.js';
 import { CreateUserBody, DeleteUserQuery, PatchUserBody, UserListQuery } from './admin-users.schemas.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { entityFromRow, returnedRows, selectedColumns } from '../../database/query-results.js';
-import { User, type Role, type UserStatus } from '../../users/user.entity.js';
+import { entityFromRow, returnedRows, selectedColumns } from '../../database/index.js';
+import { User, type Role, type UserStatus } from '../../users/index.js';
 import type { CursorKey } from '../common/admin-list.js';
 
 export type UserSort = 'createdAt' | '-createdAt' | 'login' | '-login';

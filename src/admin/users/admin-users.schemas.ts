@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from '../../users/user.entity.js';
+import { ROLES } from '../../users/index.js';
 import { instant, listQuery } from '../common/admin-list.js';
 
 /** Text Postgres accepts and people can read: no NUL or other control characters. */

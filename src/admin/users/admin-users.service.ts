@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ForbiddenError, ReauthRequiredError } from '../../auth/auth.errors.js';
-import { SessionsService } from '../../auth/sessions/sessions.service.js';
-import { userView } from '../../auth/auth.views.js';
-import { AppError, NotFoundError } from '../../common/errors/app-error.js';
-import type { User } from '../../users/user.entity.js';
-import { UsersService } from '../../users/users.service.js';
+import { ForbiddenError, ReauthRequiredError, SessionsService, userView } from '../../auth/index.js';
+
+import { AppError, NotFoundError } from '../../common/index.js';
+import { type User, UsersService } from '../../users/index.js';
+
 import type { Acting } from '../common/acting.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import { textIdKey, timestampIdKey } from '../common/admin-keyset.js';

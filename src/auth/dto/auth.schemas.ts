@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { PASSWORD_MAX_LENGTH } from '../../users/password.policy.js';
+import { PASSWORD_MAX_LENGTH } from '../../users/index.js';
 
 const base64url = (length: number) =>
   z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), { error: 'must be base64url' });

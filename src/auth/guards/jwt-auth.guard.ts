@@ -1,8 +1,8 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { AppError } from '../../common/errors/app-error.js';
-import type { Role } from '../../users/user.entity.js';
+import { AppError } from '../../common/index.js';
+import type { Role } from '../../users/index.js';
 import { IS_PUBLIC, ROLES } from '../auth.decorators.js';
 import { ForbiddenError, UnauthenticatedError } from '../auth.errors.js';
 import type { Principal } from '../auth.principal.js';

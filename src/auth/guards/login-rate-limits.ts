@@ -1,9 +1,9 @@
 import { Inject, Injectable, type Provider } from '@nestjs/common';
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import { RateLimiter, type RateLimitRule } from '../../rate-limit/rate-limiter.js';
-import { normalizeLogin } from '../../users/login.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
+import { RateLimiter, type RateLimitRule } from '../../rate-limit/index.js';
+import { normalizeLogin } from '../../users/index.js';
 import type { Principal } from '../auth.principal.js';
 
 /**

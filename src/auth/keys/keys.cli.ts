@@ -2,18 +2,16 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClockModule } from '../../common/clock/clock.module.js';
-import { loadConfig } from '../../config/config.loader.js';
-import { ConfigModule } from '../../config/config.module.js';
-import type { Config } from '../../config/config.types.js';
-import { DatabaseModule } from '../../database/database.module.js';
-import { StoreModule } from '../../store/store.module.js';
+import { ClockModule, LocalSecrets, runCli } from '../../common/index.js';
+import { loadConfig, ConfigModule, type Config } from '../../config/index.js';
+
+import { DatabaseModule } from '../../database/index.js';
+import { StoreModule } from '../../store/index.js';
 import { SigningKey } from './signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 import { signingKeysSecretProvider } from './signing-keys.secret.js';
-import { LocalSecrets } from '../../common/secrets/local-secret.js';
+
 import { SigningKeysService } from './signing-keys.service.js';
-import { runCli } from '../../common/cli/run-cli.js';
 
 /**
  * `npm run keys:rotate`: a new signing key signs from now on, on every

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { LocalSecrets } from '../../common/secrets/local-secret.js';
+import { LocalSecrets } from '../../common/index.js';
 import {
   APP_CONFIG,
   AUTH_CONFIG,
@@ -7,7 +7,7 @@ import {
   type AppConfig,
   type AuthConfig,
   type DatabaseConfig,
-} from '../../config/config.types.js';
+} from '../../config/index.js';
 
 /** The AES-256-GCM key sealing the signing keys' private halves at rest. */
 export const SIGNING_KEYS_SECRET = Symbol('SIGNING_KEYS_SECRET');

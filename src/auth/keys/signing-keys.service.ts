@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Cache } from 'cache-manager';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { Clock } from '../../common/clock/clock.js';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import { LOCAL_CACHE } from '../../store/store.module.js';
-import { STORE, type Store } from '../../store/store.js';
+import { Clock } from '../../common/index.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
+import { LOCAL_CACHE, STORE, type Store } from '../../store/index.js';
+
 import { isSealed, openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
 import { SIGNING_KEYS_SECRET } from './signing-keys.secret.js';
 import type { SigningKey } from './signing-key.entity.js';

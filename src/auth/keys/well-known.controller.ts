@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
 import { Public } from '../auth.decorators.js';
 import { SigningKeysService } from './signing-keys.service.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import { STORE, type Store } from '../../store/store.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
+import { STORE, type Store } from '../../store/index.js';
 import { AccountEvents } from '../account-events.js';
 
 /** Longer than any access token can live, with clock skew. */

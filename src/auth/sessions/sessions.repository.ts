@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { RefreshToken } from './refresh-token.entity.js';
-import { entityFromRow, returnedRows } from '../../database/query-results.js';
+import { entityFromRow, returnedRows } from '../../database/index.js';
 import { Session, type SessionKind } from './session.entity.js';
-import { User } from '../../users/user.entity.js';
+import { User } from '../../users/index.js';
 
 export type NewSession = Omit<Session, 'id' | 'createdAt' | 'user' | 'revokedAt' | 'revokeReason'>;
 

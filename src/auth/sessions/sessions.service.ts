@@ -1,17 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { AuditService } from '../../audit/audit.service.js';
-import { Clock } from '../../common/clock/clock.js';
-import { CryptoService } from '../../common/crypto/crypto.service.js';
-import { NotFoundError } from '../../common/errors/app-error.js';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import { isUniqueViolation } from '../../database/query-results.js';
+import { AuditService } from '../../audit/index.js';
+import { Clock, CryptoService, NotFoundError } from '../../common/index.js';
+
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
+import { isUniqueViolation } from '../../database/index.js';
 import { AccountDisabledError } from '../auth.errors.js';
 import { isDeviceSignature } from './device-signature.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
-import type { User } from '../../users/user.entity.js';
+import type { User } from '../../users/index.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 const DAY_MS = 86_400_000;

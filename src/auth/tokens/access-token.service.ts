@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
-import type { Role } from '../../users/user.entity.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
+import type { Role } from '../../users/index.js';
 import { UnauthenticatedError } from '../auth.errors.js';
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AUTH_CONFIG, type AuthConfig } from '../../config/config.types.js';
+import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
 import { UnauthenticatedError } from '../auth.errors.js';
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';

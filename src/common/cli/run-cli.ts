@@ -1,4 +1,4 @@
-import { ConfigError } from '../../config/config.loader.js';
+import { ConfigError } from '../../config/index.js';
 
 /**
  * Runs a command-line entry point: its result is the exit code; a bad

@@ -1,8 +1,8 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDatabaseUnavailable, isDataException } from '../../database/query-results.js';
-import { requestIdOf } from '../../logging/request-id.js';
+import { requestIdOf } from '../../logging/index.js';
 import { AppError } from './app-error.js';
+import { isDatabaseUnavailable, isDataException } from './database-errors.js';
 import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './error-codes.js';
 
 /** Codes for errors Nest or Express raise themselves, by HTTP status. */

@@ -1,4 +1,4 @@
-import type { AppConfig } from '../../config/config.types.js';
+import type { AppConfig } from '../../config/index.js';
 
 /**
  * Where a flow may send the browser afterwards: a path on this site (not

@@ -1,6 +1,6 @@
 // What both pages' scripts share: their texts, DOM lookups, JSON calls.
-import { requestJson } from '../../../packages/web-client/src/http.js';
-import { ScanGateError } from '../../../packages/web-client/src/errors.js';
+// From the SDK the page loads (/sdk/scangate.js, see scripts/build-web.mjs): one copy of its error class.
+import { requestJson, ScanGateError } from '@scangate/web-client';
 import { errorText, MESSAGES, type Messages, type PageLanguage } from '../i18n/messages.js';
 
 export { ScanGateError };
@@ -29,13 +29,9 @@ export function showView(name: string): void {
   }
 }
 
-/**
- * The protocol code of a failure. By name, not `instanceof`: the SDK's errors
- * come from /sdk/scangate.js, a bundle with its own copy of the class.
- */
+/** The protocol code of a failure (a `ScanGateError` of the SDK), or null. */
 export function codeOf(error: unknown): string | null {
-  const candidate = error as { name?: unknown; code?: unknown } | null;
-  return candidate?.name === 'ScanGateError' && typeof candidate.code === 'string' ? candidate.code : null;
+  return error instanceof ScanGateError ? error.code : null;
 }
 
 /** The text for a failure, in the page's language. */
@@ -83,7 +79,7 @@ export function onSubmit(form: HTMLFormElement, handler: (fields: Record<string,
     const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
     const fields = Object.fromEntries([...new FormData(form)].map(([key, value]) => [key, String(value)]));
     if (button) button.disabled = true;
-    handler(fields).finally(() => {
+    void handler(fields).finally(() => {
       if (button) button.disabled = false;
     });
   });

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../common/http/html.js';
+import { escapeHtml } from '../../common/index.js';
 import type { Messages, PageLanguage } from '../i18n/messages.js';
 
 export interface LayoutInput {

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../common/http/html.js';
+import { escapeHtml } from '../../common/index.js';
 import { errorText, type Messages } from '../i18n/messages.js';
 import { passwordFields, passwordSubmit } from './password-fields.view.js';
 

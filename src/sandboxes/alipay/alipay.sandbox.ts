@@ -1,7 +1,7 @@
 import { createHash, createSign, createVerify, generateKeyPair, generateKeyPairSync } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Clock } from '../../common/clock/clock.js';
-import type { CryptoService } from '../../common/crypto/crypto.service.js';
+import type { Clock, CryptoService } from '../../common/index.js';
+
 import { hostOf, PendingAuthorizations, str } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../../auth/auth.decorators.js';
-import { escapeHtml } from '../../common/http/html.js';
+import { Public } from '../../auth/index.js';
+import { escapeHtml } from '../../common/index.js';
 import { answerQrPage, page, decisionAnswer, phoneAnswer, type PhoneTexts } from '../sandbox-pages.js';
 import { DingtalkSandbox, type DingtalkAnswer, type DingtalkFaults } from './dingtalk.sandbox.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../common/clock/clock.js';
-import type { CryptoService } from '../../common/crypto/crypto.service.js';
+import type { Clock, CryptoService } from '../../common/index.js';
+
 import { hostOf, PendingAuthorizations, str } from '../pending-authorizations.js';
 import { SANDBOX_USERS, type SandboxUser } from '../sandbox-users.js';
 

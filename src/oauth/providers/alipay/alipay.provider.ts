@@ -1,6 +1,6 @@
 import type { AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
-import type { AlipaySettings } from '../../../config/config.types.js';
+import type { AlipaySettings } from '../../../config/index.js';
 import {
   OAuthProviderError,
   type OAuthCallback,
@@ -9,7 +9,7 @@ import {
   type OAuthProvider,
 } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
-import { Clock, SystemClock } from '../../../common/clock/clock.js';
+import { type Clock, SystemClock } from '../../../common/index.js';
 
 /** The fields every inner `*_response` object may carry (PROVIDERS.md §2.7, §2.10). */
 const AlipayCommon = z.object({

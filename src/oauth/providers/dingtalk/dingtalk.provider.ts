@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DingtalkSettings } from '../../../config/config.types.js';
+import type { DingtalkSettings } from '../../../config/index.js';
 import { OAuthProviderError, type OAuthCallback, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
 

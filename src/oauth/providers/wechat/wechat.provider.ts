@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WechatSettings } from '../../../config/config.types.js';
+import type { WechatSettings } from '../../../config/index.js';
 import {
   OAuthProviderError,
   type OAuthCallback,

@@ -1,0 +1,15 @@
+/** The public face of `auth/`: what other modules may import (anything else is internal). */
+export { type AccountEvent, AccountEvents, type NewIdentityLink, type NewLogin } from './account-events.js';
+export { Client, CurrentUser, Public, Roles } from './auth.decorators.js';
+export { AccountDisabledError, ForbiddenError, ReauthRequiredError, UnauthenticatedError } from './auth.errors.js';
+export { AuthModule } from './auth.module.js';
+export type { Principal } from './auth.principal.js';
+export { AuthService, type SignedIn } from './auth.service.js';
+export { identityView, sessionView, userView } from './auth.views.js';
+export { SigningKey } from './keys/signing-key.entity.js';
+export { RefreshCookie } from './refresh-cookie.js';
+export { isDeviceSignature } from './sessions/device-signature.js';
+export { RefreshToken } from './sessions/refresh-token.entity.js';
+export { Session, type SessionKind } from './sessions/session.entity.js';
+export { type ClientContext, SessionsService } from './sessions/sessions.service.js';
+export { AccessTokenService } from './tokens/access-token.service.js';

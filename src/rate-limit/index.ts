@@ -1,0 +1,3 @@
+/** The public face of `rate-limit/`: what other modules may import (anything else is internal). */
+export { RateLimitModule } from './rate-limit.module.js';
+export { RateLimitGuard, type RateLimitRule, RateLimiter } from './rate-limiter.js';
