@@ -3,7 +3,7 @@ import type { RequesterContext } from '../requester/index.js';
 import { STORE, type Store } from '../store/index.js';
 
 /** Account changes every instance must hear of (its phones' sockets are told). */
-export const ACCOUNT_EVENTS_CHANNEL = 'account:events';
+const ACCOUNT_EVENTS_CHANNEL = 'account:events';
 
 /** A new web session of a user: what the user's phones are shown ("not me? sign it out"). */
 export interface NewLogin extends Omit<RequesterContext, 'createdAt'> {

@@ -5,9 +5,9 @@ import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../con
 import { ForbiddenError } from './auth.errors.js';
 import type { Session } from './sessions/session.entity.js';
 
-export const REFRESH_COOKIE = 'sg_refresh';
+const REFRESH_COOKIE = 'sg_refresh';
 /** The cookie travels only to the auth routes (refresh, logout). */
-export const REFRESH_COOKIE_PATH = '/api/v1/auth';
+const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
 /**
  * The web session's refresh token lives only in an HttpOnly cookie: never in a

@@ -5,7 +5,7 @@ import { CryptoService } from '../common/index.js';
 import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/index.js';
 import { LoginTakenError, UsersService } from '../users/index.js';
 
-export const DEMO_LOGIN = 'demo';
+const DEMO_LOGIN = 'demo';
 
 /**
  * Zero-configuration development: a demo user (roles user and admin) made once,

@@ -60,7 +60,7 @@ function providerProblems(env: Env): string[] {
  * (PKCS#8 or PKCS#1 for a private key, SPKI for a public one); null when it is
  * not one.
  */
-export function rsaKeyPem(text: string, kind: 'private' | 'public'): string | null {
+function rsaKeyPem(text: string, kind: 'private' | 'public'): string | null {
   const trimmed = text.trim();
   const candidates = trimmed.includes('-----BEGIN')
     ? [trimmed]

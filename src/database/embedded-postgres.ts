@@ -9,7 +9,7 @@ import { LocalSecrets } from '../common/index.js';
 import { EmbeddedAuthProxy } from './embedded-auth.proxy.js';
 
 /** The embedded database's password: made once, kept beside its files (owner only). */
-export const EMBEDDED_PASSWORD_FILE = 'postgres.password';
+const EMBEDDED_PASSWORD_FILE = 'postgres.password';
 
 /**
  * The zero-configuration stand-in for Postgres: PGlite (Postgres compiled to

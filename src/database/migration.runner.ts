@@ -6,7 +6,7 @@ import { MigrationExecutor, type DataSource, type QueryRunner } from 'typeorm';
  * instances starting together migrate one after the other: the first applies
  * the pending migrations, the others then find none. ("SCANGATE" in ASCII.)
  */
-export const MIGRATION_LOCK_KEY = '6000436526395999301';
+const MIGRATION_LOCK_KEY = '6000436526395999301';
 
 const logger = new Logger('Database');
 

@@ -5,7 +5,7 @@
  */
 
 /** Headers whose values are credentials. */
-export const SECRET_HEADERS = [
+const SECRET_HEADERS = [
   'authorization',
   'proxy-authorization',
   'cookie',
@@ -19,7 +19,7 @@ export const SECRET_HEADERS = [
  * and `state` are not here: request bodies and queries are never logged as
  * objects, URLs go through `redactUrl`, and `err.code` must stay readable.)
  */
-export const SECRET_FIELDS = [
+const SECRET_FIELDS = [
   'password',
   'currentPassword',
   'newPassword',
@@ -37,7 +37,7 @@ export const SECRET_FIELDS = [
 ];
 
 /** Query parameters that carry one-time codes or OAuth state (lower-cased). */
-export const SECRET_QUERY_PARAMS = new Set([
+const SECRET_QUERY_PARAMS = new Set([
   'code',
   'auth_code',
   'authcode',

@@ -8,7 +8,7 @@ export const OAUTH_BROWSER_COOKIE = 'sg_oauth';
  * reuse this browser's key rather than replace it and break a sign-in in
  * progress in another tab.
  */
-export const OAUTH_COOKIE_PATH = '/api/v1';
+const OAUTH_COOKIE_PATH = '/api/v1';
 
 /** HttpOnly, SameSite=Lax (the provider's redirect back is a top-level GET), 10 minutes. */
 export function setBrowserCookie(res: Response, key: string, secure: boolean): void {

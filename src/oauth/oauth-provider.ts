@@ -1,7 +1,5 @@
 import type { OAuthProviderId } from '../config/index.js';
 
-export type { OAuthProviderId };
-
 /**
  * Why a provider refused or failed, whatever its own codes (each provider maps
  * its documented errors onto these). The core turns them into the protocol's

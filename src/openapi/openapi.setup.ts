@@ -2,11 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { VERSION } from '../common/index.js';
 
-export const OPENAPI_UI_PATH = 'api/docs';
-export const OPENAPI_JSON_PATH = 'api/docs-json';
+const OPENAPI_UI_PATH = 'api/docs';
+const OPENAPI_JSON_PATH = 'api/docs-json';
 
 /** The OpenAPI document of every route the application serves. */
-export function buildOpenApiDocument(app: INestApplication, publicUrl: string): OpenAPIObject {
+function buildOpenApiDocument(app: INestApplication, publicUrl: string): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('ScanGate')
     .setDescription(

@@ -22,6 +22,28 @@ async function stateOf<T>(promise: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([promise, settle().then(() => 'pending' as const)]);
 }
 
+/** The hub's `listen` as a promise (as a long poll uses it): null on timeout or when `signal` aborts. */
+function wait(
+  hub: QrEventsHub,
+  id: string,
+  afterVersion: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<QrStatusView | null> {
+  if (signal?.aborted) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      cancel();
+      resolve(null);
+    };
+    const cancel = hub.listen(id, afterVersion, timeoutMs, (event) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(event);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 describe('QrEventsHub (MemoryStore)', () => {
   let store: MemoryStore;
   let hub: QrEventsHub;
@@ -40,14 +62,14 @@ describe('QrEventsHub (MemoryStore)', () => {
   });
 
   it('resolves a waiter with the first event newer than its version, for its own id', async () => {
-    const waiting = hub.wait(ID, 1, 5_000);
+    const waiting = wait(hub, ID, 1, 5_000);
     await publish(view(ID, 2));
     await expect(waiting).resolves.toEqual(view(ID, 2));
     expect(hub.waiting).toBe(0);
   });
 
   it('hands waiters the status view only: the scanner session id used for routing stays inside', async () => {
-    const waiting = hub.wait(ID, 1, 5_000);
+    const waiting = wait(hub, ID, 1, 5_000);
     await publish(JSON.stringify({ ...view(ID, 2), scannerSessionId: 'phone-session-1' }));
     expect(await waiting).toEqual(view(ID, 2));
   });
@@ -69,7 +91,7 @@ describe('QrEventsHub (MemoryStore)', () => {
   });
 
   it('ignores older and equal versions and other ids', async () => {
-    const waiting = hub.wait(ID, 3, 5_000);
+    const waiting = wait(hub, ID, 3, 5_000);
     await publish(view(ID, 2));
     await publish(view(ID, 3));
     await publish(view(OTHER, 9));
@@ -82,10 +104,10 @@ describe('QrEventsHub (MemoryStore)', () => {
   });
 
   it('wakes every waiter whose version the event passes, and only those', async () => {
-    const early = hub.wait(ID, 1, 5_000);
-    const alsoEarly = hub.wait(ID, 1, 5_000);
-    const late = hub.wait(ID, 2, 5_000);
-    const other = hub.wait(OTHER, 1, 5_000);
+    const early = wait(hub, ID, 1, 5_000);
+    const alsoEarly = wait(hub, ID, 1, 5_000);
+    const late = wait(hub, ID, 2, 5_000);
+    const other = wait(hub, OTHER, 1, 5_000);
     expect(hub.waiting).toBe(4);
     await publish(view(ID, 2));
     await expect(early).resolves.toEqual(view(ID, 2));
@@ -101,15 +123,15 @@ describe('QrEventsHub (MemoryStore)', () => {
 
   it('times out with null', async () => {
     const started = performance.now();
-    await expect(hub.wait(ID, 1, 40)).resolves.toBeNull();
+    await expect(wait(hub, ID, 1, 40)).resolves.toBeNull();
     expect(performance.now() - started).toBeGreaterThanOrEqual(35);
     expect(hub.waiting).toBe(0);
   });
 
   it('gives up with null when the signal aborts, and drops the waiter', async () => {
     const abort = new AbortController();
-    const waiting = hub.wait(ID, 1, 5_000, abort.signal);
-    const stays = hub.wait(ID, 1, 5_000);
+    const waiting = wait(hub, ID, 1, 5_000, abort.signal);
+    const stays = wait(hub, ID, 1, 5_000);
     expect(hub.waiting).toBe(2);
     abort.abort();
     await expect(waiting).resolves.toBeNull();
@@ -124,7 +146,7 @@ describe('QrEventsHub (MemoryStore)', () => {
     const abort = new AbortController();
     abort.abort();
     const started = performance.now();
-    const waiting = hub.wait(ID, 1, 2_000, abort.signal);
+    const waiting = wait(hub, ID, 1, 2_000, abort.signal);
     // An aborted signal never fires 'abort' again: the hub must look at `signal.aborted` itself.
     await expect(
       Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))]),
@@ -136,9 +158,9 @@ describe('QrEventsHub (MemoryStore)', () => {
   it('counts waiters across ids and drops each one however it ends', async () => {
     expect(hub.waiting).toBe(0);
     const abort = new AbortController();
-    const byEvent = hub.wait(ID, 1, 5_000);
-    const byTimeout = hub.wait(OTHER, 1, 20);
-    const byAbort = hub.wait(OTHER, 1, 5_000, abort.signal);
+    const byEvent = wait(hub, ID, 1, 5_000);
+    const byTimeout = wait(hub, OTHER, 1, 20);
+    const byAbort = wait(hub, OTHER, 1, 5_000, abort.signal);
     expect(hub.waiting).toBe(3);
     await publish(view(ID, 2));
     await byEvent;
@@ -151,15 +173,15 @@ describe('QrEventsHub (MemoryStore)', () => {
   });
 
   it('lets a waiter register again on an id whose last waiter just left', async () => {
-    await hub.wait(ID, 1, 10);
-    const again = hub.wait(ID, 1, 5_000);
+    await wait(hub, ID, 1, 10);
+    const again = wait(hub, ID, 1, 5_000);
     await publish(view(ID, 2));
     await expect(again).resolves.toEqual(view(ID, 2));
   });
 
   it('releases every waiter with null at shutdown and stops listening', async () => {
-    const a = hub.wait(ID, 1, 5_000);
-    const b = hub.wait(OTHER, 1, 5_000);
+    const a = wait(hub, ID, 1, 5_000);
+    const b = wait(hub, OTHER, 1, 5_000);
     await hub.onApplicationShutdown();
     await expect(a).resolves.toBeNull();
     await expect(b).resolves.toBeNull();
@@ -168,7 +190,7 @@ describe('QrEventsHub (MemoryStore)', () => {
 
   it('holds 10,000 waiters and wakes only the one whose session changed', async () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `${String(i).padStart(43, 'x')}`);
-    const waits = ids.map((id) => hub.wait(id, 1, 10_000));
+    const waits = ids.map((id) => wait(hub, id, 1, 10_000));
     expect(hub.waiting).toBe(10_000);
     await publish(view(ids[1234]!, 2));
     await expect(waits[1234]).resolves.toEqual(view(ids[1234]!, 2));

@@ -84,22 +84,6 @@ export class QrEventsHub implements OnModuleInit, OnApplicationShutdown {
     return () => this.watchers.delete(onEvent);
   }
 
-  /** `listen` as a promise: null on timeout or when `signal` aborts. */
-  wait(id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<QrStatusView | null> {
-    if (signal?.aborted) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        cancel();
-        resolve(null);
-      };
-      const cancel = this.listen(id, afterVersion, timeoutMs, (event) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(event);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   private dispatch(message: string): void {
     let event: QrEvent;
     try {

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { QrLoginService } from './qr-login.service.js';
 
 /** How often each instance looks for due sessions: expiry is announced within this. */
-export const SWEEP_INTERVAL_MS = 500;
+const SWEEP_INTERVAL_MS = 500;
 const BATCH = 100;
 
 /**

@@ -102,7 +102,7 @@ export class QrLoginController {
   ): Promise<void> {
     const poll = { ip: req.ip ?? null };
     if (!query.waitSeconds) {
-      res.json(await this.qr.status(id, pollToken, undefined, poll));
+      res.json(await this.qr.status(id, pollToken, poll));
       return;
     }
     // Answered from a callback, after this handler has returned: a waiting request

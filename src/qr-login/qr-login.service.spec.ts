@@ -379,7 +379,7 @@ describe('QrLoginService (real store, fake clock)', () => {
 
     it('wakes a long poll with the change', async () => {
       const qr = await create();
-      const waiting = service.status(qr.id, qr.pollToken, { seconds: 5, afterVersion: 1 });
+      const waiting = new Promise((resolve) => void service.listen(qr.id, qr.pollToken, 1, 5, resolve));
       await settle();
       expect(hub.waiting).toBe(1);
       await scan(qr);
@@ -675,7 +675,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       await limited.hub.onModuleInit();
       try {
         const qr = await limited.service.create(undefined, BROWSER);
-        const poll = (token: string, ip: string) => codeOf(limited.service.status(qr.id, token, undefined, { ip }));
+        const poll = (token: string, ip: string) => codeOf(limited.service.status(qr.id, token, { ip }));
         const attacker = '203.0.113.66';
         expect([
           await poll('x'.repeat(43), attacker),

@@ -129,27 +129,11 @@ export class QrLoginService {
   }
 
   /**
-   * The status for the browser holding the poll token. With `wait`, the long
-   * poll as a promise (see `listen`, which the controller uses). With `poll`
-   * (the HTTP route), the request is counted: see `authorizedRecord`.
+   * The status for the browser holding the poll token. With `poll` (the HTTP
+   * route), the request is counted: see `authorizedRecord`. The long poll is `listen`.
    */
-  async status(
-    id: string,
-    pollToken: string | undefined,
-    wait?: { seconds: number; afterVersion: number },
-    poll?: PollOrigin,
-  ): Promise<QrStatusView> {
-    if (!wait) return statusView(await this.authorizedRecord(id, pollToken, poll));
-    return new Promise((resolve, reject) => {
-      this.listen(
-        id,
-        pollToken,
-        wait.afterVersion,
-        wait.seconds,
-        (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)),
-        poll,
-      ).catch(reject);
-    });
+  async status(id: string, pollToken: string | undefined, poll?: PollOrigin): Promise<QrStatusView> {
+    return statusView(await this.authorizedRecord(id, pollToken, poll));
   }
 
   /**

@@ -36,7 +36,7 @@ export interface Requester {
 }
 
 /** The phone that scanned: the only one allowed to confirm or cancel. */
-export interface Scanner {
+interface Scanner {
   userId: string;
   sessionId: string;
   deviceId: string;

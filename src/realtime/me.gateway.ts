@@ -35,7 +35,7 @@ import { SocketExceptionsFilter } from './socket-exceptions.filter.js';
 import { socketConnectLimit } from './socket-limits.js';
 
 /** What the server sends on `/me`. */
-export interface MeServerEvents {
+interface MeServerEvents {
   /** This session was revoked (or its user disabled): the socket is closed right after. */
   'session.revoked': (payload: { sessionId: string }) => void;
   /** A new web session of this user (QR, password or OAuth): "not me?" → `DELETE /api/v1/me/sessions/{sessionId}`. */

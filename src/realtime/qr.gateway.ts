@@ -34,7 +34,7 @@ interface QrSocketData {
   version: number;
 }
 /** What the server sends on `/qr`. */
-export interface QrServerEvents {
+interface QrServerEvents {
   'qr.status': (view: QrStatusView) => void;
   exception: (envelope: ErrorEnvelope) => void;
 }

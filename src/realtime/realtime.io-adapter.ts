@@ -15,7 +15,7 @@ const MAX_MESSAGE_BYTES = 8 * 1024;
 const CLUSTER_REQUEST_TIMEOUT_MS = 2_000;
 
 /** The handshake request, with the client's address as Express would see it (`trust proxy`). */
-export type HandshakeRequest = IncomingMessage & { clientIp?: string };
+type HandshakeRequest = IncomingMessage & { clientIp?: string };
 
 /**
  * The Socket.IO server of the app (both namespaces, `/qr` and `/me`, on the

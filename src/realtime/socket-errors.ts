@@ -14,11 +14,7 @@ export const ERROR_EVENT = 'exception' as const;
  * envelope of PROTOCOL.md, from the same mapping as the HTTP answers. The
  * request id is the handshake's `X-Request-Id` when it sent a usable one.
  */
-export function handshakeError(
-  exception: unknown,
-  request: IncomingMessage,
-  logger: Logger,
-): Error & { data: ErrorEnvelope } {
+function handshakeError(exception: unknown, request: IncomingMessage, logger: Logger): Error & { data: ErrorEnvelope } {
   const envelope = envelopeOf(exception, request, logger);
   return Object.assign(new Error(envelope.code), { data: envelope });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { GeoIpReader } from './geoip.reader.js';
 import { RequesterContextBuilder } from './requester-context.builder.js';
-import { buildRequesterContext, clientHintsFromHeaders, parseUserAgent } from './requester-context.js';
+import { buildRequesterContext, parseUserAgent } from './requester-context.js';
 
 const UA = {
   chromeWindows:
@@ -111,13 +111,6 @@ describe('buildRequesterContext', () => {
       createdAt: '1970-01-01T00:00:00.000Z',
       location: null,
     });
-  });
-
-  it('reads client hints from Express headers', () => {
-    expect(
-      clientHintsFromHeaders({ 'sec-ch-ua-platform': '"Windows"', 'sec-ch-ua-platform-version': ['"15.0.0"', 'x'] }),
-    ).toEqual({ platform: '"Windows"', platformVersion: '"15.0.0"' });
-    expect(clientHintsFromHeaders({})).toEqual({ platform: null, platformVersion: null });
   });
 });
 

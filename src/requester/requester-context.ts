@@ -23,7 +23,7 @@ export interface RequesterContext {
  * ua-parser-js 1.x device types, plus `desktop` (it reports no type for
  * desktop browsers) and `unknown` (nothing recognisable in the user agent).
  */
-export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'console' | 'smarttv' | 'wearable' | 'embedded' | 'unknown';
+type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'console' | 'smarttv' | 'wearable' | 'embedded' | 'unknown';
 const PARSER_DEVICE_TYPES: ReadonlySet<string> = new Set([
   'mobile',
   'tablet',
@@ -107,7 +107,7 @@ export function parseUserAgent(userAgent: string | null | undefined, hints?: Cli
 }
 
 /** "Windows 10", "iOS 17.4", "Linux"; client hints correct frozen versions. */
-export function describeOs(name: string | null, version: string | null, hints?: ClientHints): string | null {
+function describeOs(name: string | null, version: string | null, hints?: ClientHints): string | null {
   if (!name) return null;
   const hinted = unquote(hints?.platformVersion);
   const platform = unquote(hints?.platform)?.toLowerCase() ?? null;
@@ -122,15 +122,6 @@ export function describeOs(name: string | null, version: string | null, hints?: 
     }
   }
   return join(name, version);
-}
-
-/** Client hints from request headers (Express lower-cases header names). */
-export function clientHintsFromHeaders(headers: Record<string, string | string[] | undefined>): ClientHints {
-  const first = (v: string | string[] | undefined): string | null => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
-  return {
-    platform: first(headers['sec-ch-ua-platform']),
-    platformVersion: first(headers['sec-ch-ua-platform-version']),
-  };
 }
 
 function join(name: string, version: string | null): string {

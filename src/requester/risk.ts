@@ -13,10 +13,10 @@ export interface NetworkFacts {
   country?: string | null;
 }
 
-export type RiskLevel = 'low' | 'elevated' | 'high';
+type RiskLevel = 'low' | 'elevated' | 'high';
 
 /** Stable, machine-readable reasons; clients may translate them. */
-export const RISK_REASONS = {
+const RISK_REASONS = {
   /** Both IPs are known and the networks differ (no shared /24 or /64, no shared ASN). */
   networkMismatch: 'network_mismatch',
   /** At least one IP is missing or unparseable: the networks cannot be compared. */
@@ -26,7 +26,7 @@ export const RISK_REASONS = {
   /** The networks do not match (or are unknown) and at least one country is unknown. */
   countryUnknown: 'country_unknown',
 } as const;
-export type RiskReason = (typeof RISK_REASONS)[keyof typeof RISK_REASONS];
+type RiskReason = (typeof RISK_REASONS)[keyof typeof RISK_REASONS];
 
 export interface RiskAssessment {
   networkMatch: boolean | null;
@@ -35,7 +35,7 @@ export interface RiskAssessment {
 }
 
 /** Prefix lengths that count as "the same network". */
-export const SAME_NETWORK_PREFIX = { ipv4: 24, ipv6: 64 } as const;
+const SAME_NETWORK_PREFIX = { ipv4: 24, ipv6: 64 } as const;
 
 /**
  * Compares where the QR was shown with where it was approved. A QRLJacking

@@ -13,7 +13,7 @@ export function page(title: string, body: string): string {
 }
 
 /** The provider's QR page while it waits: a real QR code of the sandbox phone's URL, and the link. */
-export async function waitingQrPage(title: string, caption: string, phoneUrl: string): Promise<string> {
+async function waitingQrPage(title: string, caption: string, phoneUrl: string): Promise<string> {
   const svg = await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, width: 240 });
   return page(
     title,
@@ -22,7 +22,7 @@ export async function waitingQrPage(title: string, caption: string, phoneUrl: st
 }
 
 /** The sandbox phone: pick a sandbox person, then allow or refuse (`decision` = one of the two values). */
-export function phonePage(
+function phonePage(
   title: string,
   question: string,
   uuid: string,
@@ -44,7 +44,7 @@ export function phonePage(
 }
 
 /** The URL of the sandbox phone for a pending authorization, next to the page that was asked for. */
-export function phoneUrlOf(req: Request, uuid: string): string {
+function phoneUrlOf(req: Request, uuid: string): string {
   return new URL(
     `../phone/${encodeURIComponent(uuid)}`,
     `${req.protocol}://${req.get('host')}${req.originalUrl}`,
@@ -56,7 +56,7 @@ export function phoneUrlOf(req: Request, uuid: string): string {
  * `Refresh` to a URL that carries a fragment (WeChat's `#wechat_redirect`)
  * is a same-document navigation in Chromium, and the page would never reload.
  */
-export function refreshSoon(res: Response): void {
+function refreshSoon(res: Response): void {
   res.setHeader('Refresh', `2; url=${res.req.originalUrl}`);
 }
 

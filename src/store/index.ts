@@ -3,4 +3,5 @@ export { storeRedisOptions } from './redis.options.js';
 export { StoreUnavailableError } from './store.errors.js';
 export { StoreHealthIndicator } from './store.health.js';
 export { type CompareAndSetOptions, STORE, type Store } from './store.js';
-export { LOCAL_CACHE, StoreModule } from './store.module.js';
+export { LocalCache } from './local-cache.js';
+export { StoreModule } from './store.module.js';

@@ -1,10 +1,8 @@
 import type { RedisOptions } from 'ioredis';
-import type { RedisClientOptions } from '@keyv/redis';
 import type { StoreConfig } from '../config/index.js';
 
 /**
- * Connection settings for both Redis clients (the store's ioredis and the
- * cache's node-redis), chosen to FAIL FAST: a request must get a 503 within
+ * Connection settings for the store's Redis clients (ioredis), chosen to FAIL FAST: a request must get a 503 within
  * `STORE_TIMEOUT_MS`, never hang on a dead Redis nor queue work for later.
  *
  * - No offline queue: while disconnected, a command is rejected at once instead
@@ -14,8 +12,7 @@ import type { StoreConfig } from '../config/index.js';
  *   event loop stalled longer than the timeout, Node runs timers before it
  *   reads sockets, and a plain timer would fail a command Redis had answered.
  *   ioredis's own command timeout stays as a backstop, four times as long (it
- *   covers `SUBSCRIBE` and `PING` too; node-redis's stops once a command is
- *   written, so `FailFastKeyvRedis` bounds cache calls).
+ *   covers `SUBSCRIBE` and `PING` too).
  * - No retry of a command that was in flight when the connection dropped: the
  *   caller decides, since it cannot know whether it ran.
  * - Reconnect forever, backing off to at most a second, so service comes back
@@ -25,11 +22,11 @@ import type { StoreConfig } from '../config/index.js';
  * (auto-pipelining): under load, concurrent requests share socket writes,
  * which cost more than the commands themselves on small machines.
  */
-export const CONNECT_TIMEOUT_MS = 1_000;
-export const MAX_RECONNECT_DELAY_MS = 1_000;
+const CONNECT_TIMEOUT_MS = 1_000;
+const MAX_RECONNECT_DELAY_MS = 1_000;
 
 /** Wait before reconnect attempt `attempt` (1, 2, …): 100 ms more each time, capped. */
-export function reconnectDelayMs(attempt: number): number {
+function reconnectDelayMs(attempt: number): number {
   return Math.min(Math.max(attempt, 1) * 100, MAX_RECONNECT_DELAY_MS);
 }
 
@@ -45,18 +42,5 @@ export function storeRedisOptions(config: StoreConfig): RedisOptions {
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelayMs,
     enableAutoPipelining: true,
-  };
-}
-
-/** node-redis options for the cache's client (`@keyv/redis` is built on node-redis). */
-export function cacheRedisOptions(config: StoreConfig, url: string): RedisClientOptions {
-  return {
-    url,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: config.timeoutMs },
-    socket: {
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries: number) => reconnectDelayMs(retries + 1),
-    },
   };
 }

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  * on the server: that is what makes compare-and-set and windowed counters safe
  * between instances, where a read-then-write from Node would race.
  */
-export class RedisScript {
+class RedisScript {
   private readonly sha: string;
 
   constructor(private readonly lua: string) {

@@ -13,7 +13,7 @@ import { StoreUnavailableError } from './store.errors.js';
  * A clock the test moves by hand (`test/utils/fake-clock.ts`'s FakeClock), typed
  * by shape so this file, which sits in src/, does not pull test code into the build.
  */
-export interface ManualClock {
+interface ManualClock {
   advance(ms: number): void;
 }
 

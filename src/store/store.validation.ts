@@ -19,7 +19,7 @@ export function optionalDurationMs(value: number | undefined, name: string): num
 }
 
 /** Most members one `takeDue` call may return. */
-export const MAX_TAKE_LIMIT = 1_000;
+const MAX_TAKE_LIMIT = 1_000;
 
 /** A point in time in epoch milliseconds (any finite number), or a `RangeError`. */
 export function instantMs(value: number, name: string): number {

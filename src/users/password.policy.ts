@@ -1,6 +1,6 @@
 import type { ErrorDetail } from '../common/index.js';
 
-export const PASSWORD_MIN_LENGTH = 10;
+const PASSWORD_MIN_LENGTH = 10;
 /** argon2 inputs beyond this are refused: long inputs only cost CPU. */
 export const PASSWORD_MAX_LENGTH = 256;
 

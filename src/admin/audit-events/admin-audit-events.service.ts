@@ -10,7 +10,7 @@ import {
 import type { AuditEventsFilter, AuditEventsQuery, AuditEventView } from './admin-audit-events.schemas.js';
 
 /** The one order of the audit list (newest first); a cursor made for any other order is refused. */
-export const AUDIT_SORT = '-at';
+const AUDIT_SORT = '-at';
 
 /** Rows per query of the NDJSON export (a provider, so tests can make batches small): memory stays flat whatever the size of the set. */
 export const AUDIT_EXPORT_BATCH = Symbol('AUDIT_EXPORT_BATCH');
@@ -18,7 +18,7 @@ export const DEFAULT_AUDIT_EXPORT_BATCH = 1_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function auditEventView(row: AuditEventRow): AuditEventView {
+function auditEventView(row: AuditEventRow): AuditEventView {
   return {
     id: row.id,
     type: row.type,

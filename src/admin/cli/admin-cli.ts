@@ -27,13 +27,13 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_API_ERROR = 1;
-export const EXIT_USAGE = 2;
+const EXIT_OK = 0;
+const EXIT_API_ERROR = 1;
+const EXIT_USAGE = 2;
 
-export const DEFAULT_URL = 'http://localhost:3000';
+const DEFAULT_URL = 'http://localhost:3000';
 /** `audit tail --follow` polls this often. */
-export const FOLLOW_INTERVAL_MS = 2_000;
+const FOLLOW_INTERVAL_MS = 2_000;
 
 class UsageError extends Error {
   override name = 'UsageError';

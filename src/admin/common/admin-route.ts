@@ -9,7 +9,7 @@ import { RateLimitGuard, type RateLimitRule } from '../../rate-limit/index.js';
 export const ADMIN_LIMITS = Symbol('ADMIN_LIMITS');
 
 /** Requests per second each admin (or auditor) may make: PROTOCOL.md asks for no less than 50. */
-export const ADMIN_REQUESTS_PER_SECOND = 100;
+const ADMIN_REQUESTS_PER_SECOND = 100;
 
 export const adminRateLimitProvider: Provider = {
   provide: ADMIN_LIMITS,

@@ -14,7 +14,7 @@ import { timestampIdKey } from '../common/admin-keyset.js';
 /** The one order of session lists (the cursor carries it). */
 const SORT = 'sessions:-createdAt';
 /** `revoke_reason` of sessions an administrator revoked. */
-export const REVOKED_BY_ADMIN = 'revoked_by_admin';
+const REVOKED_BY_ADMIN = 'revoked_by_admin';
 
 export type AdminSessionView = ReturnType<typeof sessionView>;
 

@@ -6,9 +6,9 @@ import type { StatsWindowQuery } from './admin-stats.schemas.js';
 
 const HOUR_MS = 3_600_000;
 /** The window when none is given: the last 24 hours. */
-export const DEFAULT_WINDOW_MS = 24 * HOUR_MS;
+const DEFAULT_WINDOW_MS = 24 * HOUR_MS;
 /** The widest window asked for at once (a year, leap day included). */
-export const MAX_WINDOW_MS = 366 * 24 * HOUR_MS;
+const MAX_WINDOW_MS = 366 * 24 * HOUR_MS;
 
 /** Methods always listed, with zeros when nobody used them; providers appear once used. */
 const BASE_METHODS = ['password', 'qr'];

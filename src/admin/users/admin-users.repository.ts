@@ -5,7 +5,7 @@ import { entityFromRow, returnedRows, selectedColumns } from '../../database/ind
 import { User, type Role, type UserStatus } from '../../users/index.js';
 import type { CursorKey } from '../common/admin-list.js';
 
-export type UserSort = 'createdAt' | '-createdAt' | 'login' | '-login';
+type UserSort = 'createdAt' | '-createdAt' | 'login' | '-login';
 
 export interface UserSearch {
   q?: string;

@@ -39,7 +39,7 @@ const printable = (max: number) =>
     .max(max)
     .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be printable text' });
 
-export const Device = z.strictObject({
+const Device = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, { error: 'must be 8 to 128 letters, digits or . _ : -' }),
   name: printable(100),
   platform: printable(40),

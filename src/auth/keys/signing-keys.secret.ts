@@ -12,7 +12,7 @@ import {
 /** The AES-256-GCM key sealing the signing keys' private halves at rest. */
 export const SIGNING_KEYS_SECRET = Symbol('SIGNING_KEYS_SECRET');
 /** Where development keeps it without SIGNING_KEYS_SECRET: `DATA_DIR/signing-keys.secret` (0600). */
-export const SIGNING_KEYS_SECRET_FILE = 'signing-keys.secret';
+const SIGNING_KEYS_SECRET_FILE = 'signing-keys.secret';
 
 /**
  * SIGNING_KEYS_SECRET when set (always, in production); otherwise a secret

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Cache } from 'cache-manager';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Clock } from '../../common/index.js';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
-import { LOCAL_CACHE, STORE, type Store } from '../../store/index.js';
+import { LocalCache, STORE, type Store } from '../../store/index.js';
 
 import { isSealed, openPrivateKey, sealPrivateKey } from './signing-key.cipher.js';
 import { SIGNING_KEYS_SECRET } from './signing-keys.secret.js';
@@ -12,7 +11,7 @@ import type { SigningKey } from './signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
 /** Store channel telling every instance that the keys changed. */
-export const KEYS_CHANGED_CHANNEL = 'auth:keys-changed';
+const KEYS_CHANGED_CHANNEL = 'auth:keys-changed';
 const PUBLIC_KEYS_CACHE_KEY = 'auth:signing-keys:public';
 const PUBLIC_KEYS_CACHE_TTL_MS = 60_000;
 /** An unknown `kid` reloads the key set at most this often (forged tokens must not hammer the database). */
@@ -33,7 +32,7 @@ interface CachedKey extends PublicSigningKey {
 /**
  * The access-token signing keys (ES256), shared by every instance through the
  * database. The active private key is held in memory; public keys are read
- * through the process-local cache (`cache.wrap`), dropped on every instance
+ * through the process-local cache (`LocalCache.wrap`), dropped on every instance
  * when the keys change (store event) or after a minute. `rotate()` retires the active key and makes
  * a new one; retired keys stay verifiable (and in the JWKS) until the longest
  * access token they could have signed has expired.
@@ -49,7 +48,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly repository: SigningKeysRepository,
-    @Inject(LOCAL_CACHE) private readonly cache: Cache,
+    private readonly cache: LocalCache,
     @Inject(STORE) private readonly store: Store,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(SIGNING_KEYS_SECRET) private readonly secret: Buffer,
@@ -93,7 +92,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     if (!found && now - this.lastForcedReload > UNKNOWN_KID_RELOAD_MS) {
       // Perhaps a key another instance just made: look once more, at most every few seconds.
       this.lastForcedReload = now;
-      await this.cache.del(PUBLIC_KEYS_CACHE_KEY);
+      this.cache.del(PUBLIC_KEYS_CACHE_KEY);
       keys = await this.publicKeys();
       found = keys.find((k) => k.kid === kid);
     }
@@ -148,7 +147,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reload(): Promise<void> {
-    await this.cache.del(PUBLIC_KEYS_CACHE_KEY);
+    this.cache.del(PUBLIC_KEYS_CACHE_KEY);
     await this.loadActive();
   }
 

@@ -1,7 +1,7 @@
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 
 /** No access token may live longer than this (PROTOCOL.md: at most 15 minutes). */
-export const MAX_ACCESS_TOKEN_TTL_SECONDS = 900;
+const MAX_ACCESS_TOKEN_TTL_SECONDS = 900;
 
 /**
  * The principal of claims whose signature, `iss`, `aud` and `exp` were

@@ -8,7 +8,7 @@ export function noStoreMiddleware(_req: Request, res: Response, next: NextFuncti
 }
 
 /** The JSON API's prefix: only JSON bodies are read there. */
-export const API_PREFIX = '/api/v1/';
+const API_PREFIX = '/api/v1/';
 
 /**
  * `/api/v1` reads JSON bodies only: a body of any other type (a form post, a

@@ -8,7 +8,7 @@ interface Issue {
 }
 
 /** Turns Standard Schema (zod) issues into `validation.failed` details. */
-export function issuesToDetails(issues: readonly Issue[]): ErrorDetail[] {
+function issuesToDetails(issues: readonly Issue[]): ErrorDetail[] {
   return issues.map((issue) => ({
     path: (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'),
     message: issue.message,

@@ -29,7 +29,7 @@ export class LocalSecrets {
 }
 
 /** Reads the secret in `file`, or makes it (two processes racing: one writes, both read the same). */
-export async function localSecretFile(file: string): Promise<Buffer> {
+async function localSecretFile(file: string): Promise<Buffer> {
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
   try {
     const handle = await open(file, 'wx', 0o600);

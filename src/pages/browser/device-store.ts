@@ -75,7 +75,7 @@ export function signLogin(key: CryptoKey, deviceId: string, login: string): Prom
 }
 
 /** ES256 (P1363, as WebCrypto gives it) over the UTF-8 message, base64url. */
-export async function signDeviceMessage(key: CryptoKey, message: string): Promise<string> {
+async function signDeviceMessage(key: CryptoKey, message: string): Promise<string> {
   const data = new TextEncoder().encode(message);
   const signature = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data));
   return btoa(String.fromCharCode(...signature))

@@ -90,7 +90,7 @@ const en = {
   'error.default': 'Something went wrong. Please try again.',
 } as const;
 
-export type MessageKey = keyof typeof en;
+type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
 export type PageLanguage = 'en' | 'zh-CN';
 

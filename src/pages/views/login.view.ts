@@ -2,7 +2,7 @@ import { escapeHtml } from '../../common/index.js';
 import { errorText, type Messages } from '../i18n/messages.js';
 import { passwordFields, passwordSubmit } from './password-fields.view.js';
 
-export interface ProviderButton {
+interface ProviderButton {
   id: string;
   name: string;
   sandbox: boolean;

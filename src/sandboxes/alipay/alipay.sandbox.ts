@@ -344,7 +344,7 @@ export class AlipaySandbox {
  * parameter that arrived except `sign` and the empty ones, sorted by key,
  * `key=value` with raw values, joined by `&`.
  */
-export function stringToSign(params: Record<string, unknown>): string {
+function stringToSign(params: Record<string, unknown>): string {
   return Object.keys(params)
     .filter((key) => key !== 'sign' && typeof params[key] === 'string' && params[key] !== '')
     .sort()
@@ -364,6 +364,6 @@ function rsaKeyPair(): RsaPems {
 }
 
 /** The same, off the event loop (start-up makes two while the rest of the app initialises). */
-export function rsaKeyPairAsync(): Promise<RsaPems> {
+function rsaKeyPairAsync(): Promise<RsaPems> {
   return promisify(generateKeyPair)('rsa', RSA_OPTIONS);
 }

@@ -9,7 +9,7 @@ const CODE_TTL_MS = 5 * 60_000;
 const ACCESS_TOKEN_TTL_S = 7_200;
 /** The organisation every sandbox person belongs to, except the last one (to prove the corpId restriction). */
 export const DINGTALK_SANDBOX_CORP = 'dingsandboxcorp0001';
-export const DINGTALK_OTHER_CORP = 'dingothercorp0002';
+const DINGTALK_OTHER_CORP = 'dingothercorp0002';
 
 export interface DingtalkApp {
   clientId: string;

@@ -23,7 +23,7 @@ const AlipayCommon = z.object({
 const Lifetime = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
 
 /** `alipay_system_oauth_token_response` (PROVIDERS.md §2.8): `user_id` for legacy apps, `open_id` in OpenID mode. */
-export const AlipayToken = z
+const AlipayToken = z
   .object({
     access_token: z.string().min(1),
     expires_in: Lifetime,
@@ -37,7 +37,7 @@ export const AlipayToken = z
   .refine((t) => t.user_id !== undefined || t.open_id !== undefined, { message: 'neither user_id nor open_id' });
 
 /** `alipay_user_info_share_response` (PROVIDERS.md §2.9): only the fields the app is entitled to. */
-export const AlipayUserInfo = z.object({
+const AlipayUserInfo = z.object({
   code: z.literal('10000'),
   user_id: z.string().min(1).optional(),
   open_id: z.string().min(1).optional(),

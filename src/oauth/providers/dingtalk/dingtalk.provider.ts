@@ -4,7 +4,7 @@ import { OAuthProviderError, type OAuthCallback, type OAuthProfile, type OAuthPr
 import type { UpstreamHttp } from '../../upstream.http.js';
 
 /** D3 `POST /v1.0/oauth2/userAccessToken` (PROVIDERS.md §3.6). */
-export const DingtalkToken = z.object({
+const DingtalkToken = z.object({
   accessToken: z.string().min(1),
   refreshToken: z.string().optional(),
   expireIn: z.union([z.number(), z.string()]),
@@ -12,7 +12,7 @@ export const DingtalkToken = z.object({
 });
 
 /** D4 `GET /v1.0/contact/users/me` (PROVIDERS.md §3.7). */
-export const DingtalkMe = z.object({
+const DingtalkMe = z.object({
   nick: z.string().optional(),
   avatarUrl: z.string().optional(),
   openId: z.string().optional(),

@@ -13,7 +13,7 @@ import type { UpstreamHttp } from '../../upstream.http.js';
 const WechatError = z.object({ errcode: z.number().int(), errmsg: z.string().optional() });
 
 /** W6 `sns/oauth2/access_token` (PROVIDERS.md §1.7). */
-export const WechatToken = z.object({
+const WechatToken = z.object({
   access_token: z.string().min(1),
   expires_in: z.number(),
   refresh_token: z.string().optional(),
@@ -23,7 +23,7 @@ export const WechatToken = z.object({
 });
 
 /** W9 `sns/userinfo` (PROVIDERS.md §1.10). */
-export const WechatUserInfo = z.object({
+const WechatUserInfo = z.object({
   openid: z.string().min(1),
   nickname: z.string().optional(),
   headimgurl: z.string().optional(),
