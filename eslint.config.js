@@ -40,6 +40,24 @@ export default tseslint.config(
     },
   },
   {
+    // Plug-ins point inwards: the development simulators plug their settings into oauth/, never the reverse.
+    files: ['src/oauth/**/*.ts'],
+    ignores: ['src/oauth/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/sandboxes/**', '**/sandboxes'],
+              message: 'oauth/ never imports the sandboxes: they plug in through PLUGGED_PROVIDER_SETTINGS.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests may reach anywhere (they test the internals), but still await their promises.
     files: ['test/**/*.ts', 'src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts', 'src/**/*.contract.ts'],
     rules: { 'scangate/module-boundaries': 'off' },

@@ -17,6 +17,7 @@ import { RealtimeModule } from './realtime/index.js';
 import { OAuthModule } from './oauth/index.js';
 import { PagesModule } from './pages/index.js';
 import { RateLimitModule } from './rate-limit/index.js';
+import { SandboxesModule } from './sandboxes/index.js';
 import { StoreModule } from './store/index.js';
 import { UsersModule } from './users/index.js';
 
@@ -28,7 +29,7 @@ import { UsersModule } from './users/index.js';
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
-    const oauth = OAuthModule.forRoot(config.oauth.sandboxes);
+    const oauth = OAuthModule.forRoot();
     return {
       module: AppModule,
       imports: [
@@ -48,6 +49,8 @@ export class AppModule {
         QrLoginModule,
         RealtimeModule,
         oauth,
+        // Development only: plugs the provider simulators' settings into oauth (which never imports them).
+        SandboxesModule.forRoot(config.oauth.sandboxes),
         PagesModule.forRoot(oauth),
         BootstrapModule,
       ],

@@ -3,7 +3,6 @@ import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/index.js';
 import { AuthModule } from '../auth/index.js';
 import { AllExceptionsFilter } from '../common/index.js';
-import { SandboxesModule } from '../sandboxes/index.js';
 import { UsersModule } from '../users/index.js';
 import { OAuthCallbackFilter, OAuthController } from './oauth.controller.js';
 import { OAuthRegistry } from './oauth.registry.js';
@@ -14,15 +13,16 @@ import { UpstreamHttp } from './upstream.http.js';
 
 /**
  * Third-party QR login: one provider contract, one registry, one Passport
- * strategy, one controller; providers in `providers/<id>/`, their simulators
- * in `src/sandboxes/` (mounted only when `sandboxes` is on).
+ * strategy, one controller; providers in `providers/<id>/`. Settings for
+ * providers without credentials are plugged in from outside
+ * (`PLUGGED_PROVIDER_SETTINGS`: the sandboxes, which this module never imports).
  */
 @Module({})
 export class OAuthModule {
-  static forRoot(sandboxes: boolean): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: OAuthModule,
-      imports: [AuthModule, UsersModule, AuditModule, PassportModule, SandboxesModule.forRoot(sandboxes)],
+      imports: [AuthModule, UsersModule, AuditModule, PassportModule],
       controllers: [OAuthController],
       providers: [
         OAuthService,

@@ -1,41 +1,34 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Clock, AppError } from '../common/index.js';
 
 import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/index.js';
-import { SANDBOX_PROVIDERS, type SandboxProviders } from '../sandboxes/index.js';
 import type { OAuthProvider } from './oauth-provider.js';
+import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettings, type ProviderSettingsById } from './provider-settings.js';
 import { AlipayProvider } from './providers/alipay/alipay.provider.js';
 import { DingtalkProvider } from './providers/dingtalk/dingtalk.provider.js';
 import { WechatProvider } from './providers/wechat/wechat.provider.js';
 import { UpstreamHttp } from './upstream.http.js';
 
-/** Every provider ScanGate knows, in display order: adding one is one line here (and its folder). */
 /** What a provider may need besides its settings. */
 interface ProviderDeps {
   http: UpstreamHttp;
   clock: Clock;
 }
 
-const PROVIDERS: Array<{
-  id: OAuthProviderId;
+/** One provider as the registry knows it: its id, its names, and how to build it from its settings. */
+interface ProviderEntry<K extends OAuthProviderId> {
+  id: K;
   names: OAuthProvider['names'];
-  build: (config: OAuthConfig, sandboxes: SandboxProviders, deps: ProviderDeps) => OAuthProvider | null;
-}> = [
-  {
-    id: 'wechat',
-    names: WechatProvider.names,
-    build: (c, s, d) => ((c.wechat ?? s.wechat) ? new WechatProvider((c.wechat ?? s.wechat)!, d.http) : null),
-  },
-  {
-    id: 'alipay',
-    names: AlipayProvider.names,
-    build: (c, s, d) => ((c.alipay ?? s.alipay) ? new AlipayProvider((c.alipay ?? s.alipay)!, d.http, d.clock) : null),
-  },
-  {
-    id: 'dingtalk',
-    names: DingtalkProvider.names,
-    build: (c, s, d) => ((c.dingtalk ?? s.dingtalk) ? new DingtalkProvider((c.dingtalk ?? s.dingtalk)!, d.http) : null),
-  },
+  build: (settings: NonNullable<ProviderSettingsById[K]>, deps: ProviderDeps) => OAuthProvider;
+}
+const entry = <K extends OAuthProviderId>(e: ProviderEntry<K>): ProviderEntry<OAuthProviderId> =>
+  e as unknown as ProviderEntry<OAuthProviderId>;
+
+/** Every provider ScanGate knows, in display order: adding one is one line here (and its folder). */
+const PROVIDERS: ProviderEntry<OAuthProviderId>[] = [
+  entry({ id: 'wechat', names: WechatProvider.names, build: (s, d) => new WechatProvider(s, d.http) }),
+  entry({ id: 'alipay', names: AlipayProvider.names, build: (s, d) => new AlipayProvider(s, d.http, d.clock) }),
+  entry({ id: 'dingtalk', names: DingtalkProvider.names, build: (s, d) => new DingtalkProvider(s, d.http) }),
 ];
 
 export interface ProviderListing {
@@ -48,26 +41,26 @@ export interface ProviderListing {
 }
 
 /**
- * The enabled providers: those with credentials, and (in development) the
- * others through their sandboxes. Unknown or disabled ones are
- * `oauth.provider_disabled`, alike.
+ * The enabled providers: those with credentials in the configuration, and the
+ * others a plug-in gives settings for (in development, the sandboxes). Unknown
+ * or disabled ones are `oauth.provider_disabled`, alike.
  */
 @Injectable()
 export class OAuthRegistry {
-  private readonly enabled = new Map<OAuthProviderId, OAuthProvider>();
+  private readonly enabled = new Map<OAuthProviderId, { provider: OAuthProvider; settings: ProviderSettings }>();
   private readonly sandboxed = new Set<OAuthProviderId>();
 
   constructor(
     @Inject(OAUTH_CONFIG) config: OAuthConfig,
-    @Inject(SANDBOX_PROVIDERS) sandboxes: SandboxProviders,
     http: UpstreamHttp,
     clock: Clock,
+    @Optional() @Inject(PLUGGED_PROVIDER_SETTINGS) plugged: ProviderSettingsById | null = null,
   ) {
-    for (const entry of PROVIDERS) {
-      const provider = entry.build(config, sandboxes, { http, clock });
-      if (!provider) continue;
-      this.enabled.set(entry.id, provider);
-      if (!config[entry.id]) this.sandboxed.add(entry.id);
+    for (const { id, build } of PROVIDERS) {
+      const settings = config[id] ?? plugged?.[id];
+      if (!settings) continue;
+      this.enabled.set(id, { provider: build(settings, { http, clock }), settings });
+      if (!config[id]) this.sandboxed.add(id);
     }
   }
 
@@ -82,8 +75,13 @@ export class OAuthRegistry {
   }
 
   get(id: string): OAuthProvider {
-    const provider = this.enabled.get(id as OAuthProviderId);
-    if (!provider) throw new AppError('oauth.provider_disabled', 'This sign-in provider is not available here.');
-    return provider;
+    const found = this.enabled.get(id as OAuthProviderId);
+    if (!found) throw new AppError('oauth.provider_disabled', 'This sign-in provider is not available here.');
+    return found.provider;
+  }
+
+  /** The settings an enabled provider was built from (configured, or plugged in), for operators' views; null when disabled. */
+  settingsOf(id: OAuthProviderId): ProviderSettings | null {
+    return this.enabled.get(id)?.settings ?? null;
   }
 }

@@ -1,2 +1,2 @@
 /** The public face of `sandboxes/`: what other modules may import (anything else is internal). */
-export { SANDBOX_PROVIDERS, type SandboxProviders, SandboxesModule } from './sandboxes.module.js';
+export { SandboxesModule } from './sandboxes.module.js';

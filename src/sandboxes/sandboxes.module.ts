@@ -1,13 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Clock, CryptoService } from '../common/index.js';
 
-import {
-  APP_CONFIG,
-  type AlipaySettings,
-  type AppConfig,
-  type DingtalkSettings,
-  type WechatSettings,
-} from '../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettingsById } from '../oauth/index.js';
 import { DingtalkSandboxController } from './dingtalk/dingtalk.sandbox.controller.js';
 import { DingtalkSandbox } from './dingtalk/dingtalk.sandbox.js';
 import { AlipaySandboxController } from './alipay/alipay.sandbox.controller.js';
@@ -15,32 +10,22 @@ import { AlipaySandbox } from './alipay/alipay.sandbox.js';
 import { WechatSandboxController } from './wechat/wechat.sandbox.controller.js';
 import { WechatSandbox } from './wechat/wechat.sandbox.js';
 
-/** Settings under which the OAuth module reaches each mounted sandbox (empty when none is). */
-export const SANDBOX_PROVIDERS = Symbol('SANDBOX_PROVIDERS');
-export interface SandboxProviders {
-  wechat?: WechatSettings;
-  alipay?: AlipaySettings;
-  dingtalk?: DingtalkSettings;
-}
-
 /**
  * Provider simulators for development and tests (PROVIDERS.md): mounted under
  * `/sandbox/<provider>` only when `SANDBOXES` is on and never in production
  * (the configuration refuses it there). Each registers one app whose
- * credentials it hands to the OAuth module: the browser goes to the sandbox at
- * the public URL, the server calls it over loopback on its own port.
+ * credentials it plugs into the OAuth module (`PLUGGED_PROVIDER_SETTINGS`, from
+ * this global module: OAuth never imports it): the browser goes to the sandbox
+ * at the public URL, the server calls it over loopback on its own port.
+ * Imported by the application module only.
  */
 @Module({})
 export class SandboxesModule {
   static forRoot(enabled: boolean): DynamicModule {
-    if (!enabled)
-      return {
-        module: SandboxesModule,
-        providers: [{ provide: SANDBOX_PROVIDERS, useValue: {} }],
-        exports: [SANDBOX_PROVIDERS],
-      };
+    if (!enabled) return { module: SandboxesModule };
     return {
       module: SandboxesModule,
+      global: true,
       controllers: [WechatSandboxController, AlipaySandboxController, DingtalkSandboxController],
       providers: [
         {
@@ -62,14 +47,14 @@ export class SandboxesModule {
             new DingtalkSandbox(crypto, clock, new URL(app.publicUrl).host),
         },
         {
-          provide: SANDBOX_PROVIDERS,
+          provide: PLUGGED_PROVIDER_SETTINGS,
           inject: [WechatSandbox, AlipaySandbox, DingtalkSandbox, APP_CONFIG],
           useFactory: (
             wechat: WechatSandbox,
             alipay: AlipaySandbox,
             dingtalk: DingtalkSandbox,
             app: AppConfig,
-          ): SandboxProviders => ({
+          ): ProviderSettingsById => ({
             wechat: {
               appId: wechat.app.appId,
               appSecret: wechat.app.appSecret,
@@ -92,7 +77,7 @@ export class SandboxesModule {
           }),
         },
       ],
-      exports: [SANDBOX_PROVIDERS],
+      exports: [PLUGGED_PROVIDER_SETTINGS],
     };
   }
 }

@@ -5,7 +5,7 @@ import { OAUTH_CONFIG, type OAuthConfig } from '../../src/config/config.types.js
 import { DingtalkProvider } from '../../src/oauth/providers/dingtalk/dingtalk.provider.js';
 import { UpstreamHttp } from '../../src/oauth/upstream.http.js';
 import { DINGTALK_SANDBOX_CORP } from '../../src/sandboxes/dingtalk/dingtalk.sandbox.js';
-import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../src/sandboxes/sandboxes.module.js';
+import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettingsById } from '../../src/oauth/provider-settings.js';
 import { bearer, createUser, loginWeb } from '../utils/accounts.js';
 import { Browser } from '../utils/browser.js';
 import type { TestApp } from '../utils/create-test-app.js';
@@ -155,7 +155,7 @@ describe.each(backends('dt'))('DingTalk login through its sandbox on %s', (_name
     });
 
     it('lets only the configured organisation in (provider with a corpId, against the sandbox over HTTP)', async () => {
-      const sandbox = t.app.get<SandboxProviders>(SANDBOX_PROVIDERS).dingtalk!;
+      const sandbox = t.app.get<ProviderSettingsById>(PLUGGED_PROVIDER_SETTINGS).dingtalk!;
       const restricted = new DingtalkProvider(
         { ...sandbox, corpId: DINGTALK_SANDBOX_CORP },
         new UpstreamHttp(t.app.get<OAuthConfig>(OAUTH_CONFIG)),

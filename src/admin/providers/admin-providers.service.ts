@@ -1,19 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import {
-  APP_CONFIG,
-  OAUTH_CONFIG,
-  type AppConfig,
-  type OAuthConfig,
-  type OAuthProviderId,
-} from '../../config/index.js';
+import { APP_CONFIG, type AppConfig, type OAuthProviderId } from '../../config/index.js';
 import { OAuthProviderError, OAuthRegistry } from '../../oauth/index.js';
-
-import { SANDBOX_PROVIDERS, type SandboxProviders } from '../../sandboxes/index.js';
 import type { Acting } from '../common/acting.js';
 import { AdminAudit } from '../common/admin-audit.js';
-import { providerConfigView, secretsOf, type ProviderSettings } from './provider-config.view.js';
+import { providerConfigView, secretsOf } from './provider-config.view.js';
 
 export interface ProviderItem {
   id: OAuthProviderId;
@@ -52,35 +43,19 @@ export interface ProviderCheck {
  * "invalid code" proves the credentials and "invalid app/secret" disproves them.
  */
 @Injectable()
-export class AdminProvidersService implements OnModuleInit {
+export class AdminProvidersService {
   private readonly logger = new Logger('AdminProviders');
-  private sandboxes: SandboxProviders = {};
 
   constructor(
     private readonly registry: OAuthRegistry,
-    private readonly moduleRef: ModuleRef,
     private readonly audit: AdminAudit,
-    @Inject(OAUTH_CONFIG) private readonly oauth: OAuthConfig,
     @Inject(APP_CONFIG) private readonly app: AppConfig,
   ) {}
-
-  /**
-   * The sandboxes' settings (what the registry uses for providers without
-   * credentials). The OAuth module does not export them, so they are looked
-   * up in the whole application; with the sandboxes off they are `{}`.
-   */
-  onModuleInit(): void {
-    try {
-      this.sandboxes = this.moduleRef.get<SandboxProviders>(SANDBOX_PROVIDERS, { strict: false }) ?? {};
-    } catch {
-      this.sandboxes = {};
-    }
-  }
 
   list(): { items: ProviderItem[] } {
     return {
       items: this.registry.list('en').map(({ id, enabled, sandbox }) => {
-        const settings = enabled ? this.settingsOf(id) : null;
+        const settings = enabled ? this.registry.settingsOf(id) : null;
         return { id, enabled, sandbox, config: settings ? providerConfigView(id, settings) : null };
       }),
     };
@@ -89,7 +64,7 @@ export class AdminProvidersService implements OnModuleInit {
   /** Unknown or disabled: 404 `oauth.provider_disabled` (from the registry), and nothing is called or audited. */
   async check(id: string, acting: Acting): Promise<ProviderCheck> {
     const provider = this.registry.get(id);
-    const settings = this.settingsOf(provider.id);
+    const settings = this.registry.settingsOf(provider.id);
     const sandbox = this.registry.list('en').find((p) => p.id === provider.id)?.sandbox ?? false;
     const started = performance.now();
     const outcome = await this.probe(provider.id, (code) =>
@@ -167,11 +142,6 @@ export class AdminProvidersService implements OnModuleInit {
           return { result: 'unreachable', detail: error.message, providerCode };
       }
     }
-  }
-
-  /** What the registry built the provider from: the configured credentials, else its sandbox's. */
-  private settingsOf(id: OAuthProviderId): ProviderSettings | null {
-    return this.oauth[id] ?? this.sandboxes[id] ?? null;
   }
 }
 

@@ -1,8 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { AlipaySettings, DingtalkSettings, OAuthProviderId, WechatSettings } from '../../config/index.js';
-
-/** Any one provider's settings, as the configuration (or its sandbox) gives them. */
-export type ProviderSettings = WechatSettings | AlipaySettings | DingtalkSettings;
+import type { ProviderSettings } from '../../oauth/index.js';
 
 /** Secrets shorter than this show no character at all (so at most a quarter of one is ever shown). */
 const SHORTEST_HINTED = 16;
