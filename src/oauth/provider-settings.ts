@@ -18,4 +18,3 @@ export interface ProviderSettingsById {
  */
 export const PLUGGED_PROVIDER_SETTINGS = Symbol('PLUGGED_PROVIDER_SETTINGS');
 
-export type { OAuthProviderId };
