@@ -17,4 +17,3 @@ export interface ProviderSettingsById {
  * provides it plugs in, and without one the configured providers are all there is.
  */
 export const PLUGGED_PROVIDER_SETTINGS = Symbol('PLUGGED_PROVIDER_SETTINGS');
-
