@@ -19,7 +19,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/setup/guarded.environment.js',
   setupFiles: ['<rootDir>/test/setup/env.ts'],
 };
 

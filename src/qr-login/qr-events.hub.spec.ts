@@ -145,13 +145,11 @@ describe('QrEventsHub (MemoryStore)', () => {
   it('does not hold a waiter whose signal was already aborted (the client left before the wait began)', async () => {
     const abort = new AbortController();
     abort.abort();
-    const started = performance.now();
     const waiting = wait(hub, ID, 1, 2_000, abort.signal);
     // An aborted signal never fires 'abort' again: the hub must look at `signal.aborted` itself.
     await expect(
       Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))]),
     ).resolves.toBeNull();
-    expect(performance.now() - started).toBeLessThan(100);
     expect(hub.waiting).toBe(0);
   });
 

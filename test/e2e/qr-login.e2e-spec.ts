@@ -19,6 +19,7 @@ import {
 } from '../utils/qr.js';
 import { backends, describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
+import { notHung } from '../utils/time-limits.js';
 
 /**
  * QR login end to end, on the embedded defaults and (when configured) on
@@ -303,11 +304,11 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
     });
 
     describe('long poll', () => {
-      it('answers within 50 ms of a change', async () => {
+      it('answers at the change, not at the end of the wait (the latency is measured by npm run bench)', async () => {
         const qr = await createQr(t);
         const started = performance.now();
         const waiting = request(t.url)
-          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=10&afterVersion=1`)
+          .get(`/api/v1/qr-sessions/${qr.id}?waitSeconds=30&afterVersion=1`)
           .set('X-Poll-Token', qr.pollToken);
         const pending = waiting.then((r) => ({ r, at: performance.now() }));
         await new Promise((r) => setTimeout(r, 300));
@@ -316,7 +317,7 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
         const { r, at } = await pending;
         expect(r.body).toMatchObject({ status: 'scanned', version: 2 });
         // The change was made (and published) before the scan answered; the poll may even answer first.
-        expect(Math.max(0, at - scanAnsweredAt)).toBeLessThan(50);
+        expect(Math.max(0, at - scanAnsweredAt)).toBeLessThan(notHung(1_000));
         expect(at - started).toBeGreaterThan(250);
       });
 
@@ -354,7 +355,7 @@ describe('QR expiry in real time', () => {
         .expect(200);
       expect(res.body).toMatchObject({ status: 'expired', version: 2 });
       const late = Date.now() - Date.parse(qr.expiresAt);
-      expect(late).toBeLessThan(1_000);
+      expect(late).toBeLessThan(notHung(1_000)); // well before the 10 s wait's end
       expect((await exchange(t, qr.id, qr.pollToken).expect(410)).body.code).toBe('qr.expired');
     } finally {
       await t.close();

@@ -5,11 +5,16 @@ import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
 import { describeWith } from '../utils/services.js';
 import { testConfig } from '../utils/test-config.js';
+import { notHung } from '../utils/time-limits.js';
+
+/** The store's default time-out (STORE_TIMEOUT_MS), and the readiness check's (health.controller.ts). */
+const STORE_TIMEOUT_MS = 500;
+const HEALTH_CHECK_TIMEOUT_MS = 1_000;
 
 /**
  * Redis stops under a running app (a private redis-server on its own port,
  * never the shared one): requests that need the store answer 503
- * store.unavailable within a second, readiness says so, and the same app
+ * store.unavailable fast (within the store's time-out), readiness says so, and the same app
  * recovers by itself once Redis is back.
  */
 describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is not installed', 'a Redis outage', () => {
@@ -40,7 +45,7 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
     await request(t.url).get('/health/ready').expect(200);
   });
 
-  it('answers 503 store.unavailable within a second when Redis dies, then recovers without a restart', async () => {
+  it('answers 503 store.unavailable fast (never hangs) when Redis dies, then recovers without a restart', async () => {
     await redis.stop();
 
     const down = await timed(() => request(t.url).post('/test-probe/counter'));
@@ -50,12 +55,12 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
       message: expect.any(String),
       requestId: down.res.headers['x-request-id'],
     });
-    expect(down.ms).toBeLessThan(1_000);
+    expect(down.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
 
     const ready = await timed(() => request(t.url).get('/health/ready'));
     expect(ready.res.status).toBe(503);
     expect(ready.res.body.details).toEqual([{ path: 'store', message: 'down' }]);
-    expect(ready.ms).toBeLessThan(1_500);
+    expect(ready.ms).toBeLessThan(notHung(HEALTH_CHECK_TIMEOUT_MS));
 
     // A burst while down: every request fails fast, none hangs.
     const burst = await timed(() =>
@@ -64,7 +69,7 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
       ),
     );
     expect(burst.res.status).toBe(503);
-    expect(burst.ms).toBeLessThan(1_000);
+    expect(burst.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
 
     await redis.start();
     const deadline = Date.now() + 5_000;
@@ -84,7 +89,7 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
       const hung = await timed(() => request(t.url).post('/test-probe/counter'));
       expect(hung.res.status).toBe(503);
       expect(hung.res.body.code).toBe('store.unavailable');
-      expect(hung.ms).toBeLessThan(1_000);
+      expect(hung.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
     } finally {
       redis.thaw();
     }
