@@ -12,7 +12,6 @@ import { AdminQrSessionsModule } from './qr-sessions/admin-qr-sessions.module.js
 import { AdminSessionsModule } from './sessions/admin-sessions.module.js';
 import { AdminStatsModule } from './stats/admin-stats.module.js';
 import { AdminUsersController } from './users/admin-users.controller.js';
-import { AdminUsersRepository } from './users/admin-users.repository.js';
 import { AdminUsersService } from './users/admin-users.service.js';
 
 /**
@@ -40,7 +39,7 @@ export class AdminModule {
         AdminProvidersModule.forRoot(oauth),
       ],
       controllers: [AdminUsersController],
-      providers: [AdminUsersService, AdminUsersRepository],
+      providers: [AdminUsersService],
     };
   }
 }

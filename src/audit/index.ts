@@ -2,3 +2,11 @@
 export { AuditEvent } from './audit-event.entity.js';
 export { AuditModule } from './audit.module.js';
 export { type AuditInput, AuditService, type AuditType } from './audit.service.js';
+export {
+  AT_KEY_PATTERN,
+  AuditEventDirectory,
+  type AuditEventRow,
+  type AuditEventsFilter,
+  type AuditKey,
+} from './audit-event.directory.js';
+export { AuditStats, type QrFunnel } from './audit-stats.js';

@@ -23,6 +23,7 @@ import { RefreshToken } from './sessions/refresh-token.entity.js';
 import { RevocationStore } from './sessions/revocation.store.js';
 import { Session } from './sessions/session.entity.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
+import { SessionDirectory } from './sessions/session.directory.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { JwtStrategy } from './tokens/jwt.strategy.js';
@@ -46,6 +47,7 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     AccountEvents,
     SessionsService,
     SessionsRepository,
+    SessionDirectory,
     RevocationStore,
     SigningKeysRepository,
     SigningKeysService,
@@ -58,6 +60,14 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     LoginThrottle,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AuthService, SessionsService, SigningKeysService, AccessTokenService, AccountEvents, RefreshCookie],
+  exports: [
+    AuthService,
+    SessionsService,
+    SessionDirectory,
+    SigningKeysService,
+    AccessTokenService,
+    AccountEvents,
+    RefreshCookie,
+  ],
 })
 export class AuthModule {}

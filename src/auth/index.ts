@@ -10,6 +10,7 @@ export { SigningKey } from './keys/signing-key.entity.js';
 export { RefreshCookie } from './refresh-cookie.js';
 export { isDeviceSignature } from './sessions/device-signature.js';
 export { RefreshToken } from './sessions/refresh-token.entity.js';
-export { Session, type SessionKind } from './sessions/session.entity.js';
+export { Session } from './sessions/session.entity.js';
 export { type ClientContext, SessionsService } from './sessions/sessions.service.js';
 export { AccessTokenService } from './tokens/access-token.service.js';
+export { SessionDirectory, type SessionSearch } from './sessions/session.directory.js';

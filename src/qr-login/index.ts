@@ -5,4 +5,4 @@ export { QrLoginError } from './qr-login.errors.js';
 export { QrLoginModule } from './qr-login.module.js';
 export { QrLoginService } from './qr-login.service.js';
 export { type QrEvent, type QrStatus, type QrStatusView, TERMINAL, viewOfEvent } from './qr-session.js';
-export { QR_RETENTION_MS } from './qr-sessions.store.js';
+export { QrHistory, type QrSessionRow } from './qr-history.js';

@@ -8,6 +8,7 @@ import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginController } from './qr-login.controller.js';
+import { QrHistory } from './qr-history.js';
 import { QrLoginService } from './qr-login.service.js';
 import { QrPollLimits, qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
@@ -19,6 +20,7 @@ import { RequesterModule } from '../requester/index.js';
   imports: [AuthModule, UsersModule, AuditModule, RequesterModule],
   controllers: [QrLoginController],
   providers: [
+    QrHistory,
     QrLoginService,
     QrSessionStore,
     QrEventsHub,
@@ -30,6 +32,6 @@ import { RequesterModule } from '../requester/index.js';
     AllExceptionsFilter,
     ...qrRateLimitProviders,
   ],
-  exports: [QrLoginService, QrEventsHub],
+  exports: [QrLoginService, QrEventsHub, QrHistory],
 })
 export class QrLoginModule {}

@@ -18,7 +18,7 @@ import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrPollLimits } from './qr-rate-limits.js';
 import { QrRequesterService, type Risk } from './qr-requester.service.js';
-import { statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
+import { qrRef, statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
 import { QrSessionStore } from './qr-sessions.store.js';
 
 const POLL_INTERVAL_MS = 1_000;
@@ -80,7 +80,7 @@ export class QrLoginService {
         type: 'qr.expired',
         userId: record.scanner?.userId ?? null,
         ip: record.requester.ip,
-        detail: { qr: record.id.slice(0, 8), scanned: record.scanner !== null },
+        detail: { qr: qrRef(record.id), scanned: record.scanner !== null },
       }),
     );
   }
@@ -106,7 +106,7 @@ export class QrLoginService {
     };
     // Both commands leave in one write to the store (auto-pipelined).
     await Promise.all([this.sessions.create(record), this.sessions.scheduleAt(record.id, record.expiresAt)]);
-    this.record({ type: 'qr.created', ...context, detail: { qr: id.slice(0, 8) } });
+    this.record({ type: 'qr.created', ...context, detail: { qr: qrRef(id) } });
     const base = `/api/v1/qr-sessions/${id}`;
     return {
       id,
@@ -221,7 +221,7 @@ export class QrLoginService {
       userId: principal.userId,
       sessionId: principal.sessionId,
       ...context,
-      detail: { qr: id.slice(0, 8), requesterIp: scanned.requester.ip },
+      detail: { qr: qrRef(id), requesterIp: scanned.requester.ip },
     });
     await this.sessions.indexScanner(scanned);
     return this.scanAnswer(scanned);
@@ -257,7 +257,7 @@ export class QrLoginService {
         userId: principal.userId,
         sessionId: principal.sessionId,
         ...context,
-        detail: { qr: id.slice(0, 8), reason: 'match_mismatch' },
+        detail: { qr: qrRef(id), reason: 'match_mismatch' },
       });
       throw new QrLoginError('qr.match_mismatch');
     }
@@ -275,7 +275,7 @@ export class QrLoginService {
       userId: principal.userId,
       sessionId: principal.sessionId,
       ...context,
-      detail: { qr: id.slice(0, 8) },
+      detail: { qr: qrRef(id) },
     });
   }
 
@@ -298,7 +298,7 @@ export class QrLoginService {
       userId: principal.userId,
       sessionId: principal.sessionId,
       ...context,
-      detail: { qr: id.slice(0, 8), reason: 'declined' },
+      detail: { qr: qrRef(id), reason: 'declined' },
     });
   }
 
@@ -365,7 +365,7 @@ export class QrLoginService {
       userId: scanner.userId,
       sessionId: signedIn.session.id,
       ...context,
-      detail: { qr: id.slice(0, 8), approvedBy: scanner.sessionId, approverIp: scanner.ip },
+      detail: { qr: qrRef(id), approvedBy: scanner.sessionId, approverIp: scanner.ip },
     });
     return { ...signedIn, returnTo: consumed.returnTo };
   }
@@ -426,7 +426,7 @@ export class QrLoginService {
       userId: scanner.userId,
       sessionId: scanner.sessionId,
       ip: null,
-      detail: { qr: record.id.slice(0, 8), reason: 'approver_revoked' },
+      detail: { qr: qrRef(record.id), reason: 'approver_revoked' },
     });
     return true;
   }

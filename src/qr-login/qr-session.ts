@@ -101,3 +101,11 @@ export function qrEvent(record: QrSessionRecord): QrEvent {
 export function viewOfEvent(event: QrStatusView): QrStatusView {
   return { id: event.id, status: event.status, version: event.version, expiresAt: event.expiresAt };
 }
+
+/** Length of a QR id's reference in the audit trail: all it keeps of the id (never enough to poll or exchange). */
+const QR_REF_LENGTH = 8;
+
+/** How the audit trail (and the history rebuilt from it) names a QR session: the first characters of its id. */
+export function qrRef(id: string): string {
+  return id.slice(0, QR_REF_LENGTH);
+}

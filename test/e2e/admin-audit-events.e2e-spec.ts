@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { get as httpGet } from 'node:http';
 import request from 'supertest';
-import { AdminAuditEventsRepository } from '../../src/admin/audit-events/admin-audit-events.repository.js';
+import { AuditEventDirectory } from '../../src/audit/audit-event.directory.js';
 import { AUDIT_EXPORT_BATCH } from '../../src/admin/audit-events/admin-audit-events.service.js';
 import { encodeCursor } from '../../src/admin/common/admin-list.js';
 import { db, expectError } from '../utils/accounts-more.js';
@@ -413,7 +413,7 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       it('reads the export in keyset batches (one query per batch), not all at once', async () => {
         const ip = freshIp();
         await seedSeries(ip, 2 * BATCH + 45);
-        const page = jest.spyOn(t.app.get(AdminAuditEventsRepository), 'page');
+        const page = jest.spyOn(t.app.get(AuditEventDirectory), 'page');
         try {
           const { lines } = await exportOf(`ip=${ip}`);
           expect(lines.filter(Boolean)).toHaveLength(2 * BATCH + 45);
@@ -446,7 +446,7 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
         const ip = freshIp();
         const rows = 60 * BATCH;
         await seedSeries(ip, rows, 2_000); // ~12 MB in all: far more than the socket buffers
-        const page = jest.spyOn(t.app.get(AdminAuditEventsRepository), 'page');
+        const page = jest.spyOn(t.app.get(AuditEventDirectory), 'page');
         try {
           await new Promise<void>((resolve, reject) => {
             const req = httpGet(

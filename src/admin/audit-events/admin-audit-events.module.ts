@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminCommonModule } from '../common/admin-common.module.js';
 import { AdminAuditEventsController } from './admin-audit-events.controller.js';
-import { AdminAuditEventsRepository } from './admin-audit-events.repository.js';
 import {
   AdminAuditEventsService,
   AUDIT_EXPORT_BATCH,
@@ -12,10 +11,6 @@ import {
 @Module({
   imports: [AdminCommonModule],
   controllers: [AdminAuditEventsController],
-  providers: [
-    AdminAuditEventsService,
-    AdminAuditEventsRepository,
-    { provide: AUDIT_EXPORT_BATCH, useValue: DEFAULT_AUDIT_EXPORT_BATCH },
-  ],
+  providers: [AdminAuditEventsService, { provide: AUDIT_EXPORT_BATCH, useValue: DEFAULT_AUDIT_EXPORT_BATCH }],
 })
 export class AdminAuditEventsModule {}

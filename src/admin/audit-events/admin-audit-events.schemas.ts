@@ -29,17 +29,6 @@ export const AuditEventsQuery = listQuery({
 }).refine((q) => !q.from || !q.to || q.from < q.to, { path: ['from'], error: 'must be before to' });
 export type AuditEventsQuery = z.output<typeof AuditEventsQuery>;
 
-/** The filters of the list and of the export (everything but `limit` and `cursor`). */
-export interface AuditEventsFilter {
-  userId?: string;
-  type?: string;
-  ip?: string;
-  /** Inclusive. */
-  from?: Date;
-  /** Exclusive. */
-  to?: Date;
-}
-
 /** An audit event on the wire (PROTOCOL.md § Operators). */
 export interface AuditEventView {
   id: string;

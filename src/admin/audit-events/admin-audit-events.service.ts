@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ValidationError } from '../../common/index.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import {
-  AdminAuditEventsRepository,
+  AuditEventDirectory,
   AT_KEY_PATTERN,
   type AuditEventRow,
+  type AuditEventsFilter,
   type AuditKey,
-} from './admin-audit-events.repository.js';
-import type { AuditEventsFilter, AuditEventsQuery, AuditEventView } from './admin-audit-events.schemas.js';
+} from '../../audit/index.js';
+import type { AuditEventsQuery, AuditEventView } from './admin-audit-events.schemas.js';
 
 /** The one order of the audit list (newest first); a cursor made for any other order is refused. */
 const AUDIT_SORT = '-at';
@@ -38,7 +39,7 @@ const keyOf = (row: AuditEventRow) => [row.at_key, row.id];
 @Injectable()
 export class AdminAuditEventsService {
   constructor(
-    private readonly events: AdminAuditEventsRepository,
+    private readonly events: AuditEventDirectory,
     @Inject(AUDIT_EXPORT_BATCH) private readonly exportBatch: number,
   ) {}
 

@@ -35,7 +35,9 @@ export const instant = z.iso
   .transform((v) => new Date(v));
 
 /** The values a cursor holds: the sort it was made for, then the last row's key (texts, as Postgres printed them). */
-export type CursorKey = string[];
+import type { CursorKey } from '../../database/index.js';
+
+export type { CursorKey };
 
 export function encodeCursor(sort: string, key: CursorKey): string {
   return Buffer.from(JSON.stringify([sort, ...key])).toString('base64url');

@@ -1,20 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../../common/index.js';
 import { QR_CONFIG, type QrConfig } from '../../config/index.js';
-import { type QrStatus, QR_RETENTION_MS } from '../../qr-login/index.js';
+import { QrHistory, type QrSessionRow, type QrStatus } from '../../qr-login/index.js';
 
 import { normalizeIp, RequesterContextBuilder } from '../../requester/index.js';
 
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import { timestampIdKey } from '../common/admin-keyset.js';
-import type { QrSessionRow, QrTimes } from './admin-qr-sessions.repository.js';
-import { AdminQrSessionsRepository } from './admin-qr-sessions.repository.js';
 import { QR_STATUSES, type QrSessionsQuery } from './admin-qr-sessions.schemas.js';
 
 /** The one order of the list (the cursor carries it). */
 const SORT = 'qr-sessions:-createdAt';
-/** Audit events written a little late (a busy instance, a slow sweep) still count. */
-const SLACK_MS = 60_000;
 
 export interface QrCounts {
   /** The window: sessions created in `(from, to]`, `to` being now and `windowSeconds` the QR lifetime. */
@@ -36,15 +31,14 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 @Injectable()
 export class AdminQrSessionsService {
   constructor(
-    private readonly repository: AdminQrSessionsRepository,
+    private readonly history: QrHistory,
     private readonly requesters: RequesterContextBuilder,
-    private readonly clock: Clock,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
   ) {}
 
   async list(query: QrSessionsQuery): Promise<Page<ReturnType<AdminQrSessionsService['view']>>> {
     const after = timestampIdKey(decodeCursor(query.cursor, SORT, 2));
-    const rows = await this.repository.page(this.times(), { status: query.status, after, limit: query.limit });
+    const rows = await this.history.page({ status: query.status, after, limit: query.limit });
     return pageOf(
       rows,
       query.limit,
@@ -60,21 +54,18 @@ export class AdminQrSessionsService {
    * confirmed — by their status now.
    */
   async counts(): Promise<QrCounts> {
-    const times = this.times();
-    const found = await this.repository.countsWithinLifetime(times);
-    const byStatus = Object.fromEntries(QR_STATUSES.map((s) => [s, found[s] ?? 0])) as Record<QrStatus, number>;
+    const found = await this.history.countsWithinLifetime();
+    const byStatus = Object.fromEntries(QR_STATUSES.map((s) => [s, found.byStatus[s] ?? 0])) as Record<
+      QrStatus,
+      number
+    >;
     return {
-      from: new Date(times.now.getTime() - times.ttlMs).toISOString(),
-      to: times.now.toISOString(),
+      from: found.from.toISOString(),
+      to: found.to.toISOString(),
       windowSeconds: this.config.ttlSeconds,
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus,
     };
-  }
-
-  private times(): QrTimes {
-    const ttlMs = this.config.ttlSeconds * 1000;
-    return { ttlMs, windowMs: ttlMs + QR_RETENTION_MS + SLACK_MS, now: this.clock.date() };
   }
 
   private view(row: QrSessionRow) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { sessionView, type Session, SessionsService } from '../../auth/index.js';
+import { SessionDirectory, type SessionSearch, sessionView, type Session, SessionsService } from '../../auth/index.js';
 
 import { Clock, NotFoundError } from '../../common/index.js';
 
@@ -7,7 +7,6 @@ import { RequesterContextBuilder } from '../../requester/index.js';
 import type { Acting } from '../common/acting.js';
 import { changesOf, AdminAudit } from '../common/admin-audit.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
-import { AdminSessionsRepository, type SessionSearch } from './admin-sessions.repository.js';
 import type { SessionsQuery, UserSessionsQuery } from './admin-sessions.schemas.js';
 import { timestampIdKey } from '../common/admin-keyset.js';
 
@@ -28,7 +27,7 @@ export type AdminSessionView = ReturnType<typeof sessionView>;
 @Injectable()
 export class AdminSessionsService {
   constructor(
-    private readonly repository: AdminSessionsRepository,
+    private readonly repository: SessionDirectory,
     private readonly sessions: SessionsService,
     private readonly requesters: RequesterContextBuilder,
     private readonly audit: AdminAudit,

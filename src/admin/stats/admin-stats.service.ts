@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, ValidationError } from '../../common/index.js';
 
-import { AdminStatsRepository, type QrFunnel } from './admin-stats.repository.js';
+import { AuditStats, type QrFunnel } from '../../audit/index.js';
 import type { StatsWindowQuery } from './admin-stats.schemas.js';
 
 const HOUR_MS = 3_600_000;
@@ -30,7 +30,7 @@ export type QrStats = { from: string; to: string } & QrFunnel;
 @Injectable()
 export class AdminStatsService {
   constructor(
-    private readonly stats: AdminStatsRepository,
+    private readonly stats: AuditStats,
     private readonly clock: Clock,
   ) {}
 

@@ -2,14 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ForbiddenError, ReauthRequiredError, SessionsService, userView } from '../../auth/index.js';
 
 import { AppError, NotFoundError } from '../../common/index.js';
-import { type User, UsersService } from '../../users/index.js';
+import { type User, UserDirectory, type UserRow, UsersService } from '../../users/index.js';
 
 import type { Acting } from '../common/acting.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import { textIdKey, timestampIdKey } from '../common/admin-keyset.js';
 import { AdminAudit, changesOf } from '../common/admin-audit.js';
 import { RecentSignInGuard } from '../common/recent-sign-in.guard.js';
-import { AdminUsersRepository, type UserRow } from './admin-users.repository.js';
 import type { CreateUserBody, PatchUserBody, UserListQuery } from './admin-users.schemas.js';
 
 /** A user's version as a strong ETag: its `updated_at` to the microsecond, opaque. */
@@ -44,7 +43,7 @@ function auditable(user: User): Record<string, unknown> {
 export class AdminUsersService {
   constructor(
     private readonly users: UsersService,
-    private readonly repository: AdminUsersRepository,
+    private readonly repository: UserDirectory,
     private readonly sessions: SessionsService,
     private readonly audit: AdminAudit,
     private readonly recent: RecentSignInGuard,

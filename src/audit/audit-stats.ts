@@ -25,7 +25,7 @@ export interface QrFunnel {
  * `IDX_audit_events_type_at` for the types it counts and nothing else.
  */
 @Injectable()
-export class AdminStatsRepository {
+export class AuditStats {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**

@@ -1,11 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { QrStatus } from '../../qr-login/index.js';
-import type { CursorKey } from '../common/admin-list.js';
+import type { CursorKey } from '../database/index.js';
+import { Clock } from '../common/index.js';
+import { QR_CONFIG, type QrConfig } from '../config/index.js';
+import type { QrStatus } from './qr-session.js';
+import { QR_RETENTION_MS } from './qr-sessions.store.js';
+
+/** Audit events written a little late (a busy instance, a slow sweep) still count. */
+const SLACK_MS = 60_000;
 
 /** The lifetime facts the reconstruction needs, all in milliseconds except `now`. */
-export interface QrTimes {
+interface QrTimes {
   /** A QR session's lifetime (QR_TTL_SECONDS): past `created + ttl`, a session with no ending event is expired. */
   ttlMs: number;
   /** How long after its creation a session's events can still come (lifetime + the store's retention + slack). */
@@ -86,14 +92,21 @@ function reconstructed(where: string): string {
 }
 
 @Injectable()
-export class AdminQrSessionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class QrHistory {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    @Inject(QR_CONFIG) private readonly config: QrConfig,
+  ) {}
+
+  private times(): QrTimes {
+    const ttlMs = this.config.ttlSeconds * 1000;
+    return { ttlMs, windowMs: ttlMs + QR_RETENTION_MS + SLACK_MS, now: this.clock.date() };
+  }
 
   /** Newest first, keyset on the creation event's `(at, id)`; `status` filters on the reconstructed status. */
-  async page(
-    times: QrTimes,
-    filter: { status?: QrStatus; after: CursorKey | null; limit: number },
-  ): Promise<QrSessionRow[]> {
+  async page(filter: { status?: QrStatus; after: CursorKey | null; limit: number }): Promise<QrSessionRow[]> {
+    const times = this.times();
     const params: unknown[] = [times.ttlMs, times.windowMs, times.now];
     const param = (value: unknown) => `$${params.push(value)}`;
     const inner = [
@@ -120,15 +133,20 @@ export class AdminQrSessionsRepository {
     return rows.map(toRow);
   }
 
-  /** How many sessions created in `(now - ttl, now]` are in each status now. */
-  async countsWithinLifetime(times: QrTimes): Promise<Partial<Record<QrStatus, number>>> {
+  /** How many sessions created in `(from, to]` (the last QR lifetime, `to` being now) are in each status now. */
+  async countsWithinLifetime(): Promise<{ from: Date; to: Date; byStatus: Partial<Record<QrStatus, number>> }> {
+    const times = this.times();
     const rows = (await this.dataSource.query(
       `SELECT r.status, count(*)::int AS n
          FROM (${reconstructed(`c.at > $3::timestamptz - $1::float8 * interval '1 millisecond' AND c.at <= $3::timestamptz`)}) r
         GROUP BY r.status`,
       [times.ttlMs, times.windowMs, times.now],
     )) as Array<{ status: QrStatus; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    return {
+      from: new Date(times.now.getTime() - times.ttlMs),
+      to: times.now,
+      byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+    };
   }
 }
 

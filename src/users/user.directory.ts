@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { entityFromRow, returnedRows, selectedColumns } from '../../database/index.js';
-import { User, type Role, type UserStatus } from '../../users/index.js';
-import type { CursorKey } from '../common/admin-list.js';
+import { entityFromRow, returnedRows, selectedColumns, type CursorKey } from '../database/index.js';
+import { User, type Role, type UserStatus } from './user.entity.js';
 
 type UserSort = 'createdAt' | '-createdAt' | 'login' | '-login';
 
@@ -40,12 +39,13 @@ function containing(text: string): string {
 }
 
 /**
- * The admin side of the users table: search and keyset pages, conditional
- * updates (a stale version changes nothing), soft and hard deletes. Soft
- * deleted users are invisible here.
+ * The users table as operators see it (the admin API's only way to it): search
+ * and keyset pages, conditional updates (a stale version changes nothing),
+ * soft and hard deletes. Soft deleted users are invisible here. Owned by
+ * users/ like every write to `users` and `identities`.
  */
 @Injectable()
-export class AdminUsersRepository {
+export class UserDirectory {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   private get columns(): string {

@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AuditEventsFilter } from './admin-audit-events.schemas.js';
 
+/** The filters of the list and of the export (everything but `limit` and `cursor`). */
+export interface AuditEventsFilter {
+  userId?: string;
+  type?: string;
+  ip?: string;
+  /** Inclusive. */
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+}
 /** One `audit_events` row as read, with its keyset position. */
 export interface AuditEventRow {
   id: string;
@@ -42,7 +51,7 @@ const COLUMNS = `id, type, at, actor_id, user_id, session_id, ip, user_agent, de
  * The redundant `at <= position` lets the `(x, at)` indexes bound the range.
  */
 @Injectable()
-export class AdminAuditEventsRepository {
+export class AuditEventDirectory {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** At most `limit` rows matching `filter`, strictly after `after` in the order. */

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Session, type SessionKind } from '../../auth/index.js';
-import { entityFromRow } from '../../database/index.js';
-import type { CursorKey } from '../common/admin-list.js';
+import { entityFromRow, type CursorKey } from '../../database/index.js';
+import { Session, type SessionKind } from './session.entity.js';
 
 export interface SessionSearch {
   userId?: string;
@@ -49,7 +48,7 @@ const COLUMNS = [
  * `SessionsService`, so that tokens die at once and sockets are told.
  */
 @Injectable()
-export class AdminSessionsRepository {
+export class SessionDirectory {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async page(search: SessionSearch): Promise<SessionRow[]> {
