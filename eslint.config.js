@@ -58,6 +58,22 @@ export default tseslint.config(
     },
   },
   {
+    // One owner per table: admin works through the owners' exported services and has no SQL of its own.
+    files: ['src/admin/**/*.ts'],
+    ignores: ['src/admin/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'typeorm', message: 'admin/ has no SQL: use the owning module’s exported service.' },
+            { name: '@nestjs/typeorm', message: 'admin/ has no SQL: use the owning module’s exported service.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests may reach anywhere (they test the internals), but still await their promises.
     files: ['test/**/*.ts', 'src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts', 'src/**/*.contract.ts'],
     rules: { 'scangate/module-boundaries': 'off' },

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/index.js';
-import { User, UsersModule } from '../users/index.js';
+import { UsersModule } from '../users/index.js';
 import { AuthModule } from '../auth/index.js';
 
 import { AdminAuditEventsModule } from './audit-events/admin-audit-events.module.js';
@@ -26,7 +25,6 @@ export class AdminModule {
     return {
       module: AdminModule,
       imports: [
-        TypeOrmModule.forFeature([User]),
         UsersModule,
         AuthModule,
         AuditModule,
