@@ -41,7 +41,7 @@ export default {
       ...common,
       displayName: 'unit',
       testMatch: [
-        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/test/unit/**/*.spec.ts',
         '<rootDir>/packages/*/src/**/*.spec.ts',
         '<rootDir>/test/tooling/**/*.spec.ts',
       ],

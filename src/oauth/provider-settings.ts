@@ -1,4 +1,4 @@
-import type { AlipaySettings, DingtalkSettings, OAuthProviderId, WechatSettings } from '../config/index.js';
+import type { AlipaySettings, DingtalkSettings, WechatSettings } from '../config/index.js';
 
 /** Any one provider's settings, as the configuration (or a plug-in) gives them. */
 export type ProviderSettings = WechatSettings | AlipaySettings | DingtalkSettings;

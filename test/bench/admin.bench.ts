@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Agent, request as httpRequest } from 'node:http';
 import { DataSource } from 'typeorm';
-import { signedInAs } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+import { signedInAs } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 import { benchServices } from './bench-services.js';
 import { fmt, print, quantile, verdict } from './bench-report.js';
 

@@ -4,10 +4,10 @@ import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import request from 'supertest';
-import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
-import { GuardProbeController, PRINCIPAL_ROUTE, PUBLIC_ROUTE } from '../utils/tokens.js';
+import { createUser, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
+import { GuardProbeController, PRINCIPAL_ROUTE, PUBLIC_ROUTE } from '../support/tokens.js';
 import { fmt, median, print, quantile } from './bench-report.js';
 
 /**

@@ -1,12 +1,12 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
-import type { TestApp } from '../utils/create-test-app.js';
+import { createUser, loginMobile, TEST_PASSWORD } from '../support/accounts.js';
+import type { TestApp } from '../support/create-test-app.js';
 import { Redis } from 'ioredis';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { deleteKeys } from '../utils/redis-server.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../utils/test-config.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { deleteKeys } from '../support/redis-server.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-config.js';
 
 /**
  * The services a bench runs on: real Postgres (a fresh database) and Redis (a

@@ -9,8 +9,8 @@ import {
   runConcurrentLogins,
   type ConcurrentLoginsReport,
   type LoginPhone,
-} from '../utils/concurrent-logins.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+} from '../support/concurrent-logins.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   assertBuilt,
   freePort,
@@ -18,9 +18,9 @@ import {
   stopStartedServers,
   waitForOk,
   type ServerProcess,
-} from '../utils/server-process.js';
-import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/server-process.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 import { fmt, print } from './bench-report.js';
 
 /**

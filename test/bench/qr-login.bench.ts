@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { QrEventsHub } from '../../src/qr-login/qr-events.hub.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { createQr, status } from '../utils/qr.js';
-import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
-import { testConfig } from '../utils/test-config.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { createQr, status } from '../support/qr.js';
+import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../support/server-process.js';
+import { testConfig } from '../support/test-config.js';
 import { fmt, gcFunction, median, print, quantile, sleep, verdict } from './bench-report.js';
 
 /**

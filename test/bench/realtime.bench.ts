@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { Server as IoServer } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
-import { testConfig } from '../utils/test-config.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../support/server-process.js';
+import { testConfig } from '../support/test-config.js';
 import { benchPhone, benchServices } from './bench-services.js';
 import { fmt, gcFunction, print, quantile, sleep, verdict } from './bench-report.js';
 

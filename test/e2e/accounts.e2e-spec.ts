@@ -16,10 +16,10 @@ import {
   p256PublicJwk,
   refreshSetCookie,
   sessionRow,
-} from '../utils/accounts-more.js';
-import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/accounts-more.js';
+import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -6,11 +6,11 @@ import request from 'supertest';
 import { AuditEventDirectory } from '../../src/audit/audit-event.directory.js';
 import { AUDIT_EXPORT_BATCH } from '../../src/admin/audit-events/admin-audit-events.service.js';
 import { encodeCursor } from '../../src/admin/common/admin-list.js';
-import { db, expectError } from '../utils/accounts-more.js';
-import { adminCast } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+import { db, expectError } from '../support/accounts-more.js';
+import { adminCast } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { backends, describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 const ITEM_KEYS = ['actorId', 'at', 'detail', 'id', 'ip', 'sessionId', 'type', 'userAgent', 'userId'];
 /** Rows per export query in this suite (the default is 1,000): a few hundred rows cross several batches. */

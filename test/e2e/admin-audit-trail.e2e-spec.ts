@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { loginMobile, loginWeb } from '../utils/accounts.js';
-import { signedInAs } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+import { loginMobile, loginWeb } from '../support/accounts.js';
+import { signedInAs } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The admin audit trail as a whole: each admin action leaves exactly one

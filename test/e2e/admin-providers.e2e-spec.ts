@@ -5,12 +5,12 @@ import request from 'supertest';
 import { AlipaySandbox } from '../../src/sandboxes/alipay/alipay.sandbox.js';
 import { DingtalkSandbox } from '../../src/sandboxes/dingtalk/dingtalk.sandbox.js';
 import { WechatSandbox } from '../../src/sandboxes/wechat/wechat.sandbox.js';
-import { auditRows, auditTexts, expectError, NO_LOGIN_LIMITS } from '../utils/accounts-more.js';
-import { adminCast } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { oauthTestApp } from '../utils/oauth-flow.js';
-import { freePort } from '../utils/server-process.js';
-import { testConfig } from '../utils/test-config.js';
+import { auditRows, auditTexts, expectError, NO_LOGIN_LIMITS } from '../support/accounts-more.js';
+import { adminCast } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { oauthTestApp } from '../support/oauth-flow.js';
+import { freePort } from '../support/server-process.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * `GET /api/v1/admin/providers` and `POST /api/v1/admin/providers/{id}/check`

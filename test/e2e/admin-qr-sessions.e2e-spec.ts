@@ -4,13 +4,13 @@ import request from 'supertest';
 import { encodeCursor } from '../../src/admin/common/admin-list.js';
 import { Clock } from '../../src/common/clock/clock.js';
 import { FIXTURE_DIR } from '../fixtures/geoip/fixtures.mjs';
-import { db, expectError, NO_LOGIN_LIMITS, sleep } from '../utils/accounts-more.js';
-import { bearer, createUser } from '../utils/accounts.js';
-import { adminCast, expectDocumented } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
-import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+import { db, expectError, NO_LOGIN_LIMITS, sleep } from '../support/accounts-more.js';
+import { bearer, createUser } from '../support/accounts.js';
+import { adminCast, expectDocumented } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../support/qr.js';
+import { backends, describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Admin QR sessions API (PROTOCOL.md § Operators): recent QR sessions rebuilt

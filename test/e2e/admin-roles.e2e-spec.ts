@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createUser } from '../utils/accounts.js';
-import { adminCast, signedInAs } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+import { createUser } from '../support/accounts.js';
+import { adminCast, signedInAs } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The role matrix of the admin API, over every route the OpenAPI document

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, createUser, loginMobile, loginWeb } from '../utils/accounts.js';
-import { adminCast, signedInAs } from '../utils/admin.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+import { bearer, createUser, loginMobile, loginWeb } from '../support/accounts.js';
+import { adminCast, signedInAs } from '../support/admin.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { backends, describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The admin users resource beyond the basics: search, filters, sorts and

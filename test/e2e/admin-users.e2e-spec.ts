@@ -8,10 +8,10 @@ import {
   insertIdentity,
   NO_LOGIN_LIMITS,
   sessionRow,
-} from '../utils/accounts-more.js';
-import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/accounts-more.js';
+import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 const ORIGIN = 'http://localhost:3000'; // testConfig's default PUBLIC_URL origin
 const NOBODY = '00000000-0000-4000-8000-000000000000';

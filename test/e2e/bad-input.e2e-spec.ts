@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SessionsService } from '../../src/auth/sessions/sessions.service.js';
-import { insertIdentity, NO_LOGIN_LIMITS, p256PublicJwk } from '../utils/accounts-more.js';
-import { createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { insertIdentity, NO_LOGIN_LIMITS, p256PublicJwk } from '../support/accounts-more.js';
+import { createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   BAD_HEADER_VALUES,
   BAD_SEGMENTS,
@@ -27,9 +27,9 @@ import {
   type Operation,
   type RawRequest,
   type RawResponse,
-} from '../utils/openapi-fuzz.js';
-import { createQr, signInPhone } from '../utils/qr.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/openapi-fuzz.js';
+import { createQr, signInPhone } from '../support/qr.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Security review: "bad input on every route". Walks every path and method of

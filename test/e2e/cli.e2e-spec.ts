@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../utils/server-process.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL } from '../utils/test-config.js';
-import { decodeJwt } from '../utils/tokens.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { assertBuilt, freePort, startServer, waitForOk, type ServerProcess } from '../support/server-process.js';
+import { describeWith } from '../support/services.js';
+import { TEST_DATABASE_URL } from '../support/test-config.js';
+import { decodeJwt } from '../support/tokens.js';
 
 /**
  * The operator's tools as they are run (issue 3 § Bootstrap), from the built

@@ -7,10 +7,10 @@ import {
   runConcurrentLogins,
   type ConcurrentLoginsReport,
   type LoginPhone,
-} from '../utils/concurrent-logins.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/concurrent-logins.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Two instances of the app on one real Postgres and one real Redis, many QR

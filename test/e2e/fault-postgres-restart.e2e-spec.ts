@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
-import { bearer, createUser, loginMobile, TEST_PASSWORD, type MobileLogin } from '../utils/accounts.js';
-import { db } from '../utils/accounts-more.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { bearer, createUser, loginMobile, TEST_PASSWORD, type MobileLogin } from '../support/accounts.js';
+import { db } from '../support/accounts-more.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   isStoreUnavailable,
   ms,
@@ -16,12 +16,12 @@ import {
   type Flow,
   type Outcome,
   type Step,
-} from '../utils/faults.js';
-import { PostgresCluster, postgresClusterNeed } from '../utils/postgres-cluster.js';
-import { confirm, confirmedQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
-import { describeWith } from '../utils/services.js';
-import { connectSocket, type RecordingSocket } from '../utils/sockets.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/faults.js';
+import { PostgresCluster, postgresClusterNeed } from '../support/postgres-cluster.js';
+import { confirm, confirmedQr, exchange, scan, signInPhone, status, type Phone } from '../support/qr.js';
+import { describeWith } from '../support/services.js';
+import { connectSocket, type RecordingSocket } from '../support/sockets.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Postgres dies under a running app (a PRIVATE cluster: `initdb` of the

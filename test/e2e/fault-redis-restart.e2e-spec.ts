@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { QrSessionRecord, QrStatusView } from '../../src/qr-login/qr-session.js';
-import { createUser } from '../utils/accounts.js';
-import { db } from '../utils/accounts-more.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { createUser } from '../support/accounts.js';
+import { db } from '../support/accounts-more.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   illegalQrRecord,
   isStoreUnavailable,
@@ -21,9 +21,9 @@ import {
   type Flow,
   type Outcome,
   type Step,
-} from '../utils/faults.js';
-import { confirm, createQr, exchange, scan, signInPhone, status, type Phone } from '../utils/qr.js';
-import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
+} from '../support/faults.js';
+import { confirm, createQr, exchange, scan, signInPhone, status, type Phone } from '../support/qr.js';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import {
   assertBuilt,
   freePort,
@@ -31,10 +31,10 @@ import {
   stopStartedServers,
   waitForOk,
   type ServerProcess,
-} from '../utils/server-process.js';
-import { describeWith } from '../utils/services.js';
-import { connectSocket, type RecordingSocket } from '../utils/sockets.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/server-process.js';
+import { describeWith } from '../support/services.js';
+import { connectSocket, type RecordingSocket } from '../support/sockets.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Redis dies (SIGKILL) in the middle of QR logins and comes back with its data

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
-import { createUser } from '../utils/accounts.js';
-import { db, expectError } from '../utils/accounts-more.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { ms, send, tally, type Outcome } from '../utils/faults.js';
-import { confirm, createQr, exchange, scan, signInPhone, status } from '../utils/qr.js';
+import { createUser } from '../support/accounts.js';
+import { db, expectError } from '../support/accounts-more.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { ms, send, tally, type Outcome } from '../support/faults.js';
+import { confirm, createQr, exchange, scan, signInPhone, status } from '../support/qr.js';
 import {
   assertBuilt,
   freePort,
@@ -13,9 +13,9 @@ import {
   stopStartedServers,
   waitForOk,
   type ServerProcess,
-} from '../utils/server-process.js';
-import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/server-process.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * A server process dies (SIGKILL, no goodbye) between the phone's confirm and

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { ProbeController } from '../fixtures/http/probe.controller.js';
-import { testConfig } from '../utils/test-config.js';
+import { testConfig } from '../support/test-config.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

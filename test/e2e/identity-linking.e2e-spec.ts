@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { Browser } from '../utils/browser.js';
-import type { TestApp } from '../utils/create-test-app.js';
-import { decideAs, oauthTestApp, signedInUser, startAt } from '../utils/oauth-flow.js';
-import { confirmedQr, exchange, signInPhone } from '../utils/qr.js';
-import { connectSocket } from '../utils/sockets.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import { Browser } from '../support/browser.js';
+import type { TestApp } from '../support/create-test-app.js';
+import { decideAs, oauthTestApp, signedInUser, startAt } from '../support/oauth-flow.js';
+import { confirmedQr, exchange, signInPhone } from '../support/qr.js';
+import { connectSocket } from '../support/sockets.js';
 
 /**
  * Adding a way to sign in (security review, finding 1): a hijacked session

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import request from 'supertest';
-import { bearer, createUser, loginMobile, TEST_PASSWORD } from '../utils/accounts.js';
-import { expectError } from '../utils/accounts-more.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+import { bearer, createUser, loginMobile, TEST_PASSWORD } from '../support/accounts.js';
+import { expectError } from '../support/accounts-more.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * Password guessing (security review, finding 5): limited per client IP, per

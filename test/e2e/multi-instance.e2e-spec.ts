@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { SigningKeysService } from '../../src/auth/keys/signing-keys.service.js';
-import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { deleteKeys } from '../utils/redis-server.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { deleteKeys } from '../support/redis-server.js';
+import { describeWith } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/test-config.js';
 import {
   GuardProbeController,
   PRINCIPAL_ROUTE,
@@ -17,7 +17,7 @@ import {
   decodeJwt,
   inParallel,
   jwksKids,
-} from '../utils/tokens.js';
+} from '../support/tokens.js';
 
 /**
  * Two instances of the application sharing one real Postgres database and one

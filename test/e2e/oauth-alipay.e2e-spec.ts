@@ -3,11 +3,11 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AlipaySandbox } from '../../src/sandboxes/alipay/alipay.sandbox.js';
 import { SANDBOX_USERS } from '../../src/sandboxes/sandbox-users.js';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import type { TestApp } from '../utils/create-test-app.js';
-import { Browser } from '../utils/browser.js';
-import { decideAs, oauthTestApp, signedInUser as signedIn, startAt as startFlow } from '../utils/oauth-flow.js';
-import { backends, describeWith } from '../utils/services.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import type { TestApp } from '../support/create-test-app.js';
+import { Browser } from '../support/browser.js';
+import { decideAs, oauthTestApp, signedInUser as signedIn, startAt as startFlow } from '../support/oauth-flow.js';
+import { backends, describeWith } from '../support/services.js';
 
 /**
  * Alipay website login end to end through its sandbox, over real HTTP, as a

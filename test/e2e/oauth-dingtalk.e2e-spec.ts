@@ -6,11 +6,11 @@ import { DingtalkProvider } from '../../src/oauth/providers/dingtalk/dingtalk.pr
 import { UpstreamHttp } from '../../src/oauth/upstream.http.js';
 import { DINGTALK_SANDBOX_CORP } from '../../src/sandboxes/dingtalk/dingtalk.sandbox.js';
 import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettingsById } from '../../src/oauth/provider-settings.js';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { Browser } from '../utils/browser.js';
-import type { TestApp } from '../utils/create-test-app.js';
-import { decideAs, oauthTestApp, signedInUser, startAt } from '../utils/oauth-flow.js';
-import { backends, describeWith } from '../utils/services.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import { Browser } from '../support/browser.js';
+import type { TestApp } from '../support/create-test-app.js';
+import { decideAs, oauthTestApp, signedInUser, startAt } from '../support/oauth-flow.js';
+import { backends, describeWith } from '../support/services.js';
 
 /**
  * DingTalk login end to end through its sandbox, over real HTTP: our authorize

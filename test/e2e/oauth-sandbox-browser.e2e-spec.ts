@@ -3,12 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
-import { bearer } from '../utils/accounts.js';
-import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { freePort } from '../utils/server-process.js';
-import { describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+import { bearer } from '../support/accounts.js';
+import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../support/chromium.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { freePort } from '../support/server-process.js';
+import { describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The provider sandboxes in a real browser (Debian's Chromium): a person opens

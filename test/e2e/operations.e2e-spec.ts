@@ -4,8 +4,8 @@ import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import request from 'supertest';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { testConfig } from '../utils/test-config.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { testConfig } from '../support/test-config.js';
 
 describe('operations endpoints, locked down (METRICS_TOKEN, API_DOCS=off)', () => {
   let t: TestApp;

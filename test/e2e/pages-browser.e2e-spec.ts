@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createUser, TEST_PASSWORD } from '../utils/accounts.js';
-import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../utils/chromium.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { createUser, TEST_PASSWORD } from '../support/accounts.js';
+import { CHROMIUM_NEED, decodeQr, launchChromium, SCREENSHOTS } from '../support/chromium.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   assertBuilt,
   freePort,
@@ -14,9 +14,9 @@ import {
   stopStartedServers,
   waitForOk,
   type ServerProcess,
-} from '../utils/server-process.js';
-import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/server-process.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The pages in a real browser (Debian's Chromium): a person opens /login, a

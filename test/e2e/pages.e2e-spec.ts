@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { QR_CONFIG, type QrConfig } from '../../src/config/config.types.js';
 import { MESSAGES } from '../../src/pages/i18n/messages.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { createQr } from '../utils/qr.js';
-import { testConfig } from '../utils/test-config.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { createQr } from '../support/qr.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The pages the server serves itself (PROTOCOL.md § "Pages and the client

@@ -4,8 +4,8 @@ import { DataSource } from 'typeorm';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
 import { STORE, type Store } from '../../src/store/store.js';
 import { UsersService } from '../../src/users/users.service.js';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   confirm,
   confirmedQr,
@@ -16,10 +16,10 @@ import {
   signInPhone,
   status,
   type Phone,
-} from '../utils/qr.js';
-import { backends, describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
-import { notHung } from '../utils/time-limits.js';
+} from '../support/qr.js';
+import { backends, describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
+import { notHung } from '../support/time-limits.js';
 
 /**
  * QR login end to end, on the embedded defaults and (when configured) on

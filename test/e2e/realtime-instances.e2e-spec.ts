@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { NewLogin } from '../../src/auth/account-events.js';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { failoverProxy, type FailoverProxy } from '../utils/failover-proxy.js';
-import { confirm, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { failoverProxy, type FailoverProxy } from '../support/failover-proxy.js';
+import { confirm, createQr, exchange, scan, signInPhone, type Phone } from '../support/qr.js';
 import {
   assertBuilt,
   freePort,
@@ -13,10 +13,10 @@ import {
   stopStartedServers,
   waitForOk,
   type ServerProcess,
-} from '../utils/server-process.js';
-import { describeWith, REAL_SERVICES_NEED, realBackend } from '../utils/services.js';
-import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
-import { testConfig } from '../utils/test-config.js';
+} from '../support/server-process.js';
+import { describeWith, REAL_SERVICES_NEED, realBackend } from '../support/services.js';
+import { connectSocket, refusedHandshake, type RecordingSocket } from '../support/sockets.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The gateway across instances on real Postgres and Redis: a browser's socket

@@ -3,13 +3,13 @@ import request from 'supertest';
 import type { NewLogin } from '../../src/auth/account-events.js';
 import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../../src/config/config.types.js';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
-import { bearer, createUser, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../utils/qr.js';
-import { backends, describeWith } from '../utils/services.js';
-import { connectSocket, refusedHandshake, type RecordingSocket } from '../utils/sockets.js';
-import { testConfig } from '../utils/test-config.js';
-import { mintToken, nowSeconds, validClaims } from '../utils/tokens.js';
+import { bearer, createUser, loginWeb } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../support/qr.js';
+import { backends, describeWith } from '../support/services.js';
+import { connectSocket, refusedHandshake, type RecordingSocket } from '../support/sockets.js';
+import { testConfig } from '../support/test-config.js';
+import { mintToken, nowSeconds, validClaims } from '../support/tokens.js';
 
 /**
  * The Socket.IO gateway on one instance, on the embedded defaults and (when

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { expectError } from '../utils/accounts-more.js';
-import { createUser } from '../utils/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { expectError } from '../support/accounts-more.js';
+import { createUser } from '../support/accounts.js';
 
 /**
  * What `/api/v1` reads from a request body (security review, findings 2 and 8):

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk } from '../utils/server-process.js';
+import { assertBuilt, freePort, startServer, stopStartedServers, waitForOk } from '../support/server-process.js';
 
 /**
  * The server as a user runs it: `node dist/src/main.js` in a child process,

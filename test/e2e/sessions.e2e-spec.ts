@@ -13,13 +13,13 @@ import {
   sessionRow,
   sleep,
   uniquePrefix,
-} from '../utils/accounts-more.js';
-import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { FakeClock } from '../utils/fake-clock.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+} from '../support/accounts-more.js';
+import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { describeWith } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/test-config.js';
 
 const ORIGIN = 'http://localhost:3000'; // testConfig's default PUBLIC_URL origin
 const GRACE_MS = 5_000; // REFRESH_REUSE_GRACE_SECONDS default

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { HealthController } from '../../src/health/health.controller.js';
 import { ProbeController } from '../fixtures/http/probe.controller.js';
-import { createTestApp } from '../utils/create-test-app.js';
+import { createTestApp } from '../support/create-test-app.js';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, then refuses new connections', async () => {

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, createUser, loginMobile } from '../utils/accounts.js';
-import { createTestApp } from '../utils/create-test-app.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { describeWith, REAL_SERVICES_NEED } from '../utils/services.js';
-import { TEST_DATABASE_URL, testConfig } from '../utils/test-config.js';
+import { bearer, createUser, loginMobile } from '../support/accounts.js';
+import { createTestApp } from '../support/create-test-app.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { describeWith, REAL_SERVICES_NEED } from '../support/services.js';
+import { TEST_DATABASE_URL, testConfig } from '../support/test-config.js';
 
 /**
  * Signing keys at rest (security review, finding 6): the private halves are

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ProbeController } from '../fixtures/http/probe.controller.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
-import { describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
-import { notHung } from '../utils/time-limits.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
+import { describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
+import { notHung } from '../support/time-limits.js';
 
 /** The store's default time-out (STORE_TIMEOUT_MS), and the readiness check's (health.controller.ts). */
 const STORE_TIMEOUT_MS = 500;

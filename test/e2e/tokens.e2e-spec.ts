@@ -4,10 +4,10 @@ import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { SigningKeysService } from '../../src/auth/keys/signing-keys.service.js';
 import { Clock } from '../../src/common/clock/clock.js';
-import { bearer, createUser, loginMobile, loginWeb } from '../utils/accounts.js';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { FakeClock } from '../utils/fake-clock.js';
-import { testConfig } from '../utils/test-config.js';
+import { bearer, createUser, loginMobile, loginWeb } from '../support/accounts.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { testConfig } from '../support/test-config.js';
 import {
   GuardProbeController,
   PRINCIPAL_ROUTE,
@@ -20,7 +20,7 @@ import {
   segment,
   strangerKey,
   validClaims,
-} from '../utils/tokens.js';
+} from '../support/tokens.js';
 
 /**
  * Access tokens (PROTOCOL.md § Accounts and tokens, issue 3 § Access tokens):

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { bearer, createUser, loginWeb, TEST_PASSWORD } from '../utils/accounts.js';
-import { expectError, refreshSetCookie } from '../utils/accounts-more.js';
-import { confirmedQr, signInPhone, status } from '../utils/qr.js';
-import { testConfig } from '../utils/test-config.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { bearer, createUser, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
+import { expectError, refreshSetCookie } from '../support/accounts-more.js';
+import { confirmedQr, signInPhone, status } from '../support/qr.js';
+import { testConfig } from '../support/test-config.js';
 
 const OWN = 'http://localhost:3000';
 const FOREIGN = 'https://evil.example';

@@ -11,9 +11,9 @@ import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { revertLastMigration, runPendingMigrations } from '../../src/database/migration.runner.js';
 import { CreatedWidgets1700000000000 } from '../fixtures/database/created-widgets.migration.js';
 import { DriftedWidget, Widget } from '../fixtures/database/widget.entity.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL } from '../utils/test-config.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { describeWith } from '../support/services.js';
+import { TEST_DATABASE_URL } from '../support/test-config.js';
 
 const dbConfig = (mode: DatabaseConfig['mode'], poolSize: number): DatabaseConfig => ({
   mode,

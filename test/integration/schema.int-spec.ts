@@ -6,9 +6,9 @@ import { migrations } from '../../migrations/index.js';
 import { APP_ENTITIES } from '../../src/app.entities.js';
 import { AppModule } from '../../src/app.module.js';
 import { MIGRATIONS_TABLE } from '../../src/database/database.options.js';
-import { freshDatabase } from '../utils/fresh-database.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_DATABASE_URL, testConfig } from '../utils/test-config.js';
+import { freshDatabase } from '../support/fresh-database.js';
+import { describeWith } from '../support/services.js';
+import { TEST_DATABASE_URL, testConfig } from '../support/test-config.js';
 
 describe('migrations/', () => {
   it('lists every migration file in migrations/index.ts, oldest first', () => {

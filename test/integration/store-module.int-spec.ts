@@ -8,8 +8,8 @@ import { RedisStore } from '../../src/store/redis.store.js';
 import { StoreHealthIndicator } from '../../src/store/store.health.js';
 import { StoreModule } from '../../src/store/store.module.js';
 import { STORE } from '../../src/store/store.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_REDIS_URL, testConfig } from '../utils/test-config.js';
+import { describeWith } from '../support/services.js';
+import { TEST_REDIS_URL, testConfig } from '../support/test-config.js';
 
 /** The real StoreModule in one mode: which store it provides, its health, its local cache. */
 function moduleSuite(config: () => Config, store: typeof MemoryStore | typeof RedisStore, mode: string): void {

@@ -7,15 +7,15 @@ import { Redis } from 'ioredis';
 import { ConfigModule } from '../../src/config/config.module.js';
 import type { StoreConfig } from '../../src/config/config.types.js';
 import { RedisStore } from '../../src/store/redis.store.js';
-import { listen, type Listener } from '../../src/store/store.contract.js';
+import { listen, type Listener } from '../contracts/store.contract.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { StoreHealthIndicator } from '../../src/store/store.health.js';
 import { StoreModule } from '../../src/store/store.module.js';
 import { STORE, type Store } from '../../src/store/store.js';
-import { RedisServer, redisServerAvailable } from '../utils/redis-server.js';
-import { describeWith } from '../utils/services.js';
-import { testConfig } from '../utils/test-config.js';
-import { notHung } from '../utils/time-limits.js';
+import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
+import { describeWith } from '../support/services.js';
+import { testConfig } from '../support/test-config.js';
+import { notHung } from '../support/time-limits.js';
 
 /** The store's connect time-out (store/redis.options.ts). */
 const CONNECT_TIMEOUT_MS = 1_000;

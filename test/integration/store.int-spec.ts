@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StoreConfig } from '../../src/config/config.types.js';
 import { RedisStore } from '../../src/store/redis.store.js';
-import { runStoreContract, waitFor } from '../../src/store/store.contract.js';
-import { deleteKeys } from '../utils/redis-server.js';
-import { describeWith } from '../utils/services.js';
-import { TEST_REDIS_URL } from '../utils/test-config.js';
+import { runStoreContract, waitFor } from '../contracts/store.contract.js';
+import { deleteKeys } from '../support/redis-server.js';
+import { describeWith } from '../support/services.js';
+import { TEST_REDIS_URL } from '../support/test-config.js';
 
 /** Keys of this run: `t<random>:<n>:…`, deleted again after each store. */
 const RUN_PREFIX = `t${randomBytes(4).toString('hex')}`;

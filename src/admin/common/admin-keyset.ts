@@ -1,5 +1,5 @@
 import { ValidationError } from '../../common/index.js';
-import type { CursorKey } from '../common/admin-list.js';
+import type { CursorKey } from './admin-list.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A `timestamptz` as Postgres prints it (DateStyle ISO): `2026-11-26 08:00:00.123456+00`, offsets as `+05:30` too. */
