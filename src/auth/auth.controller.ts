@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { ApiErrors, ApiZodBody } from '../common/index.js';
 import { Client, CurrentUser, Public } from './auth.decorators.js';
 import type { Principal } from './auth.principal.js';
-import { UnauthenticatedError } from './auth.errors.js';
+import { AuthError } from './auth.errors.js';
 import { AuthService, type SignedIn } from './auth.service.js';
 import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
 import { RateLimitGuard } from '../rate-limit/index.js';
@@ -91,7 +91,7 @@ export class AuthController {
     if (body.refreshToken) return this.answer(await this.auth.refresh(body.refreshToken, 'mobile', client), res);
     this.cookie.assertAllowedOrigin(req, { required: true });
     const token = this.cookie.read(req);
-    if (!token) throw new UnauthenticatedError('No refresh cookie: sign in again.');
+    if (!token) throw new AuthError('auth.unauthenticated', 'No refresh cookie: sign in again.');
     try {
       return this.answer(await this.auth.refresh(token, 'web', client), res);
     } catch (error) {

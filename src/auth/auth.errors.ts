@@ -1,37 +1,27 @@
 import { AppError } from '../common/index.js';
 
-export class UnauthenticatedError extends AppError<'auth.unauthenticated'> {
-  constructor(message = 'Sign in again: the credential is missing, expired or revoked.') {
-    super('auth.unauthenticated', message);
-  }
-}
+type AuthCode =
+  | 'auth.unauthenticated'
+  | 'auth.forbidden'
+  | 'auth.invalid_credentials'
+  | 'auth.account_disabled'
+  | 'auth.refresh_reused'
+  | 'auth.reauth_required'
+  | 'auth.device_signature_invalid';
 
-export class ForbiddenError extends AppError<'auth.forbidden'> {
-  constructor(message = 'You are not allowed to do this.') {
-    super('auth.forbidden', message);
-  }
-}
+const MESSAGES: Record<AuthCode, string> = {
+  'auth.unauthenticated': 'Sign in again: the credential is missing, expired or revoked.',
+  'auth.forbidden': 'You are not allowed to do this.',
+  'auth.invalid_credentials': 'The login or the password is wrong.',
+  'auth.account_disabled': 'This account is disabled.',
+  'auth.refresh_reused': 'This refresh token was already used: the session has been signed out for safety.',
+  'auth.reauth_required': 'Confirm your password first (POST /api/v1/auth/reauth).',
+  'auth.device_signature_invalid': 'The device signature is missing or wrong.',
+};
 
-export class InvalidCredentialsError extends AppError<'auth.invalid_credentials'> {
-  constructor() {
-    super('auth.invalid_credentials', 'The login or the password is wrong.');
-  }
-}
-
-export class AccountDisabledError extends AppError<'auth.account_disabled'> {
-  constructor() {
-    super('auth.account_disabled', 'This account is disabled.');
-  }
-}
-
-export class RefreshReusedError extends AppError<'auth.refresh_reused'> {
-  constructor() {
-    super('auth.refresh_reused', 'This refresh token was already used: the session has been signed out for safety.');
-  }
-}
-
-export class ReauthRequiredError extends AppError<'auth.reauth_required'> {
-  constructor() {
-    super('auth.reauth_required', 'Confirm your password first (POST /api/v1/auth/reauth).');
+/** An authentication or authorization error; its code maps to HTTP through ERROR_STATUS. A message may say more than the table's. */
+export class AuthError extends AppError<AuthCode> {
+  constructor(code: AuthCode, message: string = MESSAGES[code]) {
+    super(code, message);
   }
 }

@@ -5,13 +5,7 @@ import { AccountEvents } from './account-events.js';
 import { ValidationError } from '../common/index.js';
 import { type User, UsersService, type Identity, normalizeLogin } from '../users/index.js';
 
-import {
-  AccountDisabledError,
-  InvalidCredentialsError,
-  ReauthRequiredError,
-  RefreshReusedError,
-  UnauthenticatedError,
-} from './auth.errors.js';
+import { AuthError } from './auth.errors.js';
 
 import type { Principal } from './auth.principal.js';
 import type { Session } from './sessions/session.entity.js';
@@ -64,7 +58,7 @@ export class AuthService {
         ...context,
         detail: { method: 'password', reason: 'invalid_credentials' },
       });
-      throw new InvalidCredentialsError();
+      throw new AuthError('auth.invalid_credentials');
     }
     if (user.status !== 'active') {
       await this.audit.record({
@@ -73,7 +67,7 @@ export class AuthService {
         ...context,
         detail: { method: 'password', reason: 'disabled' },
       });
-      throw new AccountDisabledError();
+      throw new AuthError('auth.account_disabled');
     }
     return this.signIn(user, device ? 'mobile' : 'web', 'password', context, device);
   }
@@ -145,8 +139,9 @@ export class AuthService {
   /** The next access and refresh tokens for a refresh token (rotation with reuse detection). */
   async refresh(refreshToken: string, kind: 'mobile' | 'web', context: ClientContext): Promise<SignedIn> {
     const outcome = await this.sessions.rotate(refreshToken, kind, context);
-    if (outcome === 'reused') throw new RefreshReusedError();
-    if (outcome === 'invalid') throw new UnauthenticatedError('This refresh token is not valid; sign in again.');
+    if (outcome === 'reused') throw new AuthError('auth.refresh_reused');
+    if (outcome === 'invalid')
+      throw new AuthError('auth.unauthenticated', 'This refresh token is not valid; sign in again.');
     const { user } = outcome;
     return {
       user,
@@ -171,7 +166,7 @@ export class AuthService {
 
   /** Proves the password again: sensitive actions then count as freshly authenticated. */
   async reauth(principal: Principal, password: string, context: ClientContext): Promise<Date> {
-    if (!(await this.users.checkPassword(principal.userId, password))) throw new InvalidCredentialsError();
+    if (!(await this.users.checkPassword(principal.userId, password))) throw new AuthError('auth.invalid_credentials');
     const at = await this.sessions.markAuthenticated(principal.sessionId);
     await this.audit.recordDone({
       type: 'auth.reauthenticated',
@@ -191,7 +186,7 @@ export class AuthService {
    * cannot plant a way back in.
    */
   async assertFreshCredential(sessionId: string): Promise<void> {
-    if (!(await this.sessions.hasFreshCredential(sessionId))) throw new ReauthRequiredError();
+    if (!(await this.sessions.hasFreshCredential(sessionId))) throw new AuthError('auth.reauth_required');
   }
 
   /** Whether the user has a password (else it re-proves itself through a linked provider). */
@@ -204,7 +199,7 @@ export class AuthService {
    * its user (an account without a password): fresh for the next minutes.
    */
   async reauthByIdentity(userId: string, sessionId: string, method: string, context: ClientContext): Promise<Date> {
-    if (await this.sessions.isRevoked(sessionId)) throw new UnauthenticatedError();
+    if (await this.sessions.isRevoked(sessionId)) throw new AuthError('auth.unauthenticated');
     const at = await this.sessions.markAuthenticated(sessionId);
     await this.audit.recordDone({
       type: 'auth.reauthenticated',

@@ -1,7 +1,7 @@
 /** The public face of `auth/`: what other modules may import (anything else is internal). */
 export { type AccountEvent, AccountEvents, type NewIdentityLink, type NewLogin } from './account-events.js';
 export { Client, CurrentUser, Public, Roles } from './auth.decorators.js';
-export { AccountDisabledError, ForbiddenError, ReauthRequiredError, UnauthenticatedError } from './auth.errors.js';
+export { AuthError } from './auth.errors.js';
 export { AuthModule } from './auth.module.js';
 export type { Principal } from './auth.principal.js';
 export { AuthService, type SignedIn } from './auth.service.js';

@@ -5,7 +5,7 @@ import { ApiErrors, ApiZodBody, ParseIdPipe } from '../common/index.js';
 import { RateLimitGuard } from '../rate-limit/index.js';
 import { UsersService } from '../users/index.js';
 import { Client, CurrentUser } from './auth.decorators.js';
-import { UnauthenticatedError } from './auth.errors.js';
+import { AuthError } from './auth.errors.js';
 import type { Principal } from './auth.principal.js';
 import { AuthService } from './auth.service.js';
 import { identityView, sessionView, userView } from './auth.views.js';
@@ -33,7 +33,7 @@ export class MeController {
   @ApiErrors('auth.unauthenticated')
   async me(@CurrentUser() principal: Principal) {
     const user = await this.users.find(principal.userId);
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw new AuthError('auth.unauthenticated');
     return userView(user);
   }
 

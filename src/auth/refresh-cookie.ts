@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { readCookie } from '../common/index.js';
 import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/index.js';
-import { ForbiddenError } from './auth.errors.js';
+import { AuthError } from './auth.errors.js';
 import type { Session } from './sessions/session.entity.js';
 
 const REFRESH_COOKIE = 'sg_refresh';
@@ -61,7 +61,7 @@ export class RefreshCookie {
   assertAllowedOrigin(req: Request, options: { required?: boolean } = {}): void {
     const origin = req.get('origin');
     if (origin === undefined ? options.required : !this.allowedOrigins.has(origin)) {
-      throw new ForbiddenError('This request must come from the sign-in page’s own origin.');
+      throw new AuthError('auth.forbidden', 'This request must come from the sign-in page’s own origin.');
     }
   }
 }

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CryptoService } from '../common/index.js';
 import { APP_CONFIG, AUTH_CONFIG, type AppConfig, type AuthConfig } from '../config/index.js';
-import { LoginTakenError, UsersService } from '../users/index.js';
+import { UsersError, UsersService } from '../users/index.js';
 
 const DEMO_LOGIN = 'demo';
 
@@ -39,7 +39,7 @@ export class DemoUser implements OnApplicationBootstrap {
     try {
       await this.users.create({ login: DEMO_LOGIN, password, displayName: 'Demo User', roles: ['user', 'admin'] });
     } catch (error) {
-      if (!(error instanceof LoginTakenError)) throw error;
+      if (!(error instanceof UsersError && error.code === 'conflict')) throw error;
       this.logger.warn(`A "${DEMO_LOGIN}" user exists but its password is not in ${file}; no demo credentials to show`);
       return;
     }

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { Public, UnauthenticatedError } from '../auth/index.js';
+import { Public, AuthError } from '../auth/index.js';
 
 import { ApiErrors } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
@@ -39,7 +39,7 @@ export class MetricsController {
   @ApiErrors('auth.unauthenticated')
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (this.token && !this.authorized(req.get('authorization')))
-      throw new UnauthenticatedError('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
+      throw new AuthError('auth.unauthenticated', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
     const { contentType, body } = await this.metrics.render();
     res.setHeader('Content-Type', contentType);
     res.send(body);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, AppError, CryptoService } from '../common/index.js';
+import { Clock, CryptoService } from '../common/index.js';
+import { OAuthError } from './oauth.errors.js';
 
 import type { OAuthProviderId } from '../config/index.js';
 import { STORE, type Store } from '../store/index.js';
@@ -83,9 +84,6 @@ export class OAuthStateStore {
   }
 }
 
-function invalid(): AppError {
-  return new AppError(
-    'oauth.state_invalid',
-    'This sign-in link is not valid any more (used, expired or from another browser); start again.',
-  );
+function invalid(): OAuthError {
+  return new OAuthError('oauth.state_invalid');
 }

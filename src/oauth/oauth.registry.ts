@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Clock, AppError } from '../common/index.js';
+import { Clock } from '../common/index.js';
+import { OAuthError } from './oauth.errors.js';
 
 import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/index.js';
 import type { OAuthProvider } from './oauth-provider.js';
@@ -76,7 +77,7 @@ export class OAuthRegistry {
 
   get(id: string): OAuthProvider {
     const found = this.enabled.get(id as OAuthProviderId);
-    if (!found) throw new AppError('oauth.provider_disabled', 'This sign-in provider is not available here.');
+    if (!found) throw new OAuthError('oauth.provider_disabled', 'This sign-in provider is not available here.');
     return found.provider;
   }
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/index.js';
-import { AccountDisabledError, AuthService, type SignedIn, type ClientContext } from '../auth/index.js';
+import { AuthError, AuthService, type SignedIn, type ClientContext } from '../auth/index.js';
 
 import { AppError, safeReturnTo } from '../common/index.js';
+import { OAuthError } from './oauth.errors.js';
 
 import { APP_CONFIG, type AppConfig, type OAuthProviderId } from '../config/index.js';
 import { type User, UsersService, type NewIdentity } from '../users/index.js';
@@ -64,7 +65,7 @@ export class OAuthService {
     const provider = this.registry.get(providerId);
     if (mode === 'link') await this.auth.assertFreshCredential(caller!.sessionId);
     if (mode === 'reauth' && (await this.auth.hasPassword(caller!.userId))) {
-      throw new AppError(
+      throw new AuthError(
         'auth.forbidden',
         'This account has a password: confirm it with POST /api/v1/auth/reauth instead.',
       );
@@ -98,7 +99,7 @@ export class OAuthService {
     const method = `oauth:${provider.id}`;
     try {
       if (!code)
-        throw new AppError('oauth.code_invalid', 'The sign-in was not approved on the provider’s side; start again.');
+        throw new OAuthError('oauth.code_invalid', 'The sign-in was not approved on the provider’s side; start again.');
       const profile = await this.profile(provider.id, () => provider.profile(code, this.redirectUri(provider.id)));
       const identity: NewIdentity = {
         provider: provider.id,
@@ -108,7 +109,7 @@ export class OAuthService {
       };
       if (start.mode !== 'login') {
         if (!start.userId || !start.sessionId)
-          throw new AppError('oauth.state_invalid', 'This link is not valid any more; start again.');
+          throw new OAuthError('oauth.state_invalid', 'This link is not valid any more; start again.');
         if (start.mode === 'link') {
           // Still fresh now, in a session still valid: the approval at the provider may have taken minutes.
           await this.auth.assertFreshCredential(start.sessionId);
@@ -118,12 +119,12 @@ export class OAuthService {
         }
         const owner = await this.users.findByIdentity(identity.provider, identity.subject);
         if (owner?.id !== start.userId)
-          throw new AppError('auth.forbidden', 'That account is not one linked to you; confirm with one that is.');
+          throw new AuthError('auth.forbidden', 'That account is not one linked to you; confirm with one that is.');
         await this.auth.reauthByIdentity(start.userId, start.sessionId, method, context);
         return { start, reauthenticated: true };
       }
       const user = await this.userFor(identity, profile);
-      if (user.status !== 'active') throw new AccountDisabledError();
+      if (user.status !== 'active') throw new AuthError('auth.account_disabled');
       return { start, signedIn: await this.auth.signIn(user, 'web', method, context) };
     } catch (error) {
       const reason = error instanceof AppError ? error.code : 'internal';
@@ -150,13 +151,13 @@ export class OAuthService {
         `Provider ${provider} refused or failed: ${error.message}`,
       );
       if (error.failure === 'code_invalid')
-        throw new AppError(
+        throw new OAuthError(
           'oauth.code_invalid',
           'The provider refused this sign-in (the code is invalid, used or expired); start again.',
         );
       if (error.failure === 'not_allowed')
-        throw new AppError('auth.forbidden', 'This account is not allowed to sign in here.');
-      throw new AppError('oauth.upstream', 'The sign-in provider failed or did not answer; try again later.');
+        throw new AuthError('auth.forbidden', 'This account is not allowed to sign in here.');
+      throw new OAuthError('oauth.upstream', 'The sign-in provider failed or did not answer; try again later.');
     }
   }
 

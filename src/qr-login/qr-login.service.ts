@@ -4,13 +4,13 @@ import {
   type Principal,
   AuthService,
   type SignedIn,
-  ForbiddenError,
+  AuthError,
   isDeviceSignature,
   SessionsService,
   type ClientContext,
 } from '../auth/index.js';
 
-import { AppError, Clock, CryptoService, ValidationError, safeReturnTo } from '../common/index.js';
+import { Clock, CryptoService, ValidationError, safeReturnTo } from '../common/index.js';
 
 import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
 import { UsersService } from '../users/index.js';
@@ -455,10 +455,10 @@ export class QrLoginService {
 
   private async assertApprovingDevice(principal: Principal): Promise<void> {
     if (principal.kind !== 'mobile' || !principal.deviceId)
-      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+      throw new AuthError('auth.forbidden', 'Only a signed-in phone (a mobile device session) can do this.');
     if (this.config.allowKeylessDevices) return;
     if (!(await this.deviceSessions.devicePublicKey(principal.sessionId)))
-      throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+      throw new AuthError('auth.forbidden', 'This phone must register a device key at sign-in to approve logins.');
   }
 
   /** Whether this phone (session) is the live session's scanner. */
@@ -468,7 +468,7 @@ export class QrLoginService {
 
   private assertScanner(record: QrSessionRecord, principal: Principal): void {
     if (principal.kind !== 'mobile')
-      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can do this.');
+      throw new AuthError('auth.forbidden', 'Only a signed-in phone (a mobile device session) can do this.');
     if (!record.scanner) throw new QrLoginError(record.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
     if (record.scanner.userId !== principal.userId || record.scanner.sessionId !== principal.sessionId)
       throw new QrLoginError('qr.not_scanner');
@@ -483,11 +483,10 @@ export class QrLoginService {
     const key = await this.deviceSessions.devicePublicKey(principal.sessionId);
     if (!key) {
       if (!this.config.allowKeylessDevices)
-        throw new ForbiddenError('This phone must register a device key at sign-in to approve logins.');
+        throw new AuthError('auth.forbidden', 'This phone must register a device key at sign-in to approve logins.');
       return;
     }
-    if (!isDeviceSignature(key, message, signature))
-      throw new AppError('auth.device_signature_invalid', 'The device signature is missing or wrong.');
+    if (!isDeviceSignature(key, message, signature)) throw new AuthError('auth.device_signature_invalid');
   }
 
   /**

@@ -16,8 +16,7 @@ import {
   type AccountEvent,
   type NewIdentityLink,
   type NewLogin,
-  ForbiddenError,
-  UnauthenticatedError,
+  AuthError,
   type Principal,
   AccessTokenService,
 } from '../auth/index.js';
@@ -141,7 +140,7 @@ export class MeGateway
         throw new ValidationError([{ path: 'token', message: 'expected { "token": "<access token>" }' }]);
       const { principal, expiresAtMs } = await this.tokens.verify(parsed.data.token);
       if (principal.sessionId !== socket.data.principal.sessionId)
-        throw new ForbiddenError('That token belongs to another session.');
+        throw new AuthError('auth.forbidden', 'That token belongs to another session.');
       socket.data.principal = principal;
       socket.data.expiresAtMs = expiresAtMs;
       this.armExpiry(socket);
@@ -155,7 +154,7 @@ export class MeGateway
     await this.limiter.consume([socketConnectLimit(this.config, clientIpOf(socket.request))]);
     const { principal, expiresAtMs } = await this.tokens.verify(tokenOf(socket));
     if (principal.kind !== 'mobile')
-      throw new ForbiddenError('Only a signed-in phone (a mobile device session) can open this channel.');
+      throw new AuthError('auth.forbidden', 'Only a signed-in phone (a mobile device session) can open this channel.');
     socket.data = { principal, expiresAtMs };
   }
 
@@ -166,7 +165,10 @@ export class MeGateway
       socket.emit(
         ERROR_EVENT,
         envelopeOf(
-          new UnauthenticatedError('The access token expired; send auth.refresh with a new one, or reconnect.'),
+          new AuthError(
+            'auth.unauthenticated',
+            'The access token expired; send auth.refresh with a new one, or reconnect.',
+          ),
           socket.request,
           this.logger,
         ),

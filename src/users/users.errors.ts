@@ -1,14 +1,16 @@
 import { AppError } from '../common/index.js';
 
-/** A login that is already taken. */
-export class LoginTakenError extends AppError<'conflict'> {
-  constructor() {
-    super('conflict', 'This login is already taken.', [{ path: 'login', message: 'already taken' }]);
-  }
-}
+type UsersCode = 'conflict' | 'identity.last_method' | 'oauth.identity_conflict';
 
-export class IdentityLastMethodError extends AppError<'identity.last_method'> {
-  constructor() {
-    super('identity.last_method', 'This is the last way to sign in to the account; add another before removing it.');
+const MESSAGES: Record<UsersCode, string> = {
+  conflict: 'This login is already taken.',
+  'identity.last_method': 'This is the last way to sign in to the account; add another before removing it.',
+  'oauth.identity_conflict': 'That account is already linked to another user.',
+};
+
+/** A users-and-identities error; its code maps to HTTP through ERROR_STATUS. */
+export class UsersError extends AppError<UsersCode> {
+  constructor(code: UsersCode) {
+    super(code, MESSAGES[code], code === 'conflict' ? [{ path: 'login', message: 'already taken' }] : undefined);
   }
 }

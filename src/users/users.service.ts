@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, CryptoService, NotFoundError, ValidationError } from '../common/index.js';
+import { CryptoService, NotFoundError, ValidationError } from '../common/index.js';
 
-import { IdentityLastMethodError, LoginTakenError } from './users.errors.js';
+import { UsersError } from './users.errors.js';
 import { LOGIN_PATTERN, normalizeLogin } from './login.js';
 import { PasswordHasher } from './password.hasher.js';
 import { passwordProblems } from './password.policy.js';
@@ -89,8 +89,7 @@ export class UsersService {
    */
   async linkIdentity(userId: string, identity: NewIdentity): Promise<{ identity: Identity; created: boolean }> {
     const outcome = await this.repository.linkIdentity(userId, identity);
-    if (outcome === 'conflict')
-      throw new AppError('oauth.identity_conflict', 'That account is already linked to another user.');
+    if (outcome === 'conflict') throw new UsersError('oauth.identity_conflict');
     return outcome;
   }
 
@@ -116,7 +115,7 @@ export class UsersService {
         roles: [...new Set<Role>(input.roles?.length ? input.roles : ['user'])],
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new LoginTakenError();
+      if (isUniqueViolation(error)) throw new UsersError('conflict');
       throw error;
     }
   }
@@ -181,6 +180,6 @@ export class UsersService {
   async unlinkIdentity(userId: string, identityId: string): Promise<void> {
     const outcome = await this.repository.deleteIdentityUnlessLast(userId, identityId);
     if (outcome === 'missing') throw new NotFoundError('No such identity.');
-    if (outcome === 'last') throw new IdentityLastMethodError();
+    if (outcome === 'last') throw new UsersError('identity.last_method');
   }
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, Injectable, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { type Principal, ReauthRequiredError, SessionsService } from '../../auth/index.js';
+import { type Principal, AuthError, SessionsService } from '../../auth/index.js';
 
 /**
  * Destructive admin actions (delete, disable, roles, passwords, revoking all
@@ -14,7 +14,7 @@ export class RecentSignInGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const principal = context.switchToHttp().getRequest<{ user: Principal }>().user;
-    if (!(await this.isRecent(principal))) throw new ReauthRequiredError();
+    if (!(await this.isRecent(principal))) throw new AuthError('auth.reauth_required');
     return true;
   }
 

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ForbiddenError, ReauthRequiredError, SessionsService, userView } from '../../auth/index.js';
+import { AuthError, SessionsService, userView } from '../../auth/index.js';
 
-import { AppError, NotFoundError } from '../../common/index.js';
+import { NotFoundError } from '../../common/index.js';
 import { type User, UserDirectory, type UserRow, UsersService } from '../../users/index.js';
 
+import { AdminError } from '../common/admin.errors.js';
 import type { Acting } from '../common/acting.js';
 import { decodeCursor, pageOf, type Page } from '../common/admin-list.js';
 import { textIdKey, timestampIdKey } from '../common/admin-keyset.js';
@@ -65,7 +66,7 @@ export class AdminUsersService {
   async create(acting: Acting, body: CreateUserBody): Promise<UserRow> {
     // Making an admin or an auditor is a role change like any other: it needs a recent sign-in.
     if (body.roles?.some((role) => role !== 'user') && !(await this.recent.isRecent(acting.actor)))
-      throw new ReauthRequiredError();
+      throw new AuthError('auth.reauth_required');
     const user = await this.users.create(body);
     await this.audit.record(
       acting,
@@ -85,13 +86,13 @@ export class AdminUsersService {
 
   async patch(acting: Acting, id: string, body: PatchUserBody, ifMatch: string | undefined): Promise<UserRow> {
     const destructive = body.roles !== undefined || body.password !== undefined || body.status === 'disabled';
-    if (destructive && !(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
+    if (destructive && !(await this.recent.isRecent(acting.actor))) throw new AuthError('auth.reauth_required');
     if (id === acting.actor.userId && (body.status === 'disabled' || (body.roles && !body.roles.includes('admin')))) {
-      throw new ForbiddenError('You cannot disable yourself or take away your own admin role.');
+      throw new AuthError('auth.forbidden', 'You cannot disable yourself or take away your own admin role.');
     }
     const version = versionIn(ifMatch);
     if (version === 'stale')
-      throw new AppError(
+      throw new AdminError(
         'precondition_failed',
         'This user changed since you read it: reload it and apply your change again.',
       );
@@ -111,7 +112,7 @@ export class AdminUsersService {
     const after = await this.repository.update(id, columns, version);
     if (!after) {
       if (await this.repository.exists(id))
-        throw new AppError(
+        throw new AdminError(
           'precondition_failed',
           'This user changed since you read it: reload it and apply your change again.',
         );
@@ -135,8 +136,8 @@ export class AdminUsersService {
 
   /** Soft by default (sessions revoked, identities removed, login kept reserved); `hard` removes the row and everything hanging from it. */
   async delete(acting: Acting, id: string, hard: boolean): Promise<void> {
-    if (!(await this.recent.isRecent(acting.actor))) throw new ReauthRequiredError();
-    if (id === acting.actor.userId) throw new ForbiddenError('You cannot delete yourself.');
+    if (!(await this.recent.isRecent(acting.actor))) throw new AuthError('auth.reauth_required');
+    if (id === acting.actor.userId) throw new AuthError('auth.forbidden', 'You cannot delete yourself.');
     const before = await this.repository.find(id);
     // A hard delete may follow a soft one (the row is still there, only hidden).
     if (!before && !(hard && (await this.repository.exists(id, true)))) throw new NotFoundError('No such user.');

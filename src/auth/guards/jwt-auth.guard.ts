@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { AppError } from '../../common/index.js';
 import type { Role } from '../../users/index.js';
 import { IS_PUBLIC, ROLES } from '../auth.decorators.js';
-import { ForbiddenError, UnauthenticatedError } from '../auth.errors.js';
+import { AuthError } from '../auth.errors.js';
 import type { Principal } from '../auth.principal.js';
 
 /**
@@ -27,7 +27,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
     if (roles?.length) {
       const principal = context.switchToHttp().getRequest<{ user: Principal }>().user;
-      if (!principal.roles.some((r) => roles.includes(r))) throw new ForbiddenError();
+      if (!principal.roles.some((r) => roles.includes(r))) throw new AuthError('auth.forbidden');
     }
     return true;
   }
@@ -35,7 +35,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<T>(error: unknown, user: T): T {
     // Domain errors (store.unavailable, …) keep their code; anything else is a refused credential.
     if (error instanceof AppError) throw error;
-    if (error || !user) throw new UnauthenticatedError();
+    if (error || !user) throw new AuthError('auth.unauthenticated');
     return user;
   }
 }

@@ -6,7 +6,7 @@ import { Clock, CryptoService, NotFoundError } from '../../common/index.js';
 
 import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
 import { isUniqueViolation } from '../../database/index.js';
-import { AccountDisabledError } from '../auth.errors.js';
+import { AuthError } from '../auth.errors.js';
 import { isDeviceSignature } from './device-signature.js';
 import { RevocationStore } from './revocation.store.js';
 import type { DevicePublicJwk, Session, SessionKind } from './session.entity.js';
@@ -103,11 +103,11 @@ export class SessionsService {
     if (!device) {
       // Nothing to replace: one statement (one round trip, one commit).
       const session = await this.repository.insertWebSession(fields, this.crypto.sha256(refreshToken), now);
-      if (!session) throw new AccountDisabledError();
+      if (!session) throw new AuthError('auth.account_disabled');
       return { session, refreshToken };
     }
     return this.repository.transaction(async (em) => {
-      if (!(await this.repository.lockActiveUser(em, userId))) throw new AccountDisabledError();
+      if (!(await this.repository.lockActiveUser(em, userId))) throw new AuthError('auth.account_disabled');
       let replaced: string[] = [];
       if (kind === 'mobile') {
         await this.repository.lockDevice(em, userId, device.id);

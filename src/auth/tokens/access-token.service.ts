@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
 import type { Role } from '../../users/index.js';
-import { UnauthenticatedError } from '../auth.errors.js';
+import { AuthError } from '../auth.errors.js';
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';
 import { RevocationStore } from '../sessions/revocation.store.js';
@@ -28,11 +28,11 @@ export class AccessTokenService {
    * key, wrong issuer or audience, expired, malformed claims, revoked session.
    */
   async verify(token: unknown): Promise<{ principal: Principal; expiresAtMs: number }> {
-    if (typeof token !== 'string' || token.length > 4096) throw new UnauthenticatedError();
+    if (typeof token !== 'string' || token.length > 4096) throw new AuthError('auth.unauthenticated');
     const header = decodeHeader(token);
-    if (!isAccessTokenHeader(header)) throw new UnauthenticatedError();
+    if (!isAccessTokenHeader(header)) throw new AuthError('auth.unauthenticated');
     const key = await this.keys.publicKey(header.kid);
-    if (!key) throw new UnauthenticatedError();
+    if (!key) throw new AuthError('auth.unauthenticated');
     let claims: AccessTokenClaims;
     try {
       claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, {
@@ -42,17 +42,17 @@ export class AccessTokenService {
         audience: this.config.audience,
       });
     } catch {
-      throw new UnauthenticatedError();
+      throw new AuthError('auth.unauthenticated');
     }
     const principal = principalOf(claims);
-    if (!principal) throw new UnauthenticatedError();
+    if (!principal) throw new AuthError('auth.unauthenticated');
     await this.assertNotRevoked(principal.sessionId);
     return { principal, expiresAtMs: claims.exp * 1000 };
   }
 
   /** `auth.unauthenticated` once the session is revoked (a token verified earlier is worth nothing then). */
   async assertNotRevoked(sessionId: string): Promise<void> {
-    if (await this.revocations.isRevoked(sessionId)) throw new UnauthenticatedError();
+    if (await this.revocations.isRevoked(sessionId)) throw new AuthError('auth.unauthenticated');
   }
 
   get expiresIn(): number {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AUTH_CONFIG, type AuthConfig } from '../../config/index.js';
-import { UnauthenticatedError } from '../auth.errors.js';
+import { AuthError } from '../auth.errors.js';
 import type { AccessTokenClaims, Principal } from '../auth.principal.js';
 import { SigningKeysService } from '../keys/signing-keys.service.js';
 import { RevocationStore } from '../sessions/revocation.store.js';
@@ -30,11 +30,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (err: unknown, key?: string | Buffer) => void) => {
         const header = decodeHeader(rawJwt);
         if (!isAccessTokenHeader(header)) {
-          done(new UnauthenticatedError());
+          done(new AuthError('auth.unauthenticated'));
           return;
         }
         keys.publicKey(header.kid).then(
-          (key) => (key ? done(null, key as unknown as string) : done(new UnauthenticatedError())),
+          (key) => (key ? done(null, key as unknown as string) : done(new AuthError('auth.unauthenticated'))),
           (error: unknown) => done(error),
         );
       },
@@ -43,7 +43,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   async validate(claims: AccessTokenClaims): Promise<Principal> {
     const principal = principalOf(claims);
-    if (!principal || (await this.revocations.isRevoked(principal.sessionId))) throw new UnauthenticatedError();
+    if (!principal || (await this.revocations.isRevoked(principal.sessionId)))
+      throw new AuthError('auth.unauthenticated');
     return principal;
   }
 }
