@@ -17,3 +17,4 @@ export { safeReturnTo } from './http/return-to.js';
 export { createValidationPipe } from './http/validation.pipe.js';
 export { LocalSecrets } from './secrets/local-secret.js';
 export { VERSION } from './version.js';
+export { RequestStrategy } from './http/request.strategy.js';

@@ -1,24 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-strategy';
 import type { ClientContext } from '../auth/index.js';
-import { readCookie } from '../common/index.js';
+import { readCookie, RequestStrategy } from '../common/index.js';
 import { OAUTH_BROWSER_COOKIE } from './oauth-cookies.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
-
-type Verify = (req: Request, done: (error: unknown, outcome?: OAuthOutcome) => void) => void;
-
-/** A Passport strategy whose whole work is one callback on the request (as passport-custom does). */
-class RequestStrategy extends Strategy {
-  constructor(private readonly verify: Verify) {
-    super();
-  }
-
-  override authenticate(req: Request): void {
-    this.verify(req, (error, outcome) => (error ? this.error(error as Error) : this.success(outcome!)));
-  }
-}
 
 /**
  * The one Passport strategy of every third-party provider (`oauth`): the

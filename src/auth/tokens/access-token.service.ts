@@ -10,8 +10,8 @@ import type { Session } from '../sessions/session.entity.js';
 import { decodeHeader, isAccessTokenHeader, principalOf } from './access-token.claims.js';
 
 /**
- * Signs access tokens (ES256 JWTs with `kid`, ≤ 15 minutes), and verifies
- * them outside HTTP (the sockets), with the same checks as the JWT strategy.
+ * Signs access tokens (ES256 JWTs with `kid`, ≤ 15 minutes), and is the one
+ * verifier of them: HTTP (JwtStrategy delegates here) and the sockets alike.
  */
 @Injectable()
 export class AccessTokenService {
