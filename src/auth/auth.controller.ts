@@ -10,7 +10,7 @@ import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
 import { RateLimitGuard } from '../rate-limit/index.js';
 import { LOGIN_RATE_LIMITS, PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { RefreshCookie } from './refresh-cookie.js';
-import type { ClientContext } from './sessions/sessions.service.js';
+import type { ClientContext } from './client-context.js';
 
 const TOKENS_EXAMPLE = {
   accessToken: 'eyJhbGciOiJFUzI1NiIs…',

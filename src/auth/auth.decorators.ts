@@ -2,7 +2,7 @@ import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestj
 import type { Request } from 'express';
 import type { Role } from '../users/index.js';
 import type { Principal } from './auth.principal.js';
-import type { ClientContext } from './sessions/sessions.service.js';
+import { clientContextOf, type ClientContext } from './client-context.js';
 
 export const IS_PUBLIC = 'auth:public';
 export const ROLES = 'auth:roles';
@@ -20,6 +20,5 @@ export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionC
 
 /** The client's IP (per TRUST_PROXY) and user agent, for sessions and audit events. */
 export const Client = createParamDecorator((_data: unknown, ctx: ExecutionContext): ClientContext => {
-  const req = ctx.switchToHttp().getRequest<Request>();
-  return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+  return clientContextOf(ctx.switchToHttp().getRequest<Request>());
 });

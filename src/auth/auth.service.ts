@@ -9,7 +9,8 @@ import { AuthError } from './auth.errors.js';
 
 import type { Principal } from './auth.principal.js';
 import type { Session } from './sessions/session.entity.js';
-import { SessionsService, type ClientContext, type DeviceInfo } from './sessions/sessions.service.js';
+import type { ClientContext } from './client-context.js';
+import { SessionsService, type DeviceInfo } from './sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { LoginThrottle } from './guards/login-rate-limits.js';
 

@@ -11,6 +11,7 @@ export { RefreshCookie } from './refresh-cookie.js';
 export { isDeviceSignature } from './sessions/device-signature.js';
 export { RefreshToken } from './sessions/refresh-token.entity.js';
 export { Session } from './sessions/session.entity.js';
-export { type ClientContext, SessionsService } from './sessions/sessions.service.js';
+export { SessionsService } from './sessions/sessions.service.js';
+export { type ClientContext, clientContextOf } from './client-context.js';
 export { AccessTokenService } from './tokens/access-token.service.js';
 export { SessionDirectory, type SessionSearch } from './sessions/session.directory.js';

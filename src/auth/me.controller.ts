@@ -11,7 +11,8 @@ import { AuthService } from './auth.service.js';
 import { identityView, sessionView, userView } from './auth.views.js';
 import { ChangePasswordBody } from './dto/auth.schemas.js';
 import { PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
-import { SessionsService, type ClientContext } from './sessions/sessions.service.js';
+import type { ClientContext } from './client-context.js';
+import { SessionsService } from './sessions/sessions.service.js';
 
 @ApiTags('me')
 @ApiBearerAuth()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import type { ClientContext } from '../auth/index.js';
+import { clientContextOf } from '../auth/index.js';
 import { readCookie, RequestStrategy } from '../common/index.js';
 import { OAUTH_BROWSER_COOKIE } from './oauth-cookies.js';
 import { OAuthService, type OAuthOutcome } from './oauth.service.js';
@@ -18,7 +18,7 @@ export class OAuthStrategy extends PassportStrategy(RequestStrategy, 'oauth') {
   }
 
   async validate(req: Request): Promise<OAuthOutcome> {
-    const context: ClientContext = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+    const context = clientContextOf(req);
     return this.oauth.complete(
       String(req.params.provider),
       req.query as Record<string, unknown>,

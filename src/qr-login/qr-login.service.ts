@@ -38,9 +38,7 @@ export interface CreatedQrSession {
 }
 
 /** Where an HTTP status poll comes from (it is rate-limited; socket handshakes are counted apart). */
-export interface PollOrigin {
-  ip: string | null;
-}
+export type PollOrigin = Pick<ClientContext, 'ip'>;
 
 export interface ScanAnswer {
   id: string;

@@ -17,10 +17,7 @@ const DAY_MS = 86_400_000;
 /** Device keys kept in memory per instance (a key object is a few hundred bytes). */
 const DEVICE_KEYS_CACHED = 10_000;
 
-export interface ClientContext {
-  ip: string | null;
-  userAgent: string | null;
-}
+import type { ClientContext } from '../client-context.js';
 
 export interface DeviceInfo {
   id: string;
