@@ -14,8 +14,10 @@ WORKDIR /app
 
 # Dependencies first, so this layer is reused until the lockfile changes. No package needs an
 # install script (prebuilt binaries come as optional dependencies), so none is run.
-# (packages/web-client is an npm workspace: its package.json is part of the lockfile's tree.)
+# (packages/protocol and packages/web-client are npm workspaces: their package.json files are part
+# of the lockfile's tree.)
 COPY package.json package-lock.json ./
+COPY packages/protocol/package.json packages/protocol/
 COPY packages/web-client/package.json packages/web-client/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
@@ -32,6 +34,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 
 COPY package.json package-lock.json ./
+COPY packages/protocol/package.json packages/protocol/
 COPY packages/web-client/package.json packages/web-client/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force

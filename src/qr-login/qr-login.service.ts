@@ -18,6 +18,7 @@ import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrPollLimits } from './qr-rate-limits.js';
 import { QrRequesterService, type Risk } from './qr-requester.service.js';
+import type { CreatedQrSession } from '@scangate/protocol';
 import { qrRef, statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
 import { QrSessionStore } from './qr-sessions.store.js';
 
@@ -25,17 +26,7 @@ const POLL_INTERVAL_MS = 1_000;
 /** Above this many waiting requests on one instance, browsers are asked to poll less often. */
 const BUSY_WAITERS = 5_000;
 
-export interface CreatedQrSession {
-  id: string;
-  pollToken: string;
-  status: 'pending';
-  version: number;
-  qrContent: string;
-  qrImage: { svg: string; png: string };
-  expiresAt: string;
-  pollIntervalMs: number;
-  matchCode?: string;
-}
+export type { CreatedQrSession } from '@scangate/protocol';
 
 /** Where an HTTP status poll comes from (it is rate-limited; socket handshakes are counted apart). */
 export type PollOrigin = Pick<ClientContext, 'ip'>;

@@ -1,5 +1,7 @@
 /** The states of a QR login (PROTOCOL.md § QR login with our own app). */
-export type QrStatus = 'pending' | 'scanned' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
+import type { QrStatus, QrStatusView } from '@scangate/protocol';
+
+export type { QrStatus, QrStatusView };
 
 /**
  * The one table of allowed transitions. Every change of a QR session is one
@@ -68,12 +70,6 @@ export interface QrSessionRecord {
 }
 
 /** What the browser may see before `exchange`: no personal data at all. */
-export interface QrStatusView {
-  id: string;
-  status: QrStatus;
-  version: number;
-  expiresAt: string;
-}
 
 export function statusView(record: Pick<QrSessionRecord, 'id' | 'status' | 'version' | 'expiresAt'>): QrStatusView {
   return {

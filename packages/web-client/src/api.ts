@@ -1,33 +1,10 @@
 import { requestJson } from './http.js';
 
-export type QrStatus = 'pending' | 'scanned' | 'confirmed' | 'consumed' | 'expired' | 'cancelled';
+import type { CreatedQrSession, Exchanged, QrStatus, QrStatusView, SignedInUser } from '@scangate/protocol';
 
-export interface QrStatusBody {
-  id: string;
-  status: QrStatus;
-  version: number;
-  expiresAt: string;
-}
-
-export interface CreatedQrSession extends QrStatusBody {
-  pollToken: string;
-  qrContent: string;
-  qrImage: { svg: string; png: string };
-  pollIntervalMs: number;
-  matchCode?: string;
-}
-
-export interface SignedInUser {
-  id: string;
-  displayName: string;
-  avatarUrl?: string | null;
-}
-
-export interface Exchanged {
-  user: SignedInUser;
-  accessToken: string;
-  expiresIn: number;
-}
+export type { CreatedQrSession, Exchanged, QrStatus, SignedInUser };
+/** The status route's body (the protocol's QrStatusView). */
+export type QrStatusBody = QrStatusView;
 
 /** The browser-side QR routes of PROTOCOL.md, over `fetch`, errors as `ScanGateError`. */
 export class QrApi {

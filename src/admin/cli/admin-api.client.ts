@@ -1,13 +1,10 @@
+import type { ErrorEnvelope as WireErrorEnvelope } from '@scangate/protocol';
+
 /** Per request: an admin API that does not answer in this time is reported, not waited for. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** The protocol's error envelope (PROTOCOL.md § Errors). */
-export interface ErrorEnvelope {
-  code: string;
-  message: string;
-  requestId?: string;
-  details?: Array<{ path: string; message: string }>;
-}
+/** The protocol's error envelope (PROTOCOL.md § Errors); without a request id when something in between answered. */
+export type ErrorEnvelope = Omit<WireErrorEnvelope, 'requestId'> & { requestId?: string };
 
 /** The API answered with an error: exit code 1, the envelope's code and message printed. */
 export class ApiError extends Error {

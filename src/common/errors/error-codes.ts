@@ -1,3 +1,5 @@
+import type { ErrorDetail as WireErrorDetail, ErrorEnvelope as WireErrorEnvelope } from '@scangate/protocol';
+
 /**
  * Every error code of the public contract (PROTOCOL.md § Errors) with its HTTP
  * status: the one place where a code is mapped to HTTP (and, later, to the socket).
@@ -37,15 +39,9 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** One field-level problem of a `validation.failed` error. */
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+export type ErrorDetail = WireErrorDetail;
 
-/** The envelope every error has, on every route (PROTOCOL.md § Errors). */
-export interface ErrorEnvelope {
+/** The envelope every error has, on every route (PROTOCOL.md § Errors): the protocol's error body, its code narrowed to the server's table. */
+export interface ErrorEnvelope extends WireErrorEnvelope {
   code: ErrorCode;
-  message: string;
-  requestId: string;
-  details?: ErrorDetail[];
 }
