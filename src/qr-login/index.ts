@@ -3,6 +3,6 @@ export { QR_ID } from './dto/qr-login.schemas.js';
 export { QrEventsHub } from './qr-events.hub.js';
 export { QrLoginError } from './qr-login.errors.js';
 export { QrLoginModule } from './qr-login.module.js';
-export { QrLoginService } from './qr-login.service.js';
 export { type QrEvent, type QrStatus, type QrStatusView, TERMINAL, viewOfEvent } from './qr-session.js';
 export { QrHistory, type QrSessionRow } from './qr-history.js';
+export { QrStatusService } from './qr-status.service.js';

@@ -31,6 +31,7 @@ import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } 
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrLoginService } from './qr-login.service.js';
+import { QrStatusService } from './qr-status.service.js';
 import { QR_CREATE_LIMITS, QR_IMAGE_LIMITS, QR_SCAN_LIMITS } from './qr-rate-limits.js';
 
 /** A QR id in the path: anything that cannot be one is simply not found. */
@@ -48,6 +49,7 @@ const STATUS_EXAMPLE = { id: 'Vq3…', status: 'pending', version: 1, expiresAt:
 export class QrLoginController {
   constructor(
     private readonly qr: QrLoginService,
+    private readonly browsers: QrStatusService,
     private readonly images: QrImageRenderer,
     private readonly cookie: RefreshCookie,
     private readonly errors: AllExceptionsFilter,
@@ -102,12 +104,12 @@ export class QrLoginController {
   ): Promise<void> {
     const poll = { ip: req.ip ?? null };
     if (!query.waitSeconds) {
-      res.json(await this.qr.status(id, pollToken, poll));
+      res.json(await this.browsers.status(id, pollToken, poll));
       return;
     }
     // Answered from a callback, after this handler has returned: a waiting request
     // holds no Nest call chain (PROTOCOL: thousands of them must cost little).
-    const cancel = await this.qr.listen(
+    const cancel = await this.browsers.listen(
       id,
       pollToken,
       query.afterVersion ?? 0,

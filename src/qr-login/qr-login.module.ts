@@ -10,6 +10,7 @@ import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginController } from './qr-login.controller.js';
 import { QrHistory } from './qr-history.js';
 import { QrLoginService } from './qr-login.service.js';
+import { QrStatusService } from './qr-status.service.js';
 import { QrPollLimits, qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
 import { QrSessionStore } from './qr-sessions.store.js';
@@ -22,6 +23,7 @@ import { RequesterModule } from '../requester/index.js';
   providers: [
     QrHistory,
     QrLoginService,
+    QrStatusService,
     QrSessionStore,
     QrEventsHub,
     QrExpirySweeper,
@@ -32,6 +34,6 @@ import { RequesterModule } from '../requester/index.js';
     AllExceptionsFilter,
     ...qrRateLimitProviders,
   ],
-  exports: [QrLoginService, QrEventsHub, QrHistory],
+  exports: [QrLoginService, QrStatusService, QrEventsHub, QrHistory],
 })
 export class QrLoginModule {}

@@ -14,22 +14,14 @@ import { Clock, CryptoService, ValidationError, safeReturnTo } from '../common/i
 
 import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
 import { UsersService } from '../users/index.js';
-import { QrEventsHub } from './qr-events.hub.js';
 import { QrLoginError } from './qr-login.errors.js';
-import { QrPollLimits } from './qr-rate-limits.js';
 import { QrRequesterService, type Risk } from './qr-requester.service.js';
 import type { CreatedQrSession } from '@scangate/protocol';
-import { qrRef, statusView, TERMINAL, type QrSessionRecord, type QrStatusView, type Requester } from './qr-session.js';
+import { qrRef, TERMINAL, type QrSessionRecord, type Requester } from './qr-session.js';
 import { QrSessionStore } from './qr-sessions.store.js';
-
-const POLL_INTERVAL_MS = 1_000;
-/** Above this many waiting requests on one instance, browsers are asked to poll less often. */
-const BUSY_WAITERS = 5_000;
+import { QrStatusService } from './qr-status.service.js';
 
 export type { CreatedQrSession } from '@scangate/protocol';
-
-/** Where an HTTP status poll comes from (it is rate-limited; socket handshakes are counted apart). */
-export type PollOrigin = Pick<ClientContext, 'ip'>;
 
 export interface ScanAnswer {
   id: string;
@@ -44,7 +36,9 @@ export interface ScanAnswer {
  * QR login with our own app: the browser creates a session and waits; the
  * signed-in phone scans, sees who asks, and confirms (or declines); the
  * browser exchanges the confirmed session for a web session. Every change is a
- * transition of `QrSessionStore` (one compare-and-set each).
+ * transition of `QrSessionStore` (one compare-and-set each). What the browser
+ * reads while it waits (status, long poll) is `QrStatusService`; the expiry
+ * sweep is `QrExpirySweeper`; the history rebuilt from the audit trail is `QrHistory`.
  */
 @Injectable()
 export class QrLoginService {
@@ -52,7 +46,7 @@ export class QrLoginService {
 
   constructor(
     private readonly sessions: QrSessionStore,
-    private readonly hub: QrEventsHub,
+    private readonly browsers: QrStatusService,
     private readonly requesters: QrRequesterService,
     private readonly crypto: CryptoService,
     private readonly clock: Clock,
@@ -60,7 +54,6 @@ export class QrLoginService {
     private readonly users: UsersService,
     private readonly deviceSessions: SessionsService,
     private readonly audit: AuditService,
-    private readonly pollLimits: QrPollLimits,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
     @Inject(APP_CONFIG) private readonly app: AppConfig,
   ) {
@@ -105,7 +98,7 @@ export class QrLoginService {
       qrContent: `${this.app.publicUrl}/m/qr/${id}`,
       qrImage: { svg: `${base}/qr.svg`, png: `${base}/qr.png` },
       expiresAt: new Date(record.expiresAt).toISOString(),
-      pollIntervalMs: this.pollIntervalMs(),
+      pollIntervalMs: this.browsers.pollIntervalMs(),
       ...(record.matchCode ? { matchCode: record.matchCode } : {}),
     };
   }
@@ -115,47 +108,6 @@ export class QrLoginService {
     const record = await this.sessions.find(id);
     if (!record) throw new QrLoginError('qr.not_found');
     return `${this.app.publicUrl}/m/qr/${id}`;
-  }
-
-  /**
-   * The status for the browser holding the poll token. With `poll` (the HTTP
-   * route), the request is counted: see `authorizedRecord`. The long poll is `listen`.
-   */
-  async status(id: string, pollToken: string | undefined, poll?: PollOrigin): Promise<QrStatusView> {
-    return statusView(await this.authorizedRecord(id, pollToken, poll));
-  }
-
-  /**
-   * The long poll, callback style (see QrEventsHub.listen): checks the token
-   * (throwing as `status` does), then calls `onDone` once with the status —
-   * at once if the version is already past `afterVersion`, else at the next
-   * change or when the wait ends — or with an error. Returns a cancel function.
-   */
-  async listen(
-    id: string,
-    pollToken: string | undefined,
-    afterVersion: number,
-    seconds: number,
-    onDone: (outcome: QrStatusView | Error) => void,
-    poll?: PollOrigin,
-  ): Promise<() => void> {
-    const record = await this.authorizedRecord(id, pollToken, poll);
-    if (record.version > afterVersion || TERMINAL.has(record.status)) {
-      onDone(statusView(record));
-      return () => undefined;
-    }
-    const untilExpiry = Math.max(0, record.expiresAt - this.clock.now());
-    return this.hub.listen(id, afterVersion, Math.min(seconds * 1000, untilExpiry + 1_500), (event) => {
-      if (event) return onDone(event);
-      this.sessions.read(id).then(
-        (now) => onDone(statusView(now ?? record)),
-        (error: unknown) => onDone(error instanceof Error ? error : new Error(String(error))),
-      );
-    });
-  }
-
-  pollIntervalMs(): number {
-    return this.hub.waiting > BUSY_WAITERS ? POLL_INTERVAL_MS * 2 : POLL_INTERVAL_MS;
   }
 
   /**
@@ -308,7 +260,7 @@ export class QrLoginService {
     pollToken: string | undefined,
     context: ClientContext,
   ): Promise<SignedIn & { returnTo: string | null }> {
-    const record = await this.authorizedRecord(id, pollToken);
+    const record = await this.browsers.authorizedRecord(id, pollToken);
     if (record.status === 'confirmed' && (await this.deviceSessions.isRevoked(record.scanner!.sessionId))) {
       await this.cancelForRevokedApprover(record);
       throw new QrLoginError('qr.wrong_state');
@@ -418,28 +370,6 @@ export class QrLoginService {
       detail: { qr: qrRef(record.id), reason: 'approver_revoked' },
     });
     return true;
-  }
-
-  /**
-   * The record if the poll token is its own; otherwise exactly as if the id did
-   * not exist. With `poll` (an HTTP status request), the request is counted
-   * after the check: against the session when the token is right, against the
-   * caller's IP when not (see `QrPollLimits`).
-   */
-  private async authorizedRecord(
-    id: string,
-    pollToken: string | undefined,
-    poll?: PollOrigin,
-  ): Promise<QrSessionRecord> {
-    const presented = this.crypto.sha256(pollToken ?? '');
-    const record = await this.sessions.read(id);
-    const stored = record ? Buffer.from(record.pollTokenHash, 'base64url') : this.crypto.sha256('\u0000');
-    if (!this.crypto.equal(presented, stored) || !record || !pollToken) {
-      if (poll) await this.pollLimits.refused(poll.ip);
-      throw new QrLoginError('qr.not_found');
-    }
-    if (poll) await this.pollLimits.admitted(id);
-    return record;
   }
 
   private async assertApprovingDevice(principal: Principal): Promise<void> {

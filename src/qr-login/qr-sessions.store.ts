@@ -33,7 +33,7 @@ export type TransitionRefusal = (current: QrSessionRecord) => QrLoginError;
  */
 @Injectable()
 export class QrSessionStore {
-  private expiredListener?: (record: QrSessionRecord) => void;
+  private readonly expiredListeners = new Set<(record: QrSessionRecord) => void>();
   /** The stored text each record read here was parsed from: a transition can start from it without reading again. */
   private readonly rawOf = new WeakMap<QrSessionRecord, string>();
 
@@ -192,9 +192,14 @@ export class QrSessionStore {
     }
   }
 
-  /** Called once for each session this store moved to `expired`, whichever path did it (audit). */
-  onExpired(listener: (record: QrSessionRecord) => void): void {
-    this.expiredListener = listener;
+  /**
+   * `listener` is called once for each session this store moved to `expired`,
+   * whichever path did it (audit); every listener added is called, each on its
+   * own (one that throws does not stop the others). Returns the way to stop.
+   */
+  onExpired(listener: (record: QrSessionRecord) => void): () => void {
+    this.expiredListeners.add(listener);
+    return () => this.expiredListeners.delete(listener);
   }
 
   /** Moves a live session past its expiry to `expired`; null when it is gone or already terminal. */
@@ -212,7 +217,13 @@ export class QrSessionStore {
       if (error instanceof QrLoginError) return null;
       throw error;
     }
-    this.expiredListener?.(expired);
+    for (const listener of this.expiredListeners) {
+      try {
+        listener(expired);
+      } catch {
+        // A listener's failure is its own (the audit never fails a transition): the others still run.
+      }
+    }
     return expired;
   }
 

@@ -13,7 +13,7 @@ import { REALTIME_CONFIG, type RealtimeConfig } from '../config/index.js';
 import {
   QrEventsHub,
   QrLoginError,
-  QrLoginService,
+  QrStatusService,
   TERMINAL,
   viewOfEvent,
   type QrEvent,
@@ -61,7 +61,7 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   private unwatch?: () => void;
 
   constructor(
-    private readonly qr: QrLoginService,
+    private readonly qr: QrStatusService,
     private readonly hub: QrEventsHub,
     private readonly limiter: RateLimiter,
     private readonly metrics: RealtimeMetrics,

@@ -13,6 +13,7 @@ import type { UsersService } from '../../../src/users/users.service.js';
 import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
 import { QrExpirySweeper } from '../../../src/qr-login/qr-expiry.sweeper.js';
 import type { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
+import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
 import { QrLoginService, type CreatedQrSession } from '../../../src/qr-login/qr-login.service.js';
 import { QrRequesterService } from '../../../src/qr-login/qr-requester.service.js';
 import type { QrStatusView } from '../../../src/qr-login/qr-session.js';
@@ -50,9 +51,16 @@ function strict<T>(name: string): T {
 /** One instance: its own QrLoginService and sweeper over the shared store and clock. */
 function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
   const sessions = new QrSessionStore(store, clock);
-  const service = new QrLoginService(
+  const browsers = new QrStatusService(
     sessions,
     new QrEventsHub(store),
+    new CryptoService(),
+    clock,
+    strict<QrPollLimits>('QrPollLimits'),
+  );
+  const service = new QrLoginService(
+    sessions,
+    browsers,
     new QrRequesterService(new RequesterContextBuilder(GeoIpReader.none())),
     new CryptoService(),
     clock,
@@ -60,11 +68,10 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     strict<UsersService>('UsersService'),
     { devicePublicKey: async () => null } as unknown as SessionsService,
     { record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService,
-    strict<QrPollLimits>('QrPollLimits'),
     CONFIG.qr,
     CONFIG.app,
   );
-  return { sessions, service, sweeper: new QrExpirySweeper(service) };
+  return { sessions, service, browsers, sweeper: new QrExpirySweeper(service) };
 }
 
 describe('QrExpirySweeper (real service and store, fake clock)', () => {
@@ -157,7 +164,7 @@ describe('QrExpirySweeper (real service and store, fake clock)', () => {
   it('does not expire again what a status read already expired (one event, one audit)', async () => {
     const [qr] = await createMany(1);
     clock.advance(TTL_MS);
-    expect(await one.service.status(qr!.id, qr!.pollToken)).toMatchObject({ status: 'expired', version: 2 });
+    expect(await one.browsers.status(qr!.id, qr!.pollToken)).toMatchObject({ status: 'expired', version: 2 });
     await one.sweeper.sweep();
     await settle();
     expect(expiredEvents()).toHaveLength(1);

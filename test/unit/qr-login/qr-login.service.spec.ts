@@ -11,6 +11,7 @@ import type { QrConfig } from '../../../src/config/config.types.js';
 import { MemoryStore } from '../../../src/store/memory.store.js';
 import type { UsersService } from '../../../src/users/users.service.js';
 import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
+import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
 import { QrLoginService, type CreatedQrSession } from '../../../src/qr-login/qr-login.service.js';
 import { QrRequesterService } from '../../../src/qr-login/qr-requester.service.js';
 import { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
@@ -66,9 +67,16 @@ function build(qr: Partial<QrConfig> = {}) {
   let webSessions = 0;
   /** Set to make the next sign-ins fail as a lost database connection does. */
   const database = { down: false };
-  const service = new QrLoginService(
+  const browsers = new QrStatusService(
     sessions,
     hub,
+    new CryptoService(),
+    clock,
+    new QrPollLimits(new RateLimiter(store, CONFIG.app), { ...CONFIG.qr, ...qr }),
+  );
+  const service = new QrLoginService(
+    sessions,
+    browsers,
     new QrRequesterService(new RequesterContextBuilder(GeoIpReader.none())),
     new CryptoService(),
     clock,
@@ -95,11 +103,10 @@ function build(qr: Partial<QrConfig> = {}) {
         audit.push(input);
       },
     } as unknown as AuditService,
-    new QrPollLimits(new RateLimiter(store, CONFIG.app), { ...CONFIG.qr, ...qr }),
     { ...CONFIG.qr, ...qr },
     CONFIG.app,
   );
-  return { clock, store, sessions, hub, service, audit, deviceKeys, revoked, signedIn, database };
+  return { clock, store, sessions, hub, service, browsers, audit, deviceKeys, revoked, signedIn, database };
 }
 
 describe('QrLoginService (real store, fake clock)', () => {
@@ -108,11 +115,12 @@ describe('QrLoginService (real store, fake clock)', () => {
   let sessions: QrSessionStore;
   let hub: QrEventsHub;
   let service: QrLoginService;
+  let browsers: QrStatusService;
   let audit: AuditInput[];
   let deviceKeys: Map<string, KeyObject>;
 
   beforeEach(async () => {
-    ({ clock, store, sessions, hub, service, audit, deviceKeys } = build());
+    ({ clock, store, sessions, hub, service, browsers, audit, deviceKeys } = build());
     await hub.onModuleInit();
   });
 
@@ -368,18 +376,18 @@ describe('QrLoginService (real store, fake clock)', () => {
   describe('status and long poll', () => {
     it('answers the status view only, with the poll token', async () => {
       const qr = await create();
-      expect(await service.status(qr.id, qr.pollToken)).toEqual({
+      expect(await browsers.status(qr.id, qr.pollToken)).toEqual({
         id: qr.id,
         status: 'pending',
         version: 1,
         expiresAt: qr.expiresAt,
       });
-      expect(await codeOf(service.status(qr.id, undefined))).toBe('qr.not_found');
+      expect(await codeOf(browsers.status(qr.id, undefined))).toBe('qr.not_found');
     });
 
     it('wakes a long poll with the change', async () => {
       const qr = await create();
-      const waiting = new Promise((resolve) => void service.listen(qr.id, qr.pollToken, 1, 5, resolve));
+      const waiting = new Promise((resolve) => void browsers.listen(qr.id, qr.pollToken, 1, 5, resolve));
       await settle();
       expect(hub.waiting).toBe(1);
       await scan(qr);
@@ -390,7 +398,7 @@ describe('QrLoginService (real store, fake clock)', () => {
     it('answers expired once the clock passes expiresAt', async () => {
       const qr = await create();
       clock.advance(TTL_MS);
-      expect(await service.status(qr.id, qr.pollToken)).toMatchObject({ status: 'expired', version: 2 });
+      expect(await browsers.status(qr.id, qr.pollToken)).toMatchObject({ status: 'expired', version: 2 });
     });
   });
 
@@ -419,7 +427,7 @@ describe('QrLoginService (real store, fake clock)', () => {
     // to `expired` and take it off the due set, so the sweeper never sees it and
     // nothing writes `qr.expired`.
     it.each([
-      ['a status read', (qr: CreatedQrSession) => service.status(qr.id, qr.pollToken)],
+      ['a status read', (qr: CreatedQrSession) => browsers.status(qr.id, qr.pollToken)],
       ['a scan', (qr: CreatedQrSession) => scan(qr).catch(() => undefined)],
       ['an exchange', (qr: CreatedQrSession) => exchange(qr).catch(() => undefined)],
     ])(
@@ -654,7 +662,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       const { record: held } = await sessions.claimExchange(qr.id, () => new QrLoginError('qr.wrong_state'));
       expect(held.version).toBe(3);
       expect(await codeOf(exchange(qr))).toBe('qr.consumed');
-      expect((await service.status(qr.id, qr.pollToken)).status).toBe('confirmed');
+      expect((await browsers.status(qr.id, qr.pollToken)).status).toBe('confirmed');
       clock.advance(2_000); // past its expiry, but held
       expect(await sessions.sweepOne(qr.id)).toBeNull();
       expect((await sessions.find(qr.id))!.status).toBe('confirmed');
@@ -675,7 +683,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       await limited.hub.onModuleInit();
       try {
         const qr = await limited.service.create(undefined, BROWSER);
-        const poll = (token: string, ip: string) => codeOf(limited.service.status(qr.id, token, { ip }));
+        const poll = (token: string, ip: string) => codeOf(limited.browsers.status(qr.id, token, { ip }));
         const attacker = '203.0.113.66';
         expect([
           await poll('x'.repeat(43), attacker),

@@ -286,6 +286,28 @@ describe('QrSessionStore (MemoryStore, fake clock)', () => {
       ]);
     });
 
+    it('tells every expiry listener once, even when one throws, until it stops listening', async () => {
+      const first: string[] = [];
+      const second: string[] = [];
+      const stopFirst = sessions.onExpired((r) => first.push(r.id));
+      sessions.onExpired(() => {
+        throw new Error('a broken listener');
+      });
+      sessions.onExpired((r) => second.push(r.id));
+      const a = await created();
+      clock.advance(TTL_MS);
+      await sessions.read(a.id);
+      await sessions.read(a.id);
+      expect(first).toEqual([a.id]);
+      expect(second).toEqual([a.id]);
+      stopFirst();
+      const b = await created();
+      clock.advance(TTL_MS);
+      await sessions.read(b.id);
+      expect(first).toEqual([a.id]);
+      expect(second).toEqual([a.id, b.id]);
+    });
+
     it('refuses a later transition of a live state with qr.expired, and expires it (one event)', async () => {
       const record = await created();
       await sessions.transition(record.id, ['pending'], 'scanned', () => ({ scanner: scanner() }), refusal);
