@@ -10,6 +10,7 @@ import { LoginBody, ReauthBody, RefreshBody } from './dto/auth.schemas.js';
 import { RateLimitGuard } from '../rate-limit/index.js';
 import { LOGIN_RATE_LIMITS, PASSWORD_CHECK_RATE_LIMITS } from './guards/login-rate-limits.js';
 import { RefreshCookie } from './refresh-cookie.js';
+import { WebSignIn } from './web-sign-in.js';
 import type { ClientContext } from './client-context.js';
 
 const TOKENS_EXAMPLE = {
@@ -25,6 +26,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookie: RefreshCookie,
+    private readonly web: WebSignIn,
   ) {}
 
   @Public()
@@ -142,14 +144,14 @@ export class AuthController {
       avatarUrl: signedIn.user.avatarUrl,
       roles: signedIn.user.roles,
     };
-    const body = {
-      accessToken: signedIn.accessToken,
-      expiresIn: signedIn.expiresIn,
-      sessionId: signedIn.session.id,
-      user,
-    };
-    if (signedIn.session.kind === 'mobile') return { ...body, refreshToken: signedIn.refreshToken };
-    this.cookie.set(res, signedIn.refreshToken, signedIn.session);
-    return body;
+    if (signedIn.session.kind === 'mobile')
+      return {
+        accessToken: signedIn.accessToken,
+        expiresIn: signedIn.expiresIn,
+        sessionId: signedIn.session.id,
+        user,
+        refreshToken: signedIn.refreshToken,
+      };
+    return { ...this.web.respond(res, signedIn), sessionId: signedIn.session.id, user };
   }
 }

@@ -19,6 +19,7 @@ import { LocalSecrets } from '../common/index.js';
 import { WellKnownController } from './keys/well-known.controller.js';
 import { MeController } from './me.controller.js';
 import { RefreshCookie } from './refresh-cookie.js';
+import { WebSignIn } from './web-sign-in.js';
 import { RefreshToken } from './sessions/refresh-token.entity.js';
 import { RevocationStore } from './sessions/revocation.store.js';
 import { Session } from './sessions/session.entity.js';
@@ -55,6 +56,7 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     LocalSecrets,
     AccessTokenService,
     RefreshCookie,
+    WebSignIn,
     JwtStrategy,
     ...loginRateLimitProviders,
     LoginThrottle,
@@ -68,6 +70,7 @@ import { JwtStrategy } from './tokens/jwt.strategy.js';
     AccessTokenService,
     AccountEvents,
     RefreshCookie,
+    WebSignIn,
   ],
 })
 export class AuthModule {}

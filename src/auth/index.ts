@@ -8,6 +8,7 @@ export { AuthService, type SignedIn } from './auth.service.js';
 export { identityView, sessionView, userView } from './auth.views.js';
 export { SigningKey } from './keys/signing-key.entity.js';
 export { RefreshCookie } from './refresh-cookie.js';
+export { WebSignIn } from './web-sign-in.js';
 export { isDeviceSignature } from './sessions/device-signature.js';
 export { RefreshToken } from './sessions/refresh-token.entity.js';
 export { Session } from './sessions/session.entity.js';

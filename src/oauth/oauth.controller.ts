@@ -25,7 +25,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentUser, Public, type Principal, RefreshCookie } from '../auth/index.js';
+import { CurrentUser, Public, type Principal, WebSignIn } from '../auth/index.js';
 
 import { AllExceptionsFilter, AppError, ApiErrors, readCookie } from '../common/index.js';
 
@@ -74,7 +74,7 @@ export class OAuthController {
   constructor(
     private readonly oauth: OAuthService,
     private readonly registry: OAuthRegistry,
-    private readonly refreshCookie: RefreshCookie,
+    private readonly web: WebSignIn,
     @Inject(AUTH_CONFIG) private readonly auth: AuthConfig,
   ) {}
 
@@ -144,7 +144,7 @@ export class OAuthController {
   )
   callback(@Req() req: Request & { user: OAuthOutcome }, @Res() res: Response): void {
     const outcome = req.user;
-    if ('signedIn' in outcome) this.refreshCookie.set(res, outcome.signedIn.refreshToken, outcome.signedIn.session);
+    if ('signedIn' in outcome) this.web.respond(res, outcome.signedIn);
     res.redirect(302, outcome.start.returnTo);
   }
 

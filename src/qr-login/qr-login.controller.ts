@@ -22,7 +22,15 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Client, CurrentUser, Public, type Principal, RefreshCookie, type ClientContext } from '../auth/index.js';
+import {
+  Client,
+  CurrentUser,
+  Public,
+  type Principal,
+  RefreshCookie,
+  WebSignIn,
+  type ClientContext,
+} from '../auth/index.js';
 
 import { ValidationError, AllExceptionsFilter, ApiErrors, ApiZodBody } from '../common/index.js';
 
@@ -52,6 +60,7 @@ export class QrLoginController {
     private readonly browsers: QrStatusService,
     private readonly images: QrImageRenderer,
     private readonly cookie: RefreshCookie,
+    private readonly web: WebSignIn,
     private readonly errors: AllExceptionsFilter,
   ) {}
 
@@ -277,12 +286,10 @@ export class QrLoginController {
   ) {
     this.cookie.assertAllowedOrigin(req);
     const signedIn = await this.qr.exchange(id, pollToken, client);
-    this.cookie.set(res, signedIn.refreshToken, signedIn.session);
     const { user } = signedIn;
     return {
       user: { id: user.id, displayName: user.displayName, avatarUrl: user.avatarUrl },
-      accessToken: signedIn.accessToken,
-      expiresIn: signedIn.expiresIn,
+      ...this.web.respond(res, signedIn),
       ...(signedIn.returnTo ? { returnTo: signedIn.returnTo } : {}),
     };
   }
