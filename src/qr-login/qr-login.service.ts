@@ -296,8 +296,9 @@ export class QrLoginService {
         claim,
       );
     } catch (error) {
-      // The store failed, or the hold ran out and another exchange took over: this web session must not stand.
-      await this.deviceSessions.revoke(signedIn.session.id, 'exchange_failed').catch(() => undefined);
+      // The store failed, or the hold ran out and another exchange took over: this web session, whose
+      // tokens nobody received, must not stand (ended in the database even while the store is down).
+      await this.deviceSessions.discard(signedIn.session.id, 'exchange_failed').catch(() => undefined);
       throw error;
     }
     this.record({

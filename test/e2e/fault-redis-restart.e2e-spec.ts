@@ -132,7 +132,7 @@ describeWith(NEED, 'Redis restarted in the middle of QR logins (private redis-se
   const webQrSessions = async (userId: string) =>
     (
       (await db(t).query(
-        `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr'`,
+        `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND kind = 'web' AND created_via = 'qr' AND revoked_at IS NULL`,
         [userId],
       )) as Array<{ n: number }>
     )[0]!.n;

@@ -178,6 +178,16 @@ export class SessionsService {
     return this.repository.revoke(sessionId, this.clock.date(), reason, userId);
   }
 
+  /**
+   * Ends a session whose tokens were never handed to anyone (an exchange that
+   * failed after signing in): the database row first, so it ends even while
+   * the revocation store is down; the store's mark after, as a courtesy.
+   */
+  async discard(sessionId: string, reason: string): Promise<void> {
+    await this.repository.revoke(sessionId, this.clock.date(), reason);
+    await this.revocations.markRevoked([sessionId]).catch(() => undefined);
+  }
+
   /** Revokes a user's session or answers 404 (another user's session is "not found"); audited. */
   async revokeOwn(userId: string, sessionId: string, reason: string, context: ClientContext): Promise<void> {
     const session = await this.repository.findById(sessionId);

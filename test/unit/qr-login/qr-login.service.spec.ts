@@ -9,6 +9,7 @@ import type { SessionsService } from '../../../src/auth/sessions/sessions.servic
 import { CryptoService } from '../../../src/common/crypto/crypto.service.js';
 import type { QrConfig } from '../../../src/config/config.types.js';
 import { MemoryStore } from '../../../src/store/memory.store.js';
+import { StoreUnavailableError } from '../../../src/store/store.errors.js';
 import type { UsersService } from '../../../src/users/users.service.js';
 import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
 import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
@@ -63,6 +64,7 @@ function build(qr: Partial<QrConfig> = {}) {
   const audit: AuditInput[] = [];
   const deviceKeys = new Map<string, KeyObject>();
   const revoked = new Set<string>();
+  const discarded: string[] = [];
   const signedIn: Array<{ userId: string; kind: string; createdVia: string }> = [];
   let webSessions = 0;
   /** Set to make the next sign-ins fail as a lost database connection does. */
@@ -97,6 +99,7 @@ function build(qr: Partial<QrConfig> = {}) {
     {
       devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null,
       isRevoked: async (id: string) => revoked.has(id),
+      discard: async (id: string) => void discarded.push(id),
     } as unknown as SessionsService,
     {
       record: async (input: AuditInput) => {
@@ -106,7 +109,7 @@ function build(qr: Partial<QrConfig> = {}) {
     { ...CONFIG.qr, ...qr },
     CONFIG.app,
   );
-  return { clock, store, sessions, hub, service, browsers, audit, deviceKeys, revoked, signedIn, database };
+  return { clock, store, sessions, hub, service, browsers, audit, deviceKeys, revoked, discarded, signedIn, database };
 }
 
 describe('QrLoginService (real store, fake clock)', () => {
@@ -654,6 +657,36 @@ describe('QrLoginService (real store, fake clock)', () => {
       // Indexed by the retry: signing the phone out cancels the login.
       expect(await service.cancelApprovedBy(A.sessionId)).toBe(1);
       expect(await stateOf(qr)).toBe('cancelled');
+    });
+
+    it('a consume the store fails after the web session exists discards that session; once the hold runs out the retry signs in: one live session', async () => {
+      const built = build();
+      await built.hub.onModuleInit();
+      try {
+        const qr = await built.service.create(undefined, BROWSER);
+        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
+        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        const transition = built.sessions.transition.bind(built.sessions);
+        let failConsume = true;
+        built.sessions.transition = (async (...args: Parameters<typeof transition>) => {
+          if (args[2] === 'consumed' && failConsume) {
+            failConsume = false;
+            throw new StoreUnavailableError();
+          }
+          return transition(...args);
+        }) as typeof transition;
+        await expect(built.service.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(StoreUnavailableError);
+        expect(built.discarded).toEqual(['web-session-1']);
+        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed'); // still held
+        built.clock.advance(QR_EXCHANGE_LEASE_MS + 1);
+        const signedIn = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
+        expect(signedIn.session.id).toBe('web-session-2');
+        expect(built.signedIn).toHaveLength(2);
+        expect(built.discarded).toEqual(['web-session-1']);
+      } finally {
+        await built.hub.onApplicationShutdown();
+        built.store.onApplicationShutdown();
+      }
     });
 
     it('while an exchange holds a session, another gets qr.consumed and the sweeper leaves it; a hold left by a dead process runs out', async () => {
