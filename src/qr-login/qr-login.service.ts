@@ -184,40 +184,10 @@ export class QrLoginService {
     this.assertScanner(record, principal);
     await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
     if (record.matchCode && matchCode !== record.matchCode) {
-      await this.sessions.transition(
-        id,
-        ['scanned'],
-        'cancelled',
-        () => ({ cancelReason: 'match_mismatch' }),
-        (current) => this.refusal(current, principal, 'qr.wrong_state'),
-        record,
-      );
-      this.record({
-        type: 'qr.cancelled',
-        actorId: principal.userId,
-        userId: principal.userId,
-        sessionId: principal.sessionId,
-        ...context,
-        detail: { qr: qrRef(id), reason: 'match_mismatch' },
-      });
+      await this.scannerStep(record, principal, context, 'cancelled', 'match_mismatch');
       throw new QrLoginError('qr.match_mismatch');
     }
-    await this.sessions.transition(
-      id,
-      ['scanned'],
-      'confirmed',
-      () => ({}),
-      (current) => this.refusal(current, principal, 'qr.wrong_state'),
-      record,
-    );
-    this.record({
-      type: 'qr.confirmed',
-      actorId: principal.userId,
-      userId: principal.userId,
-      sessionId: principal.sessionId,
-      ...context,
-      detail: { qr: qrRef(id) },
-    });
+    await this.scannerStep(record, principal, context, 'confirmed');
   }
 
   /** The scanning user and device decline. */
@@ -225,21 +195,35 @@ export class QrLoginService {
     const record = await this.sessions.read(id);
     if (!record) throw new QrLoginError('qr.not_found');
     this.assertScanner(record, principal);
+    await this.scannerStep(record, principal, context, 'cancelled', 'declined');
+  }
+
+  /**
+   * The scanner's own step from `scanned` (confirm, or cancel with `reason`):
+   * one transition, then its audit event.
+   */
+  private async scannerStep(
+    record: QrSessionRecord,
+    principal: Principal,
+    context: ClientContext,
+    to: 'confirmed' | 'cancelled',
+    reason?: 'match_mismatch' | 'declined',
+  ): Promise<void> {
     await this.sessions.transition(
-      id,
+      record.id,
       ['scanned'],
-      'cancelled',
-      () => ({ cancelReason: 'declined' }),
+      to,
+      () => (reason ? { cancelReason: reason } : {}),
       (current) => this.refusal(current, principal, 'qr.wrong_state'),
       record,
     );
     this.record({
-      type: 'qr.cancelled',
+      type: to === 'confirmed' ? 'qr.confirmed' : 'qr.cancelled',
       actorId: principal.userId,
       userId: principal.userId,
       sessionId: principal.sessionId,
       ...context,
-      detail: { qr: qrRef(id), reason: 'declined' },
+      detail: { qr: qrRef(record.id), ...(reason ? { reason } : {}) },
     });
   }
 
