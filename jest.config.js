@@ -25,8 +25,11 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
-  // Suites share real Postgres/Redis and fixed ports: run them one at a time.
-  maxWorkers: 1,
+  // One worker per core of the reference machine (2). Suites never share a
+  // database, a key prefix or a port (each takes a fresh database, a random
+  // prefix and free ports), so they may run side by side; `-i` runs them one
+  // at a time. The JEST_WORKERS variable overrides the count.
+  maxWorkers: Number(process.env.JEST_WORKERS ?? 2),
   // In a worker process, replaced once it holds this much after a file: every
   // file re-imports the app under Jest's VM modules, and a single process that
   // kept them all grew to gigabytes and slowed every later suite. A worker

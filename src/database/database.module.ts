@@ -3,11 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { DATABASE_CONFIG, type DatabaseConfig } from '../config/index.js';
 import { LocalSecrets } from '../common/index.js';
-import { EmbeddedPostgres } from './embedded-postgres.js';
+import { EmbeddedPostgres, PgliteFactory } from './embedded-postgres.js';
 import { dataSourceOptions } from './database.options.js';
 import { runPendingMigrations } from './migration.runner.js';
 
-@Module({ providers: [EmbeddedPostgres, LocalSecrets], exports: [EmbeddedPostgres] })
+@Module({ providers: [EmbeddedPostgres, LocalSecrets, PgliteFactory], exports: [EmbeddedPostgres] })
 class EmbeddedPostgresModule {}
 
 /** Stops the embedded server at shutdown, after the pool that uses it. */

@@ -29,6 +29,22 @@ const EMBEDDED_PASSWORD_FILE = 'postgres.password';
  * loopback, which asks for a generated password (SCRAM-SHA-256) kept in the
  * data folder, readable by its owner only.
  */
+/** The Postgres extensions the embedded database loads (pg_trgm: the admin search's trigram indexes). */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
+/**
+ * Brings a PGlite instance into being: a new or existing cluster in `dataDir`,
+ * or a new one in memory when it is undefined. Making a new cluster (initdb
+ * inside WASM) is most of the embedded database's start-up; tests replace this
+ * with a copy of one made earlier.
+ */
+@Injectable()
+export class PgliteFactory {
+  create(dataDir: string | undefined): Promise<PGlite> {
+    return PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS });
+  }
+}
+
 @Injectable()
 export class EmbeddedPostgres {
   private db?: PGlite;
@@ -37,7 +53,10 @@ export class EmbeddedPostgres {
   private socketDir?: string;
   private lockFile?: string;
 
-  constructor(private readonly secrets: LocalSecrets) {}
+  constructor(
+    private readonly secrets: LocalSecrets,
+    private readonly pglite: PgliteFactory,
+  ) {}
 
   /** Starts the database in `dataDir` (`memory://` keeps it in memory) and returns its URL. */
   async start(dataDir: string): Promise<string> {
@@ -54,8 +73,7 @@ export class EmbeddedPostgres {
       password = (
         await this.secrets.get(inMemory ? 'memory://' : join(dataDir, '..'), EMBEDDED_PASSWORD_FILE)
       ).toString('base64');
-      // pg_trgm: the admin search's trigram indexes (the migrations create the extension).
-      this.db = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { pg_trgm } });
+      this.db = await this.pglite.create(inMemory ? undefined : dataDir);
       // mkdtemp makes the folder 0700: only this user may even reach the socket.
       this.socketDir = await mkdtemp(join(tmpdir(), 'scangate-pg-'));
       const socketPath = join(this.socketDir, '.s.PGSQL');

@@ -50,6 +50,7 @@ describe.each(backends('sgtest-adminaudit-'))('admin audit events (%s)', (name, 
       const made = await backend();
       dispose = made.dispose;
       t = await createTestApp({
+        database: made.database,
         config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...made.env }),
         override: (b) => b.overrideProvider(AUDIT_EXPORT_BATCH).useValue(BATCH),
       });

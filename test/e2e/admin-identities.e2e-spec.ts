@@ -27,6 +27,7 @@ describe.each(backends('adm-id'))('admin identities API on %s', (_name, need, ba
       const b = await backend();
       dispose = b.dispose;
       t = await createTestApp({
+        database: b.database,
         config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...NO_LOGIN_LIMITS, ...b.env }),
       });
       cast = await adminCast(t);

@@ -114,6 +114,7 @@ describe.each(backends('adm-qr'))('admin QR sessions API on %s', (_name, need, b
       const b = await backend();
       dispose = b.dispose;
       t = await createTestApp({
+        database: b.database,
         // The synthetic GeoIP city database: 203.0.113.0/24 is "Shanghai, CN", 192.0.2.0/25 "Paris, FR".
         config: testConfig({
           LOG_LEVEL: 'warn',

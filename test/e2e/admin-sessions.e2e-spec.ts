@@ -64,6 +64,7 @@ describe.each(backends('adm-sess'))('admin sessions API on %s', (_name, need, ba
       // The synthetic GeoIP city database: 203.0.113.0/24 is "Shanghai, CN".
       const geoip = { GEOIP_CITY_DB: join(FIXTURE_DIR, 'GeoLite2-City-Test.mmdb') };
       t = await createTestApp({
+        database: b.database,
         config: testConfig({
           LOG_LEVEL: 'warn',
           RATE_LIMITS: 'off',

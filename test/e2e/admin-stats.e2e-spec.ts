@@ -41,6 +41,7 @@ describe.each(backends('sgtest-adminstats-'))('admin statistics (%s)', (name, ne
       const made = await backend();
       dispose = made.dispose;
       t = await createTestApp({
+        database: made.database,
         config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DEMO_USER: 'off', ...made.env }),
         override: (b) => b.overrideProvider(Clock).useValue(clock),
       });

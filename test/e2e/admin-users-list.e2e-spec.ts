@@ -22,7 +22,10 @@ describe.each(backends('sgtest-adminusers-'))('admin users: list, ETag, delete (
     beforeAll(async () => {
       const made = await backend();
       dispose = made.dispose;
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...made.env }) });
+      t = await createTestApp({
+        database: made.database,
+        config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...made.env }),
+      });
       cast = await adminCast(t);
     }, 60_000);
 

@@ -27,7 +27,7 @@ describe.each(backends('ali'))('Alipay login through its sandbox on %s', (_name,
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      ({ t, publicUrl } = await oauthTestApp(b.env));
+      ({ t, publicUrl } = await oauthTestApp(b.env, b.database));
       sandbox = t.app.get(AlipaySandbox);
     });
 

@@ -43,7 +43,8 @@ describe('operations endpoints', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [DiscoveryModule] });
+    // Embedded: its last test stops the database under the app.
+    t = await createTestApp({ imports: [DiscoveryModule], database: 'embedded' });
   });
 
   afterAll(async () => {

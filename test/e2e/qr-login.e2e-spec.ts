@@ -39,7 +39,10 @@ describe.each(backends('qr'))('QR login on %s', (_name, need, backend) => {
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...b.env }) });
+      t = await createTestApp({
+        database: b.database,
+        config: testConfig({ LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...b.env }),
+      });
       ({ login } = await createUser(t, { login: `${marker.toLowerCase()}login`, displayName: `${marker} Name` }));
       phone = await signInPhone(t, login);
     });

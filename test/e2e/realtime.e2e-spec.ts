@@ -39,7 +39,10 @@ describe.each(backends('rt'))('Socket.IO on %s', (_name, need, backend) => {
     beforeAll(async () => {
       const b = await backend();
       dispose = b.dispose;
-      t = await createTestApp({ config: testConfig({ LOG_LEVEL: 'info', SOCKET_MAX_PER_QR: '4', ...b.env }) });
+      t = await createTestApp({
+        database: b.database,
+        config: testConfig({ LOG_LEVEL: 'info', SOCKET_MAX_PER_QR: '4', ...b.env }),
+      });
       const created = await createUser(t);
       ({ login } = created);
       userId = created.user.id;

@@ -7,11 +7,12 @@ import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/config/config.types.js';
 import { dataSourceOptions, MIGRATIONS_TABLE } from '../../src/database/database.options.js';
 import { LocalSecrets } from '../../src/common/secrets/local-secret.js';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { EmbeddedPostgres, PgliteFactory } from '../../src/database/embedded-postgres.js';
 import { revertLastMigration, runPendingMigrations } from '../../src/database/migration.runner.js';
 import { CreatedWidgets1700000000000 } from '../fixtures/database/created-widgets.migration.js';
 import { DriftedWidget, Widget } from '../fixtures/database/widget.entity.js';
 import { freshDatabase } from '../support/fresh-database.js';
+import { TemplatePgliteFactory } from '../support/pglite-template.js';
 import { describeWith } from '../support/services.js';
 import { TEST_DATABASE_URL } from '../support/test-config.js';
 
@@ -42,7 +43,7 @@ const targets: Array<[string, string | undefined, () => Promise<Target>]> = [
     'embedded (PGlite over pglite-socket)',
     undefined,
     async () => {
-      const embedded = new EmbeddedPostgres(new LocalSecrets());
+      const embedded = new EmbeddedPostgres(new LocalSecrets(), new TemplatePgliteFactory());
       return { url: await embedded.start('memory://'), poolSize: 1, dispose: () => embedded.stop() };
     },
   ],
@@ -153,14 +154,14 @@ describe('embedded database on disk', () => {
 
   it('keeps its data across a restart', async () => {
     const dataDir = join(dir, 'postgres');
-    const first = new EmbeddedPostgres(new LocalSecrets());
+    const first = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
     let ds = await dataSource(await first.start(dataDir), 1).initialize();
     await runPendingMigrations(ds);
     await ds.getRepository(Widget).insert({ name: 'kept' });
     await ds.destroy();
     await first.stop();
 
-    const second = new EmbeddedPostgres(new LocalSecrets());
+    const second = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
     const started = performance.now();
     ds = await dataSource(await second.start(dataDir), 1).initialize();
     const restartMs = performance.now() - started;
@@ -177,7 +178,7 @@ describe('embedded database on disk', () => {
 
   it('asks for its generated password (SCRAM-SHA-256): none or a wrong one is refused with 28P01; kept owner-only in the data folder', async () => {
     const dataDir = join(dir, 'guarded', 'postgres');
-    const embedded = new EmbeddedPostgres(new LocalSecrets());
+    const embedded = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
     const url = new URL(await embedded.start(dataDir));
     try {
       const attempt = async (password: string | undefined) => {
@@ -210,16 +211,18 @@ describe('embedded database on disk', () => {
 
   it('refuses a data folder that a live process holds, and takes over one left by a dead process', async () => {
     const dataDir = join(dir, 'locked');
-    const holder = new EmbeddedPostgres(new LocalSecrets());
+    const holder = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
     await holder.start(dataDir);
     try {
-      await expect(new EmbeddedPostgres(new LocalSecrets()).start(dataDir)).rejects.toThrow(/in use by process \d+/);
+      await expect(new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory()).start(dataDir)).rejects.toThrow(
+        /in use by process \d+/,
+      );
     } finally {
       await holder.stop();
     }
     // A lock file naming a process that no longer exists does not block.
     await writeFile(join(dir, 'postgres.lock'), '2147483646');
-    const next = new EmbeddedPostgres(new LocalSecrets());
+    const next = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
     await expect(next.start(join(dir, 'postgres'))).resolves.toMatch(
       /^postgres:\/\/postgres:[A-Za-z0-9%]+@127\.0\.0\.1:\d+\/postgres$/,
     );

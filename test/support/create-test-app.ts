@@ -4,9 +4,12 @@ import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import type { Config } from '../../src/config/config.types.js';
+import { PgliteFactory } from '../../src/database/embedded-postgres.js';
 import { LOG_DESTINATION } from '../../src/logging/logging.module.js';
 import { MemoryLog } from './memory-log.js';
-import { testConfig } from './test-config.js';
+import { TemplatePgliteFactory } from './pglite-template.js';
+import { freshDatabase } from './fresh-database.js';
+import { TEST_DATABASE_URL, testConfig } from './test-config.js';
 
 /**
  * nestjs-pino builds one pino-http logger per process (per test file under
@@ -27,6 +30,11 @@ export interface TestApp {
  * The whole application, configured exactly as main.ts does, listening on a
  * random loopback port: e2e tests talk to it over real HTTP. Only true
  * externals are replaced (`override`); `controllers` adds test-only routes.
+ *
+ * A configuration that asks for the embedded database in memory (testConfig's
+ * default) gets a new database of its own on the real Postgres when
+ * TEST_DATABASE_URL is set (dropped by `close`), unless `database: 'embedded'`
+ * insists on PGlite: suites that prove the embedded defaults say so.
  */
 export async function createTestApp(
   options: {
@@ -36,26 +44,41 @@ export async function createTestApp(
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
     /** Listen on the configuration's PORT (so that PUBLIC_URL can name the real address) instead of a random one. */
     listenOnConfigPort?: boolean;
+    /** `embedded`: PGlite even when a real Postgres is configured. */
+    database?: 'embedded' | 'any';
   } = {},
 ): Promise<TestApp> {
-  const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
-  const log = sharedLog;
-  let builder = Test.createTestingModule({
-    imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
-    controllers: options.controllers ?? [],
-  })
-    .overrideProvider(LOG_DESTINATION)
-    .useValue(log);
-  if (options.override) builder = options.override(builder);
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
-  configureApp(app);
-  await app.listen(options.listenOnConfigPort ? config.app.port : 0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return {
-    app,
-    url: `http://127.0.0.1:${address.port}`,
-    log,
-    close: () => app.close(),
+  let config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
+  const disposals: Array<() => Promise<void>> = [];
+  const dispose = async () => {
+    for (const step of disposals.splice(0).reverse()) await step();
   };
+  try {
+    if (options.database !== 'embedded' && TEST_DATABASE_URL && config.database.dataDir === 'memory://') {
+      if (config.database.mode === 'embedded') {
+        const db = await freshDatabase(TEST_DATABASE_URL);
+        disposals.push(() => db.drop());
+        config = { ...config, database: { ...config.database, mode: 'external', url: db.url, poolSize: 4 } };
+      }
+    }
+    let builder = Test.createTestingModule({
+      imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
+      controllers: options.controllers ?? [],
+    })
+      .overrideProvider(LOG_DESTINATION)
+      .useValue(sharedLog)
+      .overrideProvider(PgliteFactory)
+      .useValue(new TemplatePgliteFactory());
+    if (options.override) builder = options.override(builder);
+    const moduleRef = await builder.compile();
+    const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
+    disposals.push(() => app.close());
+    configureApp(app);
+    await app.listen(options.listenOnConfigPort ? config.app.port : 0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return { app, url: `http://127.0.0.1:${address.port}`, log: sharedLog, close: dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
 }

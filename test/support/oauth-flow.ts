@@ -78,7 +78,10 @@ export async function signedInUser(
  * names (the sandboxes send the browser there and the server calls them there),
  * with a short provider timeout so timeout tests stay quick.
  */
-export async function oauthTestApp(env: Record<string, string>): Promise<{ t: TestApp; publicUrl: string }> {
+export async function oauthTestApp(
+  env: Record<string, string>,
+  database?: 'embedded' | 'any',
+): Promise<{ t: TestApp; publicUrl: string }> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const t = await createTestApp({
@@ -90,6 +93,7 @@ export async function oauthTestApp(env: Record<string, string>): Promise<{ t: Te
       ...env,
     }),
     listenOnConfigPort: true,
+    database,
   });
   return { t, publicUrl };
 }

@@ -63,8 +63,15 @@ export async function realBackend(prefix: string): Promise<{
   };
 }
 
-/** A backend a suite runs on: its environment, and how to drop what it made. */
-export type Backend = () => Promise<{ env: Record<string, string>; dispose(): Promise<void> }>;
+/**
+ * A backend a suite runs on: its environment, how to drop what it made, and
+ * `database` for createTestApp (`embedded`: PGlite even where a real Postgres is configured).
+ */
+export type Backend = () => Promise<{
+  env: Record<string, string>;
+  database: 'embedded' | 'any';
+  dispose(): Promise<void>;
+}>;
 
 /**
  * The backends of suites that run on both: the embedded defaults, and real
@@ -74,7 +81,7 @@ export type Backend = () => Promise<{ env: Record<string, string>; dispose(): Pr
  */
 export function backends(prefix: string): Array<[string, string | undefined, Backend]> {
   return [
-    ['embedded', undefined, async () => ({ env: {}, dispose: async () => undefined })],
-    ['real Postgres and Redis', REAL_SERVICES_NEED, () => realBackend(prefix)],
+    ['embedded', undefined, async () => ({ env: {}, database: 'embedded', dispose: async () => undefined })],
+    ['real Postgres and Redis', REAL_SERVICES_NEED, async () => ({ ...(await realBackend(prefix)), database: 'any' })],
   ];
 }
