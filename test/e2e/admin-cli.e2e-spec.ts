@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { run, type CliIo } from '../../src/admin/cli/admin-cli.js';
 import { Clock } from '../../src/common/clock/clock.js';
-import { auditRows, db, NO_LOGIN_LIMITS } from '../support/accounts-more.js';
+import { auditRows, db } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { testConfig } from '../support/test-config.js';
 
 /**
  * `npm run admin` end to end: `run()` (what the entry point calls) against a

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { auditRows, db, expectError, insertIdentity, NO_LOGIN_LIMITS } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
+import { auditRows, db, insertIdentity } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser } from '../support/accounts.js';
 import { adminCast, expectDocumented } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { backends, describeWith } from '../support/services.js';
-import { testConfig } from '../support/test-config.js';
 
 /** Admin identities API (PROTOCOL.md § Operators): list a user's identities, unlink one but never the last way in. */
 

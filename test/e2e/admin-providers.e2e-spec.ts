@@ -5,12 +5,13 @@ import request from 'supertest';
 import { AlipaySandbox } from '../../src/sandboxes/alipay/alipay.sandbox.js';
 import { DingtalkSandbox } from '../../src/sandboxes/dingtalk/dingtalk.sandbox.js';
 import { WechatSandbox } from '../../src/sandboxes/wechat/wechat.sandbox.js';
-import { auditRows, auditTexts, expectError, NO_LOGIN_LIMITS } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
+import { auditRows, auditTexts } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { adminCast } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { oauthTestApp } from '../support/oauth-flow.js';
 import { freePort } from '../support/server-process.js';
-import { testConfig } from '../support/test-config.js';
 import { notHung } from '../support/time-limits.js';
 
 /**

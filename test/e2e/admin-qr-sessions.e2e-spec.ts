@@ -3,15 +3,16 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { encodeCursor } from '../../src/admin/common/admin-list.js';
 import { Clock } from '../../src/common/clock/clock.js';
-import { notHung } from '../support/time-limits.js';
+import { notHung, sleep } from '../support/time-limits.js';
 import { FIXTURE_DIR } from '../fixtures/geoip/fixtures.mjs';
-import { db, expectError, NO_LOGIN_LIMITS, sleep } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
+import { db } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser } from '../support/accounts.js';
 import { adminCast, expectDocumented } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { confirm, confirmedQr, createQr, exchange, scan, signInPhone, type Phone } from '../support/qr.js';
 import { backends, describeWith } from '../support/services.js';
-import { testConfig } from '../support/test-config.js';
 
 /**
  * Admin QR sessions API (PROTOCOL.md § Operators): recent QR sessions rebuilt

@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { encodeCursor } from '../../src/admin/common/admin-list.js';
 import { FIXTURE_DIR } from '../fixtures/geoip/fixtures.mjs';
-import { auditRows, auditTexts, db, expectError, NO_LOGIN_LIMITS, sessionRow } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
+import { auditRows, auditTexts, db, sessionRow } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
 import { adminCast, signedInAs, expectDocumented } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { confirmedQr, exchange, signInPhone } from '../support/qr.js';
 import { backends, describeWith } from '../support/services.js';
 import { connectSocket, type RecordingSocket } from '../support/sockets.js';
-import { testConfig } from '../support/test-config.js';
 
 /**
  * Admin sessions API (PROTOCOL.md § Operators): a user's sessions, everyone's

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import {
-  auditRows,
-  auditTexts,
-  db,
-  expectError,
-  insertIdentity,
-  NO_LOGIN_LIMITS,
-  sessionRow,
-} from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
+import { auditRows, auditTexts, db, insertIdentity, sessionRow } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
-import { testConfig } from '../support/test-config.js';
 
 const ORIGIN = 'http://localhost:3000'; // testConfig's default PUBLIC_URL origin
 const NOBODY = '00000000-0000-4000-8000-000000000000';

@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SessionsService } from '../../src/auth/sessions/sessions.service.js';
-import { insertIdentity, NO_LOGIN_LIMITS, p256PublicJwk } from '../support/accounts-more.js';
+import { p256PublicJwk } from '../support/device-keys.js';
+import { insertIdentity } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
@@ -29,7 +31,6 @@ import {
   type RawResponse,
 } from '../support/openapi-fuzz.js';
 import { createQr, signInPhone } from '../support/qr.js';
-import { testConfig } from '../support/test-config.js';
 
 /**
  * Security review: "bad input on every route". Walks every path and method of

@@ -4,7 +4,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { QrStatusView } from '../../src/qr-login/qr-session.js';
 import { bearer, createUser, loginMobile, TEST_PASSWORD, type MobileLogin } from '../support/accounts.js';
-import { db } from '../support/accounts-more.js';
+import { db } from '../support/rows.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   isStoreUnavailable,

@@ -8,7 +8,7 @@ import request from 'supertest';
 import type { QrSessionRecord, QrStatusView } from '../../src/qr-login/qr-session.js';
 import { QR_EXCHANGE_LEASE_MS } from '../../src/qr-login/qr-sessions.store.js';
 import { createUser } from '../support/accounts.js';
-import { db } from '../support/accounts-more.js';
+import { db } from '../support/rows.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   illegalQrRecord,

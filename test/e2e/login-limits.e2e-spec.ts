@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import request from 'supertest';
 import { bearer, createUser, loginMobile, TEST_PASSWORD } from '../support/accounts.js';
-import { expectError } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { testConfig } from '../support/test-config.js';
 

@@ -3,11 +3,11 @@ import request, { type Response } from 'supertest';
 import { Clock } from '../../src/common/clock/clock.js';
 import { QrExpirySweeper } from '../../src/qr-login/qr-expiry.sweeper.js';
 import { QrLoginService } from '../../src/qr-login/qr-login.service.js';
-import { auditRows, auditTexts, NO_LOGIN_LIMITS, type AuditRow } from '../support/accounts-more.js';
+import { auditRows, auditTexts, type AuditRow } from '../support/rows.js';
+import { NO_LOGIN_LIMITS, testConfig } from '../support/test-config.js';
 import { bearer, createUser, loginMobile, type MobileLogin } from '../support/accounts.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { confirm, confirmSignature, createQr, exchange, scan, signInPhone, status, type Phone } from '../support/qr.js';
-import { testConfig } from '../support/test-config.js';
 
 /**
  * The QR login's settings and side policies end to end (embedded database and

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
-import { expectError } from '../support/accounts-more.js';
+import { expectError } from '../support/http.js';
 import { createUser } from '../support/accounts.js';
 
 /**

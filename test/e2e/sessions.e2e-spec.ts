@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Clock } from '../../src/common/clock/clock.js';
-import {
-  auditRows,
-  cookiePair,
-  cookieToken,
-  db,
-  expectError,
-  NO_LOGIN_LIMITS,
-  REAL_SERVICES_NEED,
-  refreshSetCookie,
-  sessionRow,
-  sleep,
-  uniquePrefix,
-} from '../support/accounts-more.js';
+import { cookiePair, cookieToken, expectError, refreshSetCookie } from '../support/http.js';
+import { auditRows, db, sessionRow } from '../support/rows.js';
+import { describeWith, REAL_SERVICES_NEED, uniquePrefix } from '../support/services.js';
+import { NO_LOGIN_LIMITS, TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/test-config.js';
+import { sleep } from '../support/time-limits.js';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { freshDatabase } from '../support/fresh-database.js';
-import { describeWith } from '../support/services.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/test-config.js';
 
 const ORIGIN = 'http://localhost:3000'; // testConfig's default PUBLIC_URL origin
 const GRACE_MS = 5_000; // REFRESH_REUSE_GRACE_SECONDS default

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { bearer, createUser, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
-import { expectError, refreshSetCookie } from '../support/accounts-more.js';
+import { expectError, refreshSetCookie } from '../support/http.js';
 import { confirmedQr, signInPhone, status } from '../support/qr.js';
 import { testConfig } from '../support/test-config.js';
 

@@ -29,6 +29,9 @@ export function describeWith(need: string | undefined, name: string, body: () =>
   describe.skip(name, body);
 }
 
+/** A store key prefix of its own, so suites sharing one Redis never see each other's counters or revocations. */
+export const uniquePrefix = (name: string) => `t${randomBytes(4).toString('hex')}-${name}:`;
+
 /** Why a suite cannot run on the real services here, or undefined when it can. */
 export const REAL_SERVICES_NEED =
   TEST_DATABASE_URL && TEST_REDIS_URL ? undefined : 'TEST_DATABASE_URL and TEST_REDIS_URL are not set';

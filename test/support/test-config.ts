@@ -25,3 +25,10 @@ export function testConfig(overrides: EnvSource = {}, real: { database?: boolean
     ...overrides,
   });
 }
+
+/** Limits no test reaches (the default 10 logins per account and IP per 15 minutes would). */
+export const NO_LOGIN_LIMITS = {
+  LOGIN_LIMIT_PER_IP: '100000',
+  LOGIN_LIMIT_PER_ACCOUNT_IP: '10000',
+  LOGIN_LIMIT_PER_ACCOUNT: '10000',
+} as const;

@@ -8,3 +8,5 @@ export const TIME_SLACK = Number(process.env.TEST_TIME_SLACK ?? 5);
 
 /** The longest a behaviour bounded by `ms` may take in a test before it counts as hung. */
 export const notHung = (ms: number): number => ms * TIME_SLACK;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
