@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, ServiceUnavailableException, type BeforeAppl
 import { Public } from '../auth/index.js';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { AppError } from '../common/index.js';
+import { NotReadyError } from './health.errors.js';
 import { StoreHealthIndicator } from '../store/index.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -50,9 +50,7 @@ export class HealthController implements BeforeApplicationShutdown {
   })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
     if (this.shuttingDown) {
-      throw new AppError('store.unavailable', 'Not ready: the instance is shutting down.', [
-        { path: 'instance', message: 'shutting down' },
-      ]);
+      throw NotReadyError.shuttingDown();
     }
     try {
       await this.health.check([
@@ -71,11 +69,7 @@ export class HealthController implements BeforeApplicationShutdown {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failed = Object.keys((error.getResponse() as { error?: Record<string, unknown> }).error ?? {});
-      throw new AppError(
-        'store.unavailable',
-        `Not ready: ${failed.join(' and ') || 'a dependency'} ${failed.length > 1 ? 'are' : 'is'} down.`,
-        failed.map((path) => ({ path, message: 'down' })),
-      );
+      throw NotReadyError.down(failed);
     }
   }
 

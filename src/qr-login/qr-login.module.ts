@@ -4,6 +4,8 @@ import { AuthModule } from '../auth/index.js';
 import { AllExceptionsFilter } from '../common/index.js';
 import { UsersModule } from '../users/index.js';
 import { QrApproverWatch } from './qr-approver.watch.js';
+import { QrApprovingDevice } from './qr-approving-device.js';
+import { QrAuditTrail } from './qr-audit-trail.js';
 import { QrEventsHub } from './qr-events.hub.js';
 import { QrExpirySweeper } from './qr-expiry.sweeper.js';
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
@@ -23,6 +25,8 @@ import { RequesterModule } from '../requester/index.js';
   providers: [
     QrHistory,
     QrLoginService,
+    QrApprovingDevice,
+    QrAuditTrail,
     QrStatusService,
     QrSessionStore,
     QrEventsHub,

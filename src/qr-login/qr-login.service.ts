@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/index.js';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   type Principal,
   AuthService,
   type SignedIn,
   AuthError,
-  isDeviceSignature,
   SessionsService,
   type ClientContext,
 } from '../auth/index.js';
@@ -14,6 +12,8 @@ import { Clock, CryptoService, ValidationError, safeReturnTo } from '../common/i
 
 import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
 import { UsersService } from '../users/index.js';
+import { QrApprovingDevice } from './qr-approving-device.js';
+import { QrAuditTrail } from './qr-audit-trail.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrRequesterService, type Risk } from './qr-requester.service.js';
 import type { CreatedQrSession } from '@scangate/protocol';
@@ -42,7 +42,6 @@ export interface ScanAnswer {
  */
 @Injectable()
 export class QrLoginService {
-  private readonly logger = new Logger('QrLogin');
 
   constructor(
     private readonly sessions: QrSessionStore,
@@ -53,12 +52,13 @@ export class QrLoginService {
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly deviceSessions: SessionsService,
-    private readonly audit: AuditService,
+    private readonly device: QrApprovingDevice,
+    private readonly trail: QrAuditTrail,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
     @Inject(APP_CONFIG) private readonly app: AppConfig,
   ) {
     this.sessions.onExpired((record) =>
-      this.record({
+      this.trail.record({
         type: 'qr.expired',
         userId: record.scanner?.userId ?? null,
         ip: record.requester.ip,
@@ -88,7 +88,7 @@ export class QrLoginService {
     };
     // Both commands leave in one write to the store (auto-pipelined).
     await Promise.all([this.sessions.create(record), this.sessions.scheduleAt(record.id, record.expiresAt)]);
-    this.record({ type: 'qr.created', ...context, detail: { qr: qrRef(id) } });
+    this.trail.record({ type: 'qr.created', ...context, detail: { qr: qrRef(id) } });
     const base = `/api/v1/qr-sessions/${id}`;
     return {
       id,
@@ -121,8 +121,8 @@ export class QrLoginService {
     signature: string | undefined,
     context: ClientContext,
   ): Promise<ScanAnswer> {
-    await this.assertApprovingDevice(principal);
-    await this.verifyDeviceSignature(principal, `scangate:scan:${id}`, signature);
+    await this.device.assertMayApprove(principal);
+    await this.device.verify(principal, `scangate:scan:${id}`, signature);
     const existing = await this.sessions.read(id);
     if (!existing) throw new QrLoginError('qr.not_found');
     // The same phone again (a retry after a failure it saw): the answer again, and the scanner index made sure.
@@ -156,7 +156,7 @@ export class QrLoginService {
     }
     // Recorded as soon as the transition is done: a failure of the index below must not lose the row
     // (the phone's retry takes the branch above, which indexes again but records nothing).
-    this.record({
+    this.trail.record({
       type: 'qr.scanned',
       actorId: principal.userId,
       userId: principal.userId,
@@ -182,7 +182,7 @@ export class QrLoginService {
     const record = await this.sessions.read(id);
     if (!record) throw new QrLoginError('qr.not_found');
     this.assertScanner(record, principal);
-    await this.verifyDeviceSignature(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
+    await this.device.verify(principal, `scangate:confirm:${id}:${matchCode ?? ''}`, signature);
     if (record.matchCode && matchCode !== record.matchCode) {
       await this.scannerStep(record, principal, context, 'cancelled', 'match_mismatch');
       throw new QrLoginError('qr.match_mismatch');
@@ -217,7 +217,7 @@ export class QrLoginService {
       (current) => this.refusal(current, principal, 'qr.wrong_state'),
       record,
     );
-    this.record({
+    this.trail.record({
       type: to === 'confirmed' ? 'qr.confirmed' : 'qr.cancelled',
       actorId: principal.userId,
       userId: principal.userId,
@@ -285,7 +285,7 @@ export class QrLoginService {
       await this.deviceSessions.discard(signedIn.session.id, 'exchange_failed').catch(() => undefined);
       throw error;
     }
-    this.record({
+    this.trail.record({
       type: 'qr.consumed',
       actorId: scanner.userId,
       userId: scanner.userId,
@@ -347,7 +347,7 @@ export class QrLoginService {
       throw error;
     }
     const scanner = record.scanner!;
-    this.record({
+    this.trail.record({
       type: 'qr.cancelled',
       userId: scanner.userId,
       sessionId: scanner.sessionId,
@@ -355,14 +355,6 @@ export class QrLoginService {
       detail: { qr: qrRef(record.id), reason: 'approver_revoked' },
     });
     return true;
-  }
-
-  private async assertApprovingDevice(principal: Principal): Promise<void> {
-    if (principal.kind !== 'mobile' || !principal.deviceId)
-      throw new AuthError('auth.forbidden', 'Only a signed-in phone (a mobile device session) can do this.');
-    if (this.config.allowKeylessDevices) return;
-    if (!(await this.deviceSessions.devicePublicKey(principal.sessionId)))
-      throw new AuthError('auth.forbidden', 'This phone must register a device key at sign-in to approve logins.');
   }
 
   /** Whether this phone (session) is the live session's scanner. */
@@ -376,21 +368,6 @@ export class QrLoginService {
     if (!record.scanner) throw new QrLoginError(record.status === 'expired' ? 'qr.expired' : 'qr.wrong_state');
     if (record.scanner.userId !== principal.userId || record.scanner.sessionId !== principal.sessionId)
       throw new QrLoginError('qr.not_scanner');
-  }
-
-  /** Device-bound approval: with a registered key the signature is required and must verify. */
-  private async verifyDeviceSignature(
-    principal: Principal,
-    message: string,
-    signature: string | undefined,
-  ): Promise<void> {
-    const key = await this.deviceSessions.devicePublicKey(principal.sessionId);
-    if (!key) {
-      if (!this.config.allowKeylessDevices)
-        throw new AuthError('auth.forbidden', 'This phone must register a device key at sign-in to approve logins.');
-      return;
-    }
-    if (!isDeviceSignature(key, message, signature)) throw new AuthError('auth.device_signature_invalid');
   }
 
   /**
@@ -439,14 +416,5 @@ export class QrLoginService {
         { path: 'returnTo', message: 'must be a path on this site or a URL on an allowed origin' },
       ]);
     return safe;
-  }
-
-  /** Audit without ever blocking or breaking the transition that happened. */
-  private record(input: AuditInput): void {
-    this.audit
-      .record(input)
-      .catch((error: unknown) =>
-        this.logger.warn(`Audit event ${input.type} not written: ${(error as Error).message}`),
-      );
   }
 }

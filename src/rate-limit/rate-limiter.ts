@@ -1,8 +1,8 @@
 import { Inject, Injectable, mixin, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppError } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { STORE, type Store } from '../store/index.js';
+import { RateLimitedError } from './rate-limit.errors.js';
 
 /** At most `limit` requests per `windowMs` for each value of `key(request)` (an IP, a hashed login, …). */
 export interface RateLimitRule {
@@ -44,11 +44,7 @@ export class RateLimiter {
       const { count, ttlMs } = counts[i]!;
       if (count > rule.limit) retryAfterMs = Math.max(retryAfterMs, ttlMs);
     });
-    if (retryAfterMs > 0) {
-      throw new AppError('rate_limited', 'Too many attempts; wait a little and try again.', undefined, {
-        'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
-      });
-    }
+    if (retryAfterMs > 0) throw new RateLimitedError('attempts', retryAfterMs);
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { AppError, type ErrorEnvelope } from '../common/index.js';
+import type { ErrorEnvelope } from '../common/index.js';
 
 import { REALTIME_CONFIG, type RealtimeConfig } from '../config/index.js';
 import {
@@ -20,7 +20,7 @@ import {
   type QrStatusView,
 } from '../qr-login/index.js';
 
-import { RateLimiter } from '../rate-limit/index.js';
+import { RateLimitedError, RateLimiter } from '../rate-limit/index.js';
 import { clientIpOf } from './realtime.io-adapter.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { admitHandshakes, ERROR_EVENT, envelopeOf } from './socket-errors.js';
@@ -109,7 +109,7 @@ export class QrGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
     }
     const view = await this.qr.status(id, pollToken);
     if ((await this.nsp.in(room(id)).fetchSockets()).length >= this.config.maxSocketsPerQr) {
-      throw new AppError('rate_limited', 'Too many connections are open for this QR code; close one and try again.');
+      throw new RateLimitedError('sockets');
     }
     socket.data = { id, pollToken, version: view.version - 1 };
   }

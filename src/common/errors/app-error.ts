@@ -29,6 +29,13 @@ export class ValidationError extends AppError<'validation.failed'> {
   }
 }
 
+/** A request body of a type the route does not read (the JSON API reads JSON only). */
+export class UnsupportedMediaTypeError extends AppError<'unsupported_media_type'> {
+  constructor(message = 'The request body must be JSON (Content-Type: application/json).') {
+    super('unsupported_media_type', message);
+  }
+}
+
 /** A resource (or route) that does not exist. */
 export class NotFoundError extends AppError<'not_found'> {
   constructor(message = 'Not found.') {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../errors/app-error.js';
+import { UnsupportedMediaTypeError } from '../errors/app-error.js';
 
 /** API answers are never cached by browsers or proxies (PROTOCOL.md). */
 export function noStoreMiddleware(_req: Request, res: Response, next: NextFunction): void {
@@ -19,7 +19,7 @@ const API_PREFIX = '/api/v1/';
  */
 export function jsonOnlyMiddleware(req: Request, _res: Response, next: NextFunction): void {
   if (!req.path.startsWith(API_PREFIX) || !hasBody(req) || isJson(req.headers['content-type'])) return next();
-  next(new AppError('unsupported_media_type', 'The request body must be JSON (Content-Type: application/json).'));
+  next(new UnsupportedMediaTypeError());
 }
 
 function hasBody(req: Request): boolean {

@@ -14,6 +14,8 @@ import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
 import { QrExpirySweeper } from '../../../src/qr-login/qr-expiry.sweeper.js';
 import type { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
 import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
+import { QrApprovingDevice } from '../../../src/qr-login/qr-approving-device.js';
+import { QrAuditTrail } from '../../../src/qr-login/qr-audit-trail.js';
 import { QrLoginService, type CreatedQrSession } from '../../../src/qr-login/qr-login.service.js';
 import { QrRequesterService } from '../../../src/qr-login/qr-requester.service.js';
 import type { QrStatusView } from '../../../src/qr-login/qr-session.js';
@@ -58,6 +60,8 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     clock,
     strict<QrPollLimits>('QrPollLimits'),
   );
+  // The set-up scans and confirms from phones without a device key (CONFIG allows it).
+  const keyless = { devicePublicKey: async () => null } as unknown as SessionsService;
   const service = new QrLoginService(
     sessions,
     browsers,
@@ -66,8 +70,9 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     clock,
     strict<AuthService>('AuthService'),
     strict<UsersService>('UsersService'),
-    { devicePublicKey: async () => null } as unknown as SessionsService,
-    { record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService,
+    keyless,
+    new QrApprovingDevice(keyless, CONFIG.qr),
+    new QrAuditTrail({ record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService),
     CONFIG.qr,
     CONFIG.app,
   );

@@ -13,6 +13,8 @@ import { StoreUnavailableError } from '../../../src/store/store.errors.js';
 import type { UsersService } from '../../../src/users/users.service.js';
 import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
 import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
+import { QrApprovingDevice } from '../../../src/qr-login/qr-approving-device.js';
+import { QrAuditTrail } from '../../../src/qr-login/qr-audit-trail.js';
 import { QrLoginService, type CreatedQrSession } from '../../../src/qr-login/qr-login.service.js';
 import { QrRequesterService } from '../../../src/qr-login/qr-requester.service.js';
 import { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
@@ -76,6 +78,11 @@ function build(qr: Partial<QrConfig> = {}) {
     clock,
     new QrPollLimits(new RateLimiter(store, CONFIG.app), { ...CONFIG.qr, ...qr }),
   );
+  const deviceSessions = {
+    devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null,
+    isRevoked: async (id: string) => revoked.has(id),
+    discard: async (id: string) => void discarded.push(id),
+  } as unknown as SessionsService;
   const service = new QrLoginService(
     sessions,
     browsers,
@@ -96,16 +103,13 @@ function build(qr: Partial<QrConfig> = {}) {
       },
     } as unknown as AuthService,
     { get: async (id: string) => ({ id, displayName: `Name of ${id}`, avatarUrl: null }) } as unknown as UsersService,
-    {
-      devicePublicKey: async (id: string) => deviceKeys.get(id) ?? null,
-      isRevoked: async (id: string) => revoked.has(id),
-      discard: async (id: string) => void discarded.push(id),
-    } as unknown as SessionsService,
-    {
+    deviceSessions,
+    new QrApprovingDevice(deviceSessions, { ...CONFIG.qr, ...qr }),
+    new QrAuditTrail({
       record: async (input: AuditInput) => {
         audit.push(input);
       },
-    } as unknown as AuditService,
+    } as unknown as AuditService),
     { ...CONFIG.qr, ...qr },
     CONFIG.app,
   );
