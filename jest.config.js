@@ -49,6 +49,7 @@ export default {
         '<rootDir>/test/tooling/**/*.spec.ts',
       ],
     },
+    { ...common, displayName: 'slice', testMatch: ['<rootDir>/test/slice/**/*.slice-spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],

@@ -42,7 +42,6 @@ export interface ScanAnswer {
  */
 @Injectable()
 export class QrLoginService {
-
   constructor(
     private readonly sessions: QrSessionStore,
     private readonly browsers: QrStatusService,

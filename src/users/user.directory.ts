@@ -19,6 +19,15 @@ export interface UserSearch {
 }
 
 /** A user row with its keyset values and version, as Postgres prints them (no precision lost). */
+/** What an operator may change on a user (admin API); the password arrives hashed. */
+export interface UserChange {
+  displayName?: string;
+  avatarUrl?: string | null;
+  roles?: Role[];
+  status?: UserStatus;
+  passwordHash?: string;
+}
+
 export interface UserRow {
   user: User;
   /** `updated_at` to the microsecond: the user's version (its ETag). */
@@ -115,11 +124,21 @@ export class UserDirectory {
   }
 
   /**
-   * Sets `changes` (column → value) in one statement, only if the user is not
-   * deleted and, when `version` is given, still at that version. Null: nothing
-   * matched (the caller tells a missing user from a stale version).
+   * Applies `change` in one statement, only if the user is not deleted and,
+   * when `version` is given, still at that version. Null: nothing matched (the
+   * caller tells a missing user from a stale version). A new password comes
+   * hashed (UsersService.hashNewPassword checks the policy) and restarts its age.
    */
-  async update(id: string, changes: Record<string, unknown>, version: string | null): Promise<UserRow | null> {
+  async update(id: string, change: UserChange, version: string | null): Promise<UserRow | null> {
+    const changes: Record<string, unknown> = {};
+    if (change.displayName !== undefined) changes.display_name = change.displayName;
+    if (change.avatarUrl !== undefined) changes.avatar_url = change.avatarUrl;
+    if (change.roles !== undefined) changes.roles = [...new Set(change.roles)];
+    if (change.status !== undefined) changes.status = change.status;
+    if (change.passwordHash !== undefined) {
+      changes.password_hash = change.passwordHash;
+      changes.password_changed_at = new Date();
+    }
     const params: unknown[] = [id];
     const param = (value: unknown) => `$${params.push(value)}`;
     const sets = Object.entries(changes).map(([column, value]) => `"${column}" = ${param(value)}`);

@@ -99,17 +99,9 @@ export class AdminUsersService {
     const before = await this.repository.find(id);
     if (!before) throw new NotFoundError('No such user.');
 
-    const columns: Record<string, unknown> = {};
-    if (body.displayName !== undefined) columns.display_name = body.displayName;
-    if (body.avatarUrl !== undefined) columns.avatar_url = body.avatarUrl;
-    if (body.roles !== undefined) columns.roles = [...new Set(body.roles)];
-    if (body.status !== undefined) columns.status = body.status;
-    if (body.password !== undefined) {
-      columns.password_hash = await this.users.hashNewPassword(before.user, body.password);
-      columns.password_changed_at = new Date();
-    }
-
-    const after = await this.repository.update(id, columns, version);
+    const { password, ...fields } = body;
+    const passwordHash = password === undefined ? undefined : await this.users.hashNewPassword(before.user, password);
+    const after = await this.repository.update(id, { ...fields, passwordHash }, version);
     if (!after) {
       if (await this.repository.exists(id))
         throw new AdminError(
