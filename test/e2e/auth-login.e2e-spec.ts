@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { UsersService } from '../../src/users/users.service.js';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { createTestApp, suiteApp, type TestApp } from '../support/create-test-app.js';
 import { p256PrivateJwk, p256PublicJwk } from '../support/device-keys.js';
 import { cookiePair, cookieToken, expectError, refreshSetCookie } from '../support/http.js';
 import { KeptSecrets } from '../support/kept-secrets.js';
@@ -14,25 +14,12 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** POST /auth/login: password sign-in for phones and browsers, device keys, refusals, limits and their audit trail. */
 describe('POST /auth/login: password sign-in', () => {
-  let t: TestApp;
+  // Limits of 1 that RATE_LIMITS=off must switch off (proved below): this suite signs in many times.
+  const t = suiteApp({
+    config: testConfig({ RATE_LIMITS: 'off', LOGIN_LIMIT_PER_IP: '1', LOGIN_LIMIT_PER_ACCOUNT: '1', DEMO_USER: 'off' }),
+  });
   const secrets = new KeptSecrets();
   const keep = secrets.keep;
-
-  beforeAll(async () => {
-    // Limits of 1 that RATE_LIMITS=off must switch off (proved below): this suite signs in many times.
-    t = await createTestApp({
-      config: testConfig({
-        RATE_LIMITS: 'off',
-        LOGIN_LIMIT_PER_IP: '1',
-        LOGIN_LIMIT_PER_ACCOUNT: '1',
-        DEMO_USER: 'off',
-      }),
-    });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const me = (token: string) => request(t.url).get('/api/v1/me').set(bearer(token));
   const login = (body: object) => request(t.url).post('/api/v1/auth/login').send(body);

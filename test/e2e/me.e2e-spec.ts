@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { bearer, createUser, loginMobile, loginWeb, TEST_PASSWORD } from '../support/accounts.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import { suiteApp } from '../support/create-test-app.js';
 import { expectError } from '../support/http.js';
 import { KeptSecrets } from '../support/kept-secrets.js';
 import { auditRows, db, insertIdentity, sessionRow } from '../support/rows.js';
@@ -12,24 +12,9 @@ const NOBODY = '00000000-0000-4000-8000-000000000000';
 
 /** The signed-in user's own account at /me: profile, password, sessions and linked identities. */
 describe('/me: my account, password, sessions and identities', () => {
-  let t: TestApp;
+  const t = suiteApp({ config: testConfig({ RATE_LIMITS: 'off', DEMO_USER: 'off' }) });
   const secrets = new KeptSecrets();
   const keep = secrets.keep;
-
-  beforeAll(async () => {
-    t = await createTestApp({
-      config: testConfig({
-        RATE_LIMITS: 'off',
-        LOGIN_LIMIT_PER_IP: '1',
-        LOGIN_LIMIT_PER_ACCOUNT: '1',
-        DEMO_USER: 'off',
-      }),
-    });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const me = (token: string) => request(t.url).get('/api/v1/me').set(bearer(token));
   const login = (body: object) => request(t.url).post('/api/v1/auth/login').send(body);

@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { afterAll, beforeAll } from '@jest/globals';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
@@ -81,4 +82,35 @@ export async function createTestApp(
     await dispose();
     throw error;
   }
+}
+
+/**
+ * One app for the whole describe block it is called in: made before its first
+ * test, closed after its last. The answer reads through to that app, so tests
+ * use it as a TestApp (`t.url`, `t.app.get(…)`).
+ */
+export function suiteApp(options: Parameters<typeof createTestApp>[0] = {}): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await createTestApp(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  const up = (): TestApp => {
+    if (!current) throw new Error('The suite app is not up (did its beforeAll fail?)');
+    return current;
+  };
+  return {
+    get app() {
+      return up().app;
+    },
+    get url() {
+      return up().url;
+    },
+    get log() {
+      return up().log;
+    },
+    close: () => up().close(),
+  };
 }
