@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { AuditEventRow } from '../../src/audit/audit-event.directory.js';
 import type { TestApp } from './create-test-app.js';
 
 /**
@@ -22,16 +23,8 @@ export async function insertIdentity(
   return rows[0]!.id;
 }
 
-export interface AuditRow {
-  id: string;
-  type: string;
-  actor_id: string | null;
-  user_id: string | null;
-  session_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  detail: Record<string, unknown>;
-}
+/** An `audit_events` row as `SELECT *` reads it (the directory's row, without its cursor column). */
+export type AuditRow = Omit<AuditEventRow, 'at_key'>;
 
 export async function auditRows(t: TestApp, where = 'TRUE', params: unknown[] = []): Promise<AuditRow[]> {
   return (await db(t).query(`SELECT * FROM audit_events WHERE ${where} ORDER BY at`, params)) as AuditRow[];
