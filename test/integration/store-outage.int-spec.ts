@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -15,14 +14,10 @@ import { STORE, type Store } from '../../src/store/store.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { describeWith } from '../support/services.js';
 import { testConfig } from '../support/test-config.js';
-import { notHung } from '../support/time-limits.js';
-
-/** The store's connect time-out (store/redis.options.ts). */
-const CONNECT_TIMEOUT_MS = 1_000;
 
 const TIMEOUT_MS = 500;
-/** The contract: a call fails (or succeeds) within about STORE_TIMEOUT_MS (500 here), never hangs (see notHung). */
-const FAIL_FAST_LIMIT_MS = notHung(TIMEOUT_MS);
+/** What the store's own deadline says when Redis does not answer in STORE_TIMEOUT_MS (500 here). */
+const DEADLINE = new RegExp(`did not answer within ${TIMEOUT_MS} ms`);
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 
 /** Every line Nest's Logger prints during the suite, to prove what is (not) logged. */
@@ -46,10 +41,21 @@ class CapturingLogger implements LoggerService {
 }
 
 /** Resolves with the elapsed ms once `call` has rejected with StoreUnavailableError; fails otherwise. */
-async function timeToUnavailable(call: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
-  return performance.now() - started;
+/**
+ * Why `call` failed with StoreUnavailableError: the error underneath (the
+ * store's deadline, or ioredis refusing without a connection). Whether a call
+ * waited out the deadline is told by that cause, never by a stopwatch (a
+ * loaded machine is slow at everything); a call that hung would hit the test's
+ * time-out instead.
+ */
+async function causeOfUnavailable(call: () => Promise<unknown>): Promise<string> {
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreUnavailableError);
+  const cause = (error as Error).cause;
+  return cause instanceof Error ? cause.message : String(cause ?? 'closed');
 }
 
 /** Every Store method, each called once. */
@@ -128,16 +134,16 @@ describeWith(
       it('fails every method with StoreUnavailableError at once (nothing queued) once Redis is killed', async () => {
         await server.stop();
         for (const [name, call] of Object.entries(everyMethod(store))) {
-          const elapsed = await timeToUnavailable(call);
-          // Well under the command timeout: rejected without waiting for a reconnect.
-          expect({ name, immediate: elapsed < TIMEOUT_MS / 2 }).toEqual({ name, immediate: true });
+          // Refused by the client at once (no connection, nothing queued), not the deadline waited out.
+          const cause = await causeOfUnavailable(call);
+          expect({ name, waitedOut: DEADLINE.test(cause) }).toEqual({ name, waitedOut: false });
         }
         // All at once, too: nothing queues behind anything else.
-        const started = performance.now();
         const outcomes = await Promise.allSettled(Object.values(everyMethod(store)).map((call) => call()));
-        expect(performance.now() - started).toBeLessThan(FAIL_FAST_LIMIT_MS);
         for (const outcome of outcomes) {
           expect(outcome.status === 'rejected' && outcome.reason instanceof StoreUnavailableError).toBe(true);
+          const cause = outcome.status === 'rejected' ? String((outcome.reason as Error).cause) : '';
+          expect(DEADLINE.test(cause)).toBe(false);
         }
       });
 
@@ -155,7 +161,7 @@ describeWith(
         expect(early.messages).toEqual(['before the outage', 'after the restart']);
       });
 
-      it(`fails within ${FAIL_FAST_LIMIT_MS} ms when Redis is frozen (connections open, no answers), and recovers after`, async () => {
+      it('fails at its deadline when Redis is frozen (connections open, no answers), and recovers after', async () => {
         server.freeze();
         try {
           for (const call of [
@@ -163,9 +169,8 @@ describeWith(
             () => store.subscribe('frozen', () => undefined),
             () => store.ping(),
           ]) {
-            const elapsed = await timeToUnavailable(call);
-            expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50); // it was the command timeout, not a refusal
-            expect(elapsed).toBeLessThan(FAIL_FAST_LIMIT_MS);
+            // The store's own deadline ended it (not a refusal, and not a hang: that would time the test out).
+            expect(await causeOfUnavailable(call)).toMatch(DEADLINE);
           }
         } finally {
           server.thaw();
@@ -195,10 +200,8 @@ describeWith(
       await server.stop();
       const store = new RedisStore(config());
       try {
-        const started = performance.now();
         await expect(store.onModuleInit()).resolves.toBeUndefined();
-        expect(performance.now() - started).toBeLessThan(notHung(CONNECT_TIMEOUT_MS));
-        await timeToUnavailable(() => store.get('k'));
+        await causeOfUnavailable(() => store.get('k'));
 
         await server.start();
         await eventually(() => store.ping(), 'ping once Redis is up');
@@ -235,7 +238,7 @@ describeWith(
         const health = moduleRef.get(StoreHealthIndicator);
 
         expect(await health.check()).toEqual({ up: false, mode: 'redis', error: 'store.unavailable' });
-        await timeToUnavailable(() => store.get('k'));
+        await causeOfUnavailable(() => store.get('k'));
         await server.start();
         await eventually(async () => {
           const state = await health.check();
@@ -243,9 +246,8 @@ describeWith(
         }, 'store health once Redis is up');
         expect(await store.get('k')).toBeNull();
       } finally {
-        const closing = performance.now();
+        // Closing while Redis is down must not hang (the test's time-out would catch it).
         await moduleRef.close();
-        expect(performance.now() - closing).toBeLessThan(FAIL_FAST_LIMIT_MS);
       }
     });
 

@@ -55,12 +55,11 @@ export async function createTestApp(
     for (const step of disposals.splice(0).reverse()) await step();
   };
   try {
-    if (options.database !== 'embedded' && TEST_DATABASE_URL && config.database.dataDir === 'memory://') {
-      if (config.database.mode === 'embedded') {
-        const db = await freshDatabase(TEST_DATABASE_URL);
-        disposals.push(() => db.drop());
-        config = { ...config, database: { ...config.database, mode: 'external', url: db.url, poolSize: 4 } };
-      }
+    const inMemory = config.database.mode === 'embedded' && config.database.dataDir === 'memory://';
+    if (inMemory && options.database !== 'embedded' && TEST_DATABASE_URL) {
+      const db = await freshDatabase(TEST_DATABASE_URL);
+      disposals.push(() => db.drop());
+      config = { ...config, database: { ...config.database, mode: 'external', url: db.url, poolSize: 4 } };
     }
     let builder = Test.createTestingModule({
       imports: [AppModule.forRoot(config), ...(options.imports ?? [])],

@@ -58,6 +58,14 @@ const WEB: Principal = {
 };
 
 /** What this spec's service is built from: real store, hub and requester context; simple fakes for the account side. */
+/** A QR login created by BROWSER, scanned and confirmed by `phone` (keyless, as this spec's config allows). */
+async function confirmedBy(service: QrLoginService, phone: Principal): Promise<CreatedQrSession> {
+  const qr = await service.create(undefined, BROWSER);
+  await service.scan(phone, qr.id, undefined, PHONE_CONTEXT);
+  await service.confirm(phone, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+  return qr;
+}
+
 function build(qr: Partial<QrConfig> = {}) {
   const clock = new FakeClock();
   const store = new MemoryStore(clock);
@@ -577,9 +585,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       const built = build();
       await built.hub.onModuleInit();
       try {
-        const qr = await built.service.create(undefined, BROWSER);
-        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
-        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        const qr = await confirmedBy(built.service, A);
         built.revoked.add(A.sessionId);
         expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.wrong_state');
         expect(await built.sessions.find(qr.id)).toMatchObject({
@@ -616,9 +622,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       const published: string[] = [];
       await built.store.subscribe(QR_EVENTS_CHANNEL, (m) => published.push((JSON.parse(m) as QrStatusView).status));
       try {
-        const qr = await built.service.create(undefined, BROWSER);
-        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
-        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        const qr = await confirmedBy(built.service, A);
         built.database.down = true;
         await expect(built.service.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(/Connection terminated/);
         const after = await built.sessions.find(qr.id);
@@ -667,9 +671,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       const built = build();
       await built.hub.onModuleInit();
       try {
-        const qr = await built.service.create(undefined, BROWSER);
-        await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
-        await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
+        const qr = await confirmedBy(built.service, A);
         const transition = built.sessions.transition.bind(built.sessions);
         let failConsume = true;
         built.sessions.transition = (async (...args: Parameters<typeof transition>) => {
