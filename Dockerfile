@@ -43,6 +43,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 # app runs at start (DATABASE_MIGRATE_ON_START). Code and dependencies stay owned by root, so
 # the process cannot rewrite them; only DATA_DIR is writable by the `node` user.
 COPY --from=build /app/dist ./dist
+# The embedded database's initdb image (made by the build): a first start without DATABASE_URL
+# copies it instead of running initdb.
+COPY --from=build /app/node_modules/.cache/scangate ./node_modules/.cache/scangate
 RUN mkdir -p /app/data && chown node:node /app/data
 
 USER node

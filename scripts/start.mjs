@@ -32,11 +32,13 @@ const sources = Math.max(
 if (sources > built) {
   process.stdout.write('Building…\n');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  // The same steps as `npm run build`: the server, the SDK's type declarations, the browser bundles.
+  // The same steps as `npm run build`: the server, the SDK's type declarations, the browser bundles,
+  // the embedded database's initdb image.
   for (const args of [
     [tsc, '-p', join(root, 'tsconfig.build.json')],
     [tsc, '-p', join(root, 'packages', 'web-client', 'tsconfig.json')],
     [join(root, 'scripts', 'build-web.mjs')],
+    [join(root, 'dist', 'src', 'database', 'pglite-image.cli.js')],
   ]) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) process.exit(result.status ?? 1);

@@ -3,7 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { DATABASE_CONFIG, type DatabaseConfig } from '../config/index.js';
 import { LocalSecrets } from '../common/index.js';
-import { EmbeddedPostgres, PgliteFactory } from './embedded-postgres.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+import { PgliteFactory } from './pglite.factory.js';
 import { dataSourceOptions } from './database.options.js';
 import { runPendingMigrations } from './migration.runner.js';
 

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSecrets } from '../common/index.js';
 import { EmbeddedAuthProxy } from './embedded-auth.proxy.js';
+import { PgliteFactory } from './pglite.factory.js';
 
 /** The embedded database's password: made once, kept beside its files (owner only). */
 const EMBEDDED_PASSWORD_FILE = 'postgres.password';
@@ -29,22 +29,6 @@ const EMBEDDED_PASSWORD_FILE = 'postgres.password';
  * loopback, which asks for a generated password (SCRAM-SHA-256) kept in the
  * data folder, readable by its owner only.
  */
-/** The Postgres extensions the embedded database loads (pg_trgm: the admin search's trigram indexes). */
-export const PGLITE_EXTENSIONS = { pg_trgm };
-
-/**
- * Brings a PGlite instance into being: a new or existing cluster in `dataDir`,
- * or a new one in memory when it is undefined. Making a new cluster (initdb
- * inside WASM) is most of the embedded database's start-up; tests replace this
- * with a copy of one made earlier.
- */
-@Injectable()
-export class PgliteFactory {
-  create(dataDir: string | undefined): Promise<PGlite> {
-    return PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS });
-  }
-}
-
 @Injectable()
 export class EmbeddedPostgres {
   private db?: PGlite;

@@ -7,12 +7,12 @@ import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/config/config.types.js';
 import { dataSourceOptions, MIGRATIONS_TABLE } from '../../src/database/database.options.js';
 import { LocalSecrets } from '../../src/common/secrets/local-secret.js';
-import { EmbeddedPostgres, PgliteFactory } from '../../src/database/embedded-postgres.js';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { PgliteFactory } from '../../src/database/pglite.factory.js';
 import { revertLastMigration, runPendingMigrations } from '../../src/database/migration.runner.js';
 import { CreatedWidgets1700000000000 } from '../fixtures/database/created-widgets.migration.js';
 import { DriftedWidget, Widget } from '../fixtures/database/widget.entity.js';
 import { freshDatabase } from '../support/fresh-database.js';
-import { TemplatePgliteFactory } from '../support/pglite-template.js';
 import { describeWith } from '../support/services.js';
 import { TEST_DATABASE_URL } from '../support/test-config.js';
 
@@ -43,7 +43,7 @@ const targets: Array<[string, string | undefined, () => Promise<Target>]> = [
     'embedded (PGlite over pglite-socket)',
     undefined,
     async () => {
-      const embedded = new EmbeddedPostgres(new LocalSecrets(), new TemplatePgliteFactory());
+      const embedded = new EmbeddedPostgres(new LocalSecrets(), new PgliteFactory());
       return { url: await embedded.start('memory://'), poolSize: 1, dispose: () => embedded.stop() };
     },
   ],

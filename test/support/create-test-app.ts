@@ -5,10 +5,8 @@ import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import type { Config } from '../../src/config/config.types.js';
-import { PgliteFactory } from '../../src/database/embedded-postgres.js';
 import { LOG_DESTINATION } from '../../src/logging/logging.module.js';
 import { MemoryLog } from './memory-log.js';
-import { TemplatePgliteFactory } from './pglite-template.js';
 import { freshDatabase } from './fresh-database.js';
 import { TEST_DATABASE_URL, testConfig } from './test-config.js';
 
@@ -66,9 +64,7 @@ export async function createTestApp(
       controllers: options.controllers ?? [],
     })
       .overrideProvider(LOG_DESTINATION)
-      .useValue(sharedLog)
-      .overrideProvider(PgliteFactory)
-      .useValue(new TemplatePgliteFactory());
+      .useValue(sharedLog);
     if (options.override) builder = options.override(builder);
     const moduleRef = await builder.compile();
     const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
