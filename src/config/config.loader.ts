@@ -1,7 +1,7 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EnvSchema, type Env } from './env.schema.js';
+import { PROVIDER_ENV, variablesOf, type ProviderEnvTable } from './oauth-providers.env.js';
 import type { Config } from './config.types.js';
 
 /** A configuration problem: start-up stops with this one-line message, no stack trace. */
@@ -14,73 +14,50 @@ export class ConfigError extends Error {
 
 export type EnvSource = Record<string, string | undefined>;
 
-/** Validates an environment and builds the typed namespaces. Throws `ConfigError`. */
-export function parseConfig(source: EnvSource): Config {
-  const parsed = EnvSchema.safeParse(source);
+/**
+ * Validates an environment and builds the typed namespaces. Throws `ConfigError`.
+ * `providers` is `PROVIDER_ENV`, or it with further providers' entries (a
+ * provider plugged in from outside this code base).
+ */
+export function parseConfig(source: EnvSource, providers: ProviderEnvTable = PROVIDER_ENV): Config {
+  const schema = providers === PROVIDER_ENV ? EnvSchema : EnvSchema.extend(variablesOf(providers));
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
     );
   }
-  const env = parsed.data;
-  const problems = [...productionProblems(env), ...providerProblems(env)];
+  // Plug-ins' variables come on top of `Env`; their entries read them.
+  const env = parsed.data as Env;
+  const problems = [...productionProblems(env), ...providerProblems(env, providers)];
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(env);
+  return build(env, providers);
 }
 
-/** Each provider's credentials come complete or not at all; Alipay's keys must be real keys. */
-function providerProblems(env: Env): string[] {
+/** Each provider's credentials come complete or not at all, and pass its own checks. */
+function providerProblems(env: Record<string, unknown>, providers: ProviderEnvTable): string[] {
   const problems: string[] = [];
-  const groups: Array<{ required: Array<keyof Env>; optional?: Array<keyof Env> }> = [
-    { required: ['WECHAT_APP_ID', 'WECHAT_APP_SECRET'] },
-    { required: ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY'] },
-    { required: ['DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET'], optional: ['DINGTALK_CORP_ID'] },
-  ];
-  for (const { required, optional = [] } of groups) {
+  for (const entry of Object.values(providers)) {
+    const { required, optional = [] } = entry.credentials;
     const set = [...required, ...optional].filter((name) => env[name] !== undefined);
-    if (set.length === 0) continue;
-    for (const name of required) {
-      if (env[name] === undefined)
-        problems.push(`${name}: required with ${set.join(', ')} (a provider's credentials come together)`);
+    if (set.length > 0) {
+      for (const name of required) {
+        if (env[name] === undefined)
+          problems.push(`${name}: required with ${set.join(', ')} (a provider's credentials come together)`);
+      }
     }
-  }
-  if (env.ALIPAY_PRIVATE_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PRIVATE_KEY, 'private')) {
-    problems.push("ALIPAY_PRIVATE_KEY: expected the app's RSA private key (PEM, or bare base64 PKCS#8/PKCS#1)");
-  }
-  if (env.ALIPAY_PUBLIC_KEY !== undefined && !rsaKeyPem(env.ALIPAY_PUBLIC_KEY, 'public')) {
-    problems.push(
-      "ALIPAY_PUBLIC_KEY: expected Alipay's RSA public key (PEM, or bare base64 SPKI); responses are verified with it",
-    );
+    problems.push(...(entry.problems?.(env) ?? []));
   }
   return problems;
 }
 
-/**
- * An RSA key as PEM, from PEM or from the bare base64 Alipay's console gives
- * (PKCS#8 or PKCS#1 for a private key, SPKI for a public one); null when it is
- * not one.
- */
-function rsaKeyPem(text: string, kind: 'private' | 'public'): string | null {
-  const trimmed = text.trim();
-  const candidates = trimmed.includes('-----BEGIN')
-    ? [trimmed]
-    : (kind === 'private' ? ['PRIVATE KEY', 'RSA PRIVATE KEY'] : ['PUBLIC KEY']).map((label) =>
-        pem(label, trimmed.replace(/\s+/g, '')),
-      );
-  for (const candidate of candidates) {
-    try {
-      const key = kind === 'private' ? createPrivateKey(candidate) : createPublicKey(candidate);
-      if (key.asymmetricKeyType !== 'rsa') return null;
-      return key.export({ type: kind === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
-    } catch {
-      // not this encoding
-    }
-  }
-  return null;
-}
-
-function pem(label: string, base64: string): string {
-  return `-----BEGIN ${label}-----\n${base64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;
+/** The settings of each provider whose credentials are set. */
+function providerSettings(env: Record<string, unknown>, providers: ProviderEnvTable): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(providers)
+      .filter(([, entry]) => entry.credentials.required.every((name) => env[name] !== undefined))
+      .map(([id, entry]) => [id, entry.settings(env)]),
+  );
 }
 
 /** NODE_ENV=production refuses settings that are only safe on a laptop. */
@@ -104,7 +81,7 @@ function productionProblems(env: Env): string[] {
   return problems;
 }
 
-function build(env: Env): Config {
+function build(env: Env, providers: ProviderEnvTable): Config {
   const isProduction = env.NODE_ENV === 'production';
   const publicUrl = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).origin;
   const dataDir = resolve(env.DATA_DIR);
@@ -177,38 +154,7 @@ function build(env: Env): Config {
     oauth: {
       timeoutMs: env.OAUTH_TIMEOUT_MS,
       sandboxes: env.SANDBOXES && !isProduction,
-      ...(env.WECHAT_APP_ID && env.WECHAT_APP_SECRET
-        ? {
-            wechat: {
-              appId: env.WECHAT_APP_ID,
-              appSecret: env.WECHAT_APP_SECRET,
-              openBase: trimSlash(env.WECHAT_OPEN_BASE),
-              apiBase: trimSlash(env.WECHAT_API_BASE),
-            },
-          }
-        : {}),
-      ...(env.ALIPAY_APP_ID && env.ALIPAY_PRIVATE_KEY && env.ALIPAY_PUBLIC_KEY
-        ? {
-            alipay: {
-              appId: env.ALIPAY_APP_ID,
-              privateKeyPem: rsaKeyPem(env.ALIPAY_PRIVATE_KEY, 'private')!,
-              alipayPublicKeyPem: rsaKeyPem(env.ALIPAY_PUBLIC_KEY, 'public')!,
-              authBase: trimSlash(env.ALIPAY_AUTH_BASE),
-              gateway: env.ALIPAY_GATEWAY,
-            },
-          }
-        : {}),
-      ...(env.DINGTALK_CLIENT_ID && env.DINGTALK_CLIENT_SECRET
-        ? {
-            dingtalk: {
-              clientId: env.DINGTALK_CLIENT_ID,
-              clientSecret: env.DINGTALK_CLIENT_SECRET,
-              ...(env.DINGTALK_CORP_ID ? { corpId: env.DINGTALK_CORP_ID } : {}),
-              loginBase: trimSlash(env.DINGTALK_LOGIN_BASE),
-              apiBase: trimSlash(env.DINGTALK_API_BASE),
-            },
-          }
-        : {}),
+      ...providerSettings(env, providers),
     },
     log: { level: env.LOG_LEVEL },
   };
@@ -233,5 +179,3 @@ export function loadConfig(options: { dotenv?: boolean } = {}): Config {
   }
   return parseConfig(process.env);
 }
-
-const trimSlash = (base: string) => base.replace(/\/+$/, '');

@@ -1,4 +1,5 @@
 import type { Env } from './env.schema.js';
+import type { ProviderSettingsById } from './oauth-providers.env.js';
 
 /** Typed namespaces built from the validated environment (see `config.loader.ts`). */
 export interface AppConfig {
@@ -85,46 +86,17 @@ export interface RealtimeConfig {
   maxSocketsPerQr: number;
 }
 
-export type OAuthProviderId = 'wechat' | 'alipay' | 'dingtalk';
-
-export interface WechatSettings {
-  appId: string;
-  appSecret: string;
-  /** Browser-facing host (the `qrconnect` page). */
-  openBase: string;
-  /** Server-facing host (`sns/oauth2/access_token`, `sns/userinfo`). */
-  apiBase: string;
-}
-
-export interface AlipaySettings {
-  appId: string;
-  /** The app's RSA private key, PEM (bare base64 PKCS#8/PKCS#1 in the environment is wrapped). */
-  privateKeyPem: string;
-  /** Alipay's RSA public key, PEM: every gateway answer must verify with it. */
-  alipayPublicKeyPem: string;
-  authBase: string;
-  gateway: string;
-}
-
-export interface DingtalkSettings {
-  clientId: string;
-  clientSecret: string;
-  /** Only members of this organisation may sign in, when set. */
-  corpId?: string;
-  loginBase: string;
-  apiBase: string;
-}
-
-export interface OAuthConfig {
+/**
+ * Besides these, the settings of each provider whose credentials are set
+ * (`oauth-providers.env.ts`; absent: served by its sandbox when `sandboxes`,
+ * else disabled).
+ */
+export type OAuthConfig = ProviderSettingsById & {
   /** Per upstream call; no retry. */
   timeoutMs: number;
   /** Provider sandboxes under /sandbox/<provider>: never in production. */
   sandboxes: boolean;
-  /** Providers whose credentials are set (absent: served by its sandbox when `sandboxes`, else disabled). */
-  wechat?: WechatSettings;
-  alipay?: AlipaySettings;
-  dingtalk?: DingtalkSettings;
-}
+};
 
 export interface LogConfig {
   level: Env['LOG_LEVEL'];

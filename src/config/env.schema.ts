@@ -1,41 +1,13 @@
 import { z } from 'zod';
+import { int, onOff, optional, url } from './env.fields.js';
+import { PROVIDER_VARIABLES } from './oauth-providers.env.js';
 
 /**
  * The one schema for the process environment. Every variable ScanGate reads is
- * declared here (and explained in `.env.example`); `config.loader.ts` is the only
+ * declared here (the OAuth providers' in `oauth-providers.env.ts`, one entry each; all explained in `.env.example`); `config.loader.ts` is the only
  * place that hands `process.env` to it. Messages name what is expected and never
  * echo the value, because some values (DATABASE_URL, REDIS_URL) carry passwords.
  */
-
-const onOff = (fallback: 'on' | 'off') =>
-  z
-    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'expected "on" or "off"' })
-    .default(fallback)
-    .transform((v) => v === 'on' || v === 'true' || v === '1');
-
-const int = (min: number, max: number, fallback: number, what = 'an integer') =>
-  z
-    .string()
-    .default(String(fallback))
-    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
-      error: `expected ${what} from ${min} to ${max}`,
-    })
-    .transform(Number);
-
-const url = (protocols: string[], what: string) =>
-  z.string().refine(
-    (v) => {
-      try {
-        const parsed = new URL(v);
-        return protocols.includes(parsed.protocol) && parsed.hostname !== '';
-      } catch {
-        return false;
-      }
-    },
-    { error: `expected ${what}` },
-  );
-
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const EnvSchema = z.object({
   NODE_ENV: z
@@ -146,41 +118,7 @@ export const EnvSchema = z.object({
 
   SANDBOXES: onOff('on'),
   OAUTH_TIMEOUT_MS: int(100, 60_000, 5_000, 'a timeout in milliseconds'),
-  WECHAT_APP_ID: optional(
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the AppID (letters and digits)' }),
-  ),
-  WECHAT_APP_SECRET: optional(z.string().min(1).max(256)),
-  WECHAT_OPEN_BASE: z
-    .string()
-    .default('https://open.weixin.qq.com')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  WECHAT_API_BASE: z
-    .string()
-    .default('https://api.weixin.qq.com')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  ALIPAY_APP_ID: optional(z.string().regex(/^\d{1,32}$/, { error: 'expected the app id (digits)' })),
-  ALIPAY_PRIVATE_KEY: optional(z.string().min(1).max(8_192)),
-  ALIPAY_PUBLIC_KEY: optional(z.string().min(1).max(8_192)),
-  ALIPAY_AUTH_BASE: z
-    .string()
-    .default('https://openauth.alipay.com')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  ALIPAY_GATEWAY: z
-    .string()
-    .default('https://openapi.alipay.com/gateway.do')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  DINGTALK_CLIENT_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected the client id (AppKey)' })),
-  DINGTALK_CLIENT_SECRET: optional(z.string().min(1).max(256)),
-  DINGTALK_CORP_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a corpId' })),
-  DINGTALK_LOGIN_BASE: z
-    .string()
-    .default('https://login.dingtalk.com')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-  DINGTALK_API_BASE: z
-    .string()
-    .default('https://api.dingtalk.com')
-    .pipe(url(['http:', 'https:'], 'an http(s) URL')),
-
+  ...PROVIDER_VARIABLES,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',

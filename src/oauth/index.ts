@@ -2,4 +2,4 @@
 export { OAuthProviderError } from './oauth-provider.js';
 export { OAuthModule } from './oauth.module.js';
 export { OAuthRegistry } from './oauth.registry.js';
-export { PLUGGED_PROVIDER_SETTINGS, type ProviderSettings, type ProviderSettingsById } from './provider-settings.js';
+export { PLUGGED_PROVIDER_SETTINGS, type ProviderSettingsById } from './provider-settings.js';

@@ -1,4 +1,6 @@
+import type { Clock } from '../common/index.js';
 import type { OAuthProviderId } from '../config/index.js';
+import type { UpstreamHttp } from './upstream.http.js';
 
 /**
  * Why a provider refused or failed, whatever its own codes (each provider maps
@@ -50,7 +52,8 @@ export interface OAuthCallback {
 /**
  * One third-party login provider. It knows its wire protocol only: the core
  * owns state, cookies, redirects, account linking and error mapping. Adding a
- * provider is one folder (its class, schemas, sandbox) and one line in the
+ * provider is its folder (its class, schemas, definition, sandbox), its
+ * configuration entry (`config/oauth-providers.env.ts`) and one line in the
  * registry.
  */
 export interface OAuthProvider {
@@ -62,4 +65,29 @@ export interface OAuthProvider {
   readCallback(query: Record<string, unknown>): OAuthCallback;
   /** Exchanges the code (server to server) and fetches the profile. Throws `OAuthProviderError`. */
   profile(code: string, redirectUri: string): Promise<OAuthProfile>;
+}
+
+/** What a provider may need besides its settings. */
+interface ProviderDeps {
+  http: UpstreamHttp;
+  clock: Clock;
+}
+
+/**
+ * A provider as the registry knows it, exported by the provider's folder and
+ * listed once in the registry: its id and names, how to build it from its
+ * settings, and how operators may see those settings.
+ */
+export interface ProviderDefinition<S = never> {
+  id: OAuthProviderId;
+  names: OAuthProvider['names'];
+  build(settings: S, deps: ProviderDeps): OAuthProvider;
+  /**
+   * The settings for the admin API: ids and URLs in clear, every secret
+   * masked (`maskSecret`). Built field by field, so a secret added to the
+   * settings later never shows up until someone decides how to show it.
+   */
+  view(settings: S): Record<string, unknown>;
+  /** Every secret value in the settings (scrubbed from any text that leaves the server). */
+  secrets(settings: S): string[];
 }

@@ -5,7 +5,7 @@ import { AuthModule } from '../auth/index.js';
 import { AllExceptionsFilter } from '../common/index.js';
 import { UsersModule } from '../users/index.js';
 import { OAuthCallbackFilter, OAuthController } from './oauth.controller.js';
-import { OAuthRegistry } from './oauth.registry.js';
+import { OAuthRegistry, PROVIDER_DEFINITIONS, PROVIDERS } from './oauth.registry.js';
 import { OAuthService } from './oauth.service.js';
 import { OAuthStateStore } from './oauth-state.store.js';
 import { OAuthStrategy } from './oauth.strategy.js';
@@ -27,6 +27,7 @@ export class OAuthModule {
       providers: [
         OAuthService,
         OAuthRegistry,
+        { provide: PROVIDER_DEFINITIONS, useValue: PROVIDERS },
         OAuthStateStore,
         OAuthStrategy,
         UpstreamHttp,

@@ -3,34 +3,22 @@ import { Clock } from '../common/index.js';
 import { OAuthError } from './oauth.errors.js';
 
 import { OAUTH_CONFIG, type OAuthConfig, type OAuthProviderId } from '../config/index.js';
-import type { OAuthProvider } from './oauth-provider.js';
+import type { OAuthProvider, ProviderDefinition } from './oauth-provider.js';
 import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettings, type ProviderSettingsById } from './provider-settings.js';
-import { AlipayProvider } from './providers/alipay/alipay.provider.js';
-import { DingtalkProvider } from './providers/dingtalk/dingtalk.provider.js';
-import { WechatProvider } from './providers/wechat/wechat.provider.js';
+import { ALIPAY } from './providers/alipay/alipay.provider.js';
+import { DINGTALK } from './providers/dingtalk/dingtalk.provider.js';
+import { WECHAT } from './providers/wechat/wechat.provider.js';
 import { UpstreamHttp } from './upstream.http.js';
 
-/** What a provider may need besides its settings. */
-interface ProviderDeps {
-  http: UpstreamHttp;
-  clock: Clock;
-}
-
-/** One provider as the registry knows it: its id, its names, and how to build it from its settings. */
-interface ProviderEntry<K extends OAuthProviderId> {
-  id: K;
-  names: OAuthProvider['names'];
-  build: (settings: NonNullable<ProviderSettingsById[K]>, deps: ProviderDeps) => OAuthProvider;
-}
-const entry = <K extends OAuthProviderId>(e: ProviderEntry<K>): ProviderEntry<OAuthProviderId> =>
-  e as unknown as ProviderEntry<OAuthProviderId>;
+/** Any provider's definition, as the registry handles them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProviderDefinition = ProviderDefinition<any>;
 
 /** Every provider ScanGate knows, in display order: adding one is one line here (and its folder). */
-const PROVIDERS: ProviderEntry<OAuthProviderId>[] = [
-  entry({ id: 'wechat', names: WechatProvider.names, build: (s, d) => new WechatProvider(s, d.http) }),
-  entry({ id: 'alipay', names: AlipayProvider.names, build: (s, d) => new AlipayProvider(s, d.http, d.clock) }),
-  entry({ id: 'dingtalk', names: DingtalkProvider.names, build: (s, d) => new DingtalkProvider(s, d.http) }),
-];
+export const PROVIDERS: readonly AnyProviderDefinition[] = [WECHAT, ALIPAY, DINGTALK];
+
+/** The providers the registry offers: `PROVIDERS` (a plug-in or a test may provide a longer list). */
+export const PROVIDER_DEFINITIONS = Symbol('PROVIDER_DEFINITIONS');
 
 export interface ProviderListing {
   id: OAuthProviderId;
@@ -48,25 +36,30 @@ export interface ProviderListing {
  */
 @Injectable()
 export class OAuthRegistry {
-  private readonly enabled = new Map<OAuthProviderId, { provider: OAuthProvider; settings: ProviderSettings }>();
+  private readonly enabled = new Map<
+    OAuthProviderId,
+    { provider: OAuthProvider; settings: ProviderSettings; definition: AnyProviderDefinition }
+  >();
   private readonly sandboxed = new Set<OAuthProviderId>();
 
   constructor(
     @Inject(OAUTH_CONFIG) config: OAuthConfig,
     http: UpstreamHttp,
     clock: Clock,
+    @Inject(PROVIDER_DEFINITIONS) private readonly definitions: readonly AnyProviderDefinition[],
     @Optional() @Inject(PLUGGED_PROVIDER_SETTINGS) plugged: ProviderSettingsById | null = null,
   ) {
-    for (const { id, build } of PROVIDERS) {
+    for (const definition of definitions) {
+      const { id } = definition;
       const settings = config[id] ?? plugged?.[id];
       if (!settings) continue;
-      this.enabled.set(id, { provider: build(settings, { http, clock }), settings });
+      this.enabled.set(id, { provider: definition.build(settings, { http, clock }), settings, definition });
       if (!config[id]) this.sandboxed.add(id);
     }
   }
 
   list(language: 'en' | 'zh-CN'): ProviderListing[] {
-    return PROVIDERS.map(({ id, names }) => ({
+    return this.definitions.map(({ id, names }) => ({
       id,
       name: names[language],
       names,
@@ -81,8 +74,15 @@ export class OAuthRegistry {
     return found.provider;
   }
 
-  /** The settings an enabled provider was built from (configured, or plugged in), for operators' views; null when disabled. */
-  settingsOf(id: OAuthProviderId): ProviderSettings | null {
-    return this.enabled.get(id)?.settings ?? null;
+  /** An enabled provider's settings as operators may see them (secrets masked); null when disabled. */
+  viewOf(id: OAuthProviderId): Record<string, unknown> | null {
+    const found = this.enabled.get(id);
+    return found ? found.definition.view(found.settings) : null;
+  }
+
+  /** Every secret in an enabled provider's settings (to scrub from text that leaves the server); none when disabled. */
+  secretsOf(id: OAuthProviderId): string[] {
+    const found = this.enabled.get(id);
+    return found ? found.definition.secrets(found.settings) : [];
   }
 }

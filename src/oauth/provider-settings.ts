@@ -1,14 +1,9 @@
-import type { AlipaySettings, DingtalkSettings, WechatSettings } from '../config/index.js';
+import type { OAuthProviderId, ProviderSettingsById } from '../config/index.js';
+
+export type { ProviderSettingsById };
 
 /** Any one provider's settings, as the configuration (or a plug-in) gives them. */
-export type ProviderSettings = WechatSettings | AlipaySettings | DingtalkSettings;
-
-/** Settings per provider; a provider without an entry is not offered by that source. */
-export interface ProviderSettingsById {
-  wechat?: WechatSettings;
-  alipay?: AlipaySettings;
-  dingtalk?: DingtalkSettings;
-}
+export type ProviderSettings = NonNullable<ProviderSettingsById[OAuthProviderId]>;
 
 /**
  * Settings a plug-in supplies for providers that have no credentials in the

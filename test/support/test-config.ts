@@ -1,5 +1,6 @@
 import { parseConfig, type EnvSource } from '../../src/config/config.loader.js';
 import type { Config } from '../../src/config/config.types.js';
+import type { ProviderEnvTable } from '../../src/config/index.js';
 
 /**
  * Real services for the integration tiers, when the machine has them
@@ -12,18 +13,26 @@ export const IN_CI = process.env.CI === 'true';
 
 /**
  * A configuration for tests: the embedded database in memory and the in-process
- * store unless `real` asks for the real services (when configured).
+ * store unless `real` asks for the real services (when configured); `providers`
+ * adds OAuth providers' configuration entries to ScanGate's own.
  */
-export function testConfig(overrides: EnvSource = {}, real: { database?: boolean; store?: boolean } = {}): Config {
-  return parseConfig({
-    NODE_ENV: 'test',
-    PORT: '3000',
-    DATA_DIR: 'memory://',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: real.database ? TEST_DATABASE_URL : undefined,
-    REDIS_URL: real.store ? TEST_REDIS_URL : undefined,
-    ...overrides,
-  });
+export function testConfig(
+  overrides: EnvSource = {},
+  real: { database?: boolean; store?: boolean } = {},
+  providers?: ProviderEnvTable,
+): Config {
+  return parseConfig(
+    {
+      NODE_ENV: 'test',
+      PORT: '3000',
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: real.database ? TEST_DATABASE_URL : undefined,
+      REDIS_URL: real.store ? TEST_REDIS_URL : undefined,
+      ...overrides,
+    },
+    providers,
+  );
 }
 
 /** Limits no test reaches (the default 10 logins per account and IP per 15 minutes would). */

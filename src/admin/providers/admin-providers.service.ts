@@ -4,7 +4,6 @@ import { APP_CONFIG, type AppConfig, type OAuthProviderId } from '../../config/i
 import { OAuthProviderError, OAuthRegistry } from '../../oauth/index.js';
 import type { Acting } from '../common/acting.js';
 import { AdminAudit } from '../common/admin-audit.js';
-import { providerConfigView, secretsOf } from './provider-config.view.js';
 
 export interface ProviderItem {
   id: OAuthProviderId;
@@ -55,8 +54,7 @@ export class AdminProvidersService {
   list(): { items: ProviderItem[] } {
     return {
       items: this.registry.list('en').map(({ id, enabled, sandbox }) => {
-        const settings = enabled ? this.registry.settingsOf(id) : null;
-        return { id, enabled, sandbox, config: settings ? providerConfigView(id, settings) : null };
+        return { id, enabled, sandbox, config: enabled ? this.registry.viewOf(id) : null };
       }),
     };
   }
@@ -64,14 +62,13 @@ export class AdminProvidersService {
   /** Unknown or disabled: 404 `oauth.provider_disabled` (from the registry), and nothing is called or audited. */
   async check(id: string, acting: Acting): Promise<ProviderCheck> {
     const provider = this.registry.get(id);
-    const settings = this.registry.settingsOf(provider.id);
     const sandbox = this.registry.list('en').find((p) => p.id === provider.id)?.sandbox ?? false;
     const started = performance.now();
     const outcome = await this.probe(provider.id, (code) =>
       provider.profile(code, `${this.app.publicUrl}/api/v1/oauth/${provider.id}/callback`),
     );
     const durationMs = Math.round(performance.now() - started);
-    const detail = settings ? scrub(outcome.detail, secretsOf(provider.id, settings)) : outcome.detail;
+    const detail = scrub(outcome.detail, this.registry.secretsOf(provider.id));
     const answer: ProviderCheck = {
       id: provider.id,
       ok: outcome.result === 'credentials_valid',

@@ -4,7 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { testConfig } from '../../support/test-config.js';
 import { ClockModule } from '../../../src/common/index.js';
 import { ConfigModule } from '../../../src/config/index.js';
-import { OAuthRegistry } from '../../../src/oauth/oauth.registry.js';
+import { OAuthRegistry, PROVIDER_DEFINITIONS, PROVIDERS } from '../../../src/oauth/oauth.registry.js';
 import { PLUGGED_PROVIDER_SETTINGS, type ProviderSettingsById } from '../../../src/oauth/provider-settings.js';
 import { UpstreamHttp } from '../../../src/oauth/upstream.http.js';
 
@@ -37,7 +37,7 @@ describe('OAuthRegistry: provider settings plugged in from outside', () => {
   async function registry(env: Record<string, string>, plugins: Array<ReturnType<typeof plugIn>> = []) {
     moduleRef = await Test.createTestingModule({
       imports: [ConfigModule.forRoot(testConfig({ SANDBOXES: 'off', ...env })), ClockModule, ...plugins],
-      providers: [OAuthRegistry, UpstreamHttp],
+      providers: [OAuthRegistry, UpstreamHttp, { provide: PROVIDER_DEFINITIONS, useValue: PROVIDERS }],
     }).compile();
     return moduleRef.get(OAuthRegistry);
   }
@@ -50,13 +50,20 @@ describe('OAuthRegistry: provider settings plugged in from outside', () => {
       ['dingtalk', false],
     ]);
     expect(() => providers.get('wechat')).toThrow(expect.objectContaining({ code: 'oauth.provider_disabled' }));
-    expect(providers.settingsOf('wechat')).toBeNull();
+    expect(providers.viewOf('wechat')).toBeNull();
+    expect(providers.secretsOf('wechat')).toEqual([]);
   });
 
   it('a global module providing PLUGGED_PROVIDER_SETTINGS enables a provider, built from those settings and marked sandbox', async () => {
     const providers = await registry({}, [plugIn({ wechat: PLUGGED_WECHAT })]);
     expect(providers.list('en').find((p) => p.id === 'wechat')).toMatchObject({ enabled: true, sandbox: true });
-    expect(providers.settingsOf('wechat')).toEqual(PLUGGED_WECHAT);
+    expect(providers.viewOf('wechat')).toEqual({
+      appId: 'wx-plugged',
+      appSecret: '…',
+      openBase: 'https://plugged.example/wechat',
+      apiBase: 'https://plugged.example/wechat-api',
+    });
+    expect(providers.secretsOf('wechat')).toEqual(['plugged-secret']);
     expect(providers.get('wechat').authorizationUrl({ state: 's', redirectUri: 'https://sg.example/cb' })).toMatch(
       /^https:\/\/plugged\.example\/wechat\/connect\/qrconnect\?appid=wx-plugged&/,
     );
@@ -68,6 +75,7 @@ describe('OAuthRegistry: provider settings plugged in from outside', () => {
       plugIn({ wechat: PLUGGED_WECHAT }),
     ]);
     expect(providers.list('en').find((p) => p.id === 'wechat')).toMatchObject({ enabled: true, sandbox: false });
-    expect(providers.settingsOf('wechat')).toMatchObject({ appId: 'wx-configured' });
+    expect(providers.viewOf('wechat')).toMatchObject({ appId: 'wx-configured' });
+    expect(providers.secretsOf('wechat')).toEqual(['configured-secret']);
   });
 });

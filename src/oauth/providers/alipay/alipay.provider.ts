@@ -7,8 +7,10 @@ import {
   type OAuthFailure,
   type OAuthProfile,
   type OAuthProvider,
+  type ProviderDefinition,
 } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
+import { maskSecret, publicKeyFingerprint } from '../../settings-view.js';
 import { type Clock, SystemClock } from '../../../common/index.js';
 
 /** The fields every inner `*_response` object may carry (PROVIDERS.md §2.7, §2.10). */
@@ -304,3 +306,20 @@ function endOfValue(text: string, i: number): number {
 function nonEmpty(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : null;
 }
+
+/** Alipay for the registry (`oauth.registry.ts`). */
+export const ALIPAY: ProviderDefinition<AlipaySettings> = {
+  id: 'alipay',
+  names: AlipayProvider.names,
+  build: (settings, { http, clock }) => new AlipayProvider(settings, http, clock),
+  view: (s) => ({
+    appId: s.appId,
+    privateKey: maskSecret(s.privateKeyPem),
+    /** The public half of our private key: what must be registered as the app's public key with Alipay. */
+    appPublicKeySha256: publicKeyFingerprint(s.privateKeyPem),
+    alipayPublicKeySha256: publicKeyFingerprint(s.alipayPublicKeyPem),
+    authBase: s.authBase,
+    gateway: s.gateway,
+  }),
+  secrets: (s) => [s.privateKeyPem],
+};

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { DingtalkSettings } from '../../../config/index.js';
-import { OAuthProviderError, type OAuthCallback, type OAuthProfile, type OAuthProvider } from '../../oauth-provider.js';
+import {
+  OAuthProviderError,
+  type OAuthCallback,
+  type OAuthProfile,
+  type OAuthProvider,
+  type ProviderDefinition,
+} from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
+import { maskSecret } from '../../settings-view.js';
 
 /** D3 `POST /v1.0/oauth2/userAccessToken` (PROVIDERS.md §3.6). */
 const DingtalkToken = z.object({
@@ -135,3 +142,18 @@ function failureOf(what: string, status: number, code: string): 'code_invalid' |
 function nonEmpty(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : null;
 }
+
+/** Dingtalk for the registry (`oauth.registry.ts`). */
+export const DINGTALK: ProviderDefinition<DingtalkSettings> = {
+  id: 'dingtalk',
+  names: DingtalkProvider.names,
+  build: (settings, { http }) => new DingtalkProvider(settings, http),
+  view: (s) => ({
+    clientId: s.clientId,
+    clientSecret: maskSecret(s.clientSecret),
+    corpId: s.corpId ?? null,
+    loginBase: s.loginBase,
+    apiBase: s.apiBase,
+  }),
+  secrets: (s) => [s.clientSecret],
+};

@@ -6,8 +6,10 @@ import {
   type OAuthFailure,
   type OAuthProfile,
   type OAuthProvider,
+  type ProviderDefinition,
 } from '../../oauth-provider.js';
 import type { UpstreamHttp } from '../../upstream.http.js';
+import { maskSecret } from '../../settings-view.js';
 
 /** Every WeChat answer is HTTP 200; an error carries `errcode` (PROVIDERS.md §1.7, §1.11). */
 const WechatError = z.object({ errcode: z.number().int(), errmsg: z.string().optional() });
@@ -141,3 +143,12 @@ export class WechatProvider implements OAuthProvider {
 function nonEmpty(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : null;
 }
+
+/** Wechat for the registry (`oauth.registry.ts`). */
+export const WECHAT: ProviderDefinition<WechatSettings> = {
+  id: 'wechat',
+  names: WechatProvider.names,
+  build: (settings, { http }) => new WechatProvider(settings, http),
+  view: (s) => ({ appId: s.appId, appSecret: maskSecret(s.appSecret), openBase: s.openBase, apiBase: s.apiBase }),
+  secrets: (s) => [s.appSecret],
+};

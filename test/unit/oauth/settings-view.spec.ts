@@ -1,12 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import {
-  maskSecret,
-  providerConfigView,
-  publicKeyFingerprint,
-} from '../../../../src/admin/providers/provider-config.view.js';
+import { DINGTALK } from '../../../src/oauth/providers/dingtalk/dingtalk.provider.js';
+import { WECHAT } from '../../../src/oauth/providers/wechat/wechat.provider.js';
+import { maskSecret, publicKeyFingerprint } from '../../../src/oauth/settings-view.js';
 
-describe('provider settings for the admin API', () => {
+describe("providers' settings as operators see them (admin API)", () => {
   it('masks a secret as … and at most its last 4 characters; none of a short one', () => {
     expect(maskSecret('0123456789abcdefWXYZ')).toBe('…WXYZ');
     expect(maskSecret('0123456789abcdef')).toBe('…cdef');
@@ -26,14 +24,14 @@ describe('provider settings for the admin API', () => {
   });
 
   it('shows ids and URLs in clear and no secret, field by field', () => {
-    const wechat = providerConfigView('wechat', {
+    const wechat = WECHAT.view({
       appId: 'wx1',
       appSecret: 'abcdefghijklmnopqrstuvwxyz',
       openBase: 'https://open',
       apiBase: 'https://api',
     });
     expect(wechat).toEqual({ appId: 'wx1', appSecret: '…wxyz', openBase: 'https://open', apiBase: 'https://api' });
-    const ding = providerConfigView('dingtalk', {
+    const ding = DINGTALK.view({
       clientId: 'ding1',
       clientSecret: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
       loginBase: 'https://login',
@@ -47,6 +45,9 @@ describe('provider settings for the admin API', () => {
       apiBase: 'https://api',
     });
     expect(JSON.stringify(ding)).not.toContain('ABCDEFGH');
+    expect(DINGTALK.secrets({ clientId: 'ding1', clientSecret: 'S3CRET', loginBase: 'x', apiBase: 'y' })).toEqual([
+      'S3CRET',
+    ]);
   });
 
   it('fingerprints the public half of an RSA key (the same from the private and the public key); null for garbage', () => {
