@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AccountEvents, type AccountEvent } from '../auth/index.js';
-import { QrLoginService } from './qr-login.service.js';
+import { QrApproverRevocation } from './qr-approver-revocation.js';
 
 const RESUBSCRIBE_MS = 1_000;
 
@@ -21,7 +21,7 @@ export class QrApproverWatch implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly events: AccountEvents,
-    private readonly qr: QrLoginService,
+    private readonly revocation: QrApproverRevocation,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -49,7 +49,7 @@ export class QrApproverWatch implements OnModuleInit, OnApplicationShutdown {
     if (event.type !== 'session.revoked') return;
     for (const sessionId of event.sessionIds) {
       try {
-        await this.qr.cancelApprovedBy(sessionId);
+        await this.revocation.cancelApprovedBy(sessionId);
       } catch (error) {
         this.logger.warn(`Could not cancel the QR logins of a revoked phone session: ${(error as Error).message}`);
       }

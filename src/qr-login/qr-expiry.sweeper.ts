@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { QrLoginService } from './qr-login.service.js';
+import { Clock } from '../common/index.js';
+import { QrSessionStore } from './qr-sessions.store.js';
 
 /** How often each instance looks for due sessions: expiry is announced within this. */
 const SWEEP_INTERVAL_MS = 500;
@@ -17,7 +18,10 @@ export class QrExpirySweeper implements OnApplicationBootstrap, OnApplicationShu
   private running = false;
   private failing = false;
 
-  constructor(private readonly qr: QrLoginService) {}
+  constructor(
+    private readonly sessions: QrSessionStore,
+    private readonly clock: Clock,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
@@ -36,7 +40,7 @@ export class QrExpirySweeper implements OnApplicationBootstrap, OnApplicationShu
       let total = 0;
       let taken: number;
       do {
-        taken = await this.qr.expireDue(BATCH);
+        taken = await this.expireDue(BATCH);
         total += taken;
       } while (taken === BATCH);
       if (this.failing) this.logger.log('QR expiry sweeping works again');
@@ -49,5 +53,24 @@ export class QrExpirySweeper implements OnApplicationBootstrap, OnApplicationShu
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Moves up to `limit` due sessions to `expired`; returns how many ids it took, expired or already finished.
+   */
+  private async expireDue(limit: number): Promise<number> {
+    const due = await this.sessions.takeDue(limit);
+    for (const [i, id] of due.entries()) {
+      try {
+        await this.sessions.sweepOne(id);
+      } catch (error) {
+        // Not expired yet: put this one and the rest back, due now, for the next pass.
+        await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(
+          () => undefined,
+        );
+        throw error;
+      }
+    }
+    return due.length;
   }
 }

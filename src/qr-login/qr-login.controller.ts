@@ -39,6 +39,7 @@ import { ConfirmBody, CreateQrBody, EmptyBody, ImageQuery, QR_ID, StatusQuery } 
 import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginError } from './qr-login.errors.js';
 import { QrLoginService } from './qr-login.service.js';
+import { QrExchangeService } from './qr-exchange.service.js';
 import { QrStatusService } from './qr-status.service.js';
 import { QR_CREATE_LIMITS, QR_IMAGE_LIMITS, QR_SCAN_LIMITS } from './qr-rate-limits.js';
 
@@ -57,6 +58,7 @@ const STATUS_EXAMPLE = { id: 'Vq3…', status: 'pending', version: 1, expiresAt:
 export class QrLoginController {
   constructor(
     private readonly qr: QrLoginService,
+    private readonly exchanges: QrExchangeService,
     private readonly browsers: QrStatusService,
     private readonly images: QrImageRenderer,
     private readonly cookie: RefreshCookie,
@@ -285,7 +287,7 @@ export class QrLoginController {
     @Res({ passthrough: true }) res: Response,
   ) {
     this.cookie.assertAllowedOrigin(req);
-    const signedIn = await this.qr.exchange(id, pollToken, client);
+    const signedIn = await this.exchanges.exchange(id, pollToken, client);
     const { user } = signedIn;
     return {
       user: { id: user.id, displayName: user.displayName, avatarUrl: user.avatarUrl },

@@ -12,6 +12,8 @@ import { QrImageRenderer } from './qr-image/qr-image.renderer.js';
 import { QrLoginController } from './qr-login.controller.js';
 import { QrHistory } from './qr-history.js';
 import { QrLoginService } from './qr-login.service.js';
+import { QrExchangeService } from './qr-exchange.service.js';
+import { QrApproverRevocation } from './qr-approver-revocation.js';
 import { QrStatusService } from './qr-status.service.js';
 import { QrPollLimits, qrRateLimitProviders } from './qr-rate-limits.js';
 import { QrRequesterService } from './qr-requester.service.js';
@@ -25,6 +27,8 @@ import { RequesterModule } from '../requester/index.js';
   providers: [
     QrHistory,
     QrLoginService,
+    QrExchangeService,
+    QrApproverRevocation,
     QrApprovingDevice,
     QrAuditTrail,
     QrStatusService,

@@ -1,17 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  type Principal,
-  AuthService,
-  type SignedIn,
-  AuthError,
-  SessionsService,
-  type ClientContext,
-} from '../auth/index.js';
+import { type Principal, AuthError, type ClientContext } from '../auth/index.js';
 
 import { Clock, CryptoService, ValidationError, safeReturnTo } from '../common/index.js';
 
 import { APP_CONFIG, QR_CONFIG, type AppConfig, type QrConfig } from '../config/index.js';
-import { UsersService } from '../users/index.js';
 import { QrApprovingDevice } from './qr-approving-device.js';
 import { QrAuditTrail } from './qr-audit-trail.js';
 import { QrLoginError } from './qr-login.errors.js';
@@ -36,9 +28,12 @@ export interface ScanAnswer {
  * QR login with our own app: the browser creates a session and waits; the
  * signed-in phone scans, sees who asks, and confirms (or declines); the
  * browser exchanges the confirmed session for a web session. Every change is a
- * transition of `QrSessionStore` (one compare-and-set each). What the browser
- * reads while it waits (status, long poll) is `QrStatusService`; the expiry
- * sweep is `QrExpirySweeper`; the history rebuilt from the audit trail is `QrHistory`.
+ * transition of `QrSessionStore` (one compare-and-set each). This service is
+ * the browser's creation and the phone's steps; what the browser reads while
+ * it waits (status, long poll) is `QrStatusService`, its exchange for a web
+ * session `QrExchangeService`; the expiry sweep is `QrExpirySweeper`; a
+ * revoked phone's approvals are withdrawn by `QrApproverRevocation`; the
+ * history rebuilt from the audit trail is `QrHistory`.
  */
 @Injectable()
 export class QrLoginService {
@@ -48,9 +43,6 @@ export class QrLoginService {
     private readonly requesters: QrRequesterService,
     private readonly crypto: CryptoService,
     private readonly clock: Clock,
-    private readonly auth: AuthService,
-    private readonly users: UsersService,
-    private readonly deviceSessions: SessionsService,
     private readonly device: QrApprovingDevice,
     private readonly trail: QrAuditTrail,
     @Inject(QR_CONFIG) private readonly config: QrConfig,
@@ -224,136 +216,6 @@ export class QrLoginService {
       ...context,
       detail: { qr: qrRef(record.id), ...(reason ? { reason } : {}) },
     });
-  }
-
-  /**
-   * The browser that created the session turns a confirmed one into a web
-   * session: `confirmed → consumed` is one compare-and-set, so of any number of
-   * parallel calls exactly one gets here; the others get `qr.consumed`. The
-   * session is first held for this exchange (`claimExchange`), and becomes
-   * `consumed` only once the web session exists: if that cannot be made (the
-   * database is down: `503 store.unavailable`), the hold is let go and the
-   * browser's retry finishes the login. The approval is only as good as the
-   * phone session that gave it: if that session was revoked since (signed
-   * out, replaced, its user disabled), the login is cancelled instead
-   * (`qr.wrong_state`, the browser sees `cancelled`).
-   */
-  async exchange(
-    id: string,
-    pollToken: string | undefined,
-    context: ClientContext,
-  ): Promise<SignedIn & { returnTo: string | null }> {
-    const record = await this.browsers.authorizedRecord(id, pollToken);
-    if (record.status === 'confirmed' && (await this.deviceSessions.isRevoked(record.scanner!.sessionId))) {
-      await this.cancelForRevokedApprover(record);
-      throw new QrLoginError('qr.wrong_state');
-    }
-    const refuse = (current: QrSessionRecord) =>
-      new QrLoginError(
-        current.status === 'consumed' || current.exchange
-          ? 'qr.consumed'
-          : current.status === 'expired'
-            ? 'qr.expired'
-            : 'qr.wrong_state',
-      );
-    // Held for this exchange alone while the web session is made; `consumed` only once it exists.
-    const { record: held, claim } = await this.sessions.claimExchange(id, refuse, record);
-    const scanner = held.scanner!;
-    let signedIn: SignedIn;
-    try {
-      signedIn = await this.auth.signIn(await this.users.get(scanner.userId), 'web', 'qr', context);
-    } catch (error) {
-      // Nobody was signed in (the database failed, the user was disabled): let go, for the browser's retry.
-      await this.sessions.releaseExchange(held).catch(() => undefined);
-      throw error;
-    }
-    let consumed: QrSessionRecord;
-    try {
-      consumed = await this.sessions.transition(
-        id,
-        ['confirmed'],
-        'consumed',
-        () => ({ webSessionId: signedIn.session.id }),
-        refuse,
-        held,
-        claim,
-      );
-    } catch (error) {
-      // The store failed, or the hold ran out and another exchange took over: this web session, whose
-      // tokens nobody received, must not stand (ended in the database even while the store is down).
-      await this.deviceSessions.discard(signedIn.session.id, 'exchange_failed').catch(() => undefined);
-      throw error;
-    }
-    this.trail.record({
-      type: 'qr.consumed',
-      actorId: scanner.userId,
-      userId: scanner.userId,
-      sessionId: signedIn.session.id,
-      ...context,
-      detail: { qr: qrRef(id), approvedBy: scanner.sessionId, approverIp: scanner.ip },
-    });
-    return { ...signedIn, returnTo: consumed.returnTo };
-  }
-
-  /**
-   * Moves up to `limit` due sessions to `expired` (the sweeper calls this on
-   * any instance); returns how many ids it took, expired or already finished.
-   */
-  async expireDue(limit: number): Promise<number> {
-    const due = await this.sessions.takeDue(limit);
-    for (const [i, id] of due.entries()) {
-      try {
-        await this.sessions.sweepOne(id);
-      } catch (error) {
-        // Not expired yet: put this one and the rest back, due now, for the next pass.
-        await Promise.all(due.slice(i).map((rest) => this.sessions.scheduleAt(rest, this.clock.now()))).catch(
-          () => undefined,
-        );
-        throw error;
-      }
-    }
-    return due.length;
-  }
-
-  /**
-   * Cancels the live QR logins a revoked phone session scanned or approved
-   * (`session.revoked`, from any instance). Each id is handed to one caller
-   * only, so of all instances hearing the event one does the work.
-   */
-  async cancelApprovedBy(scannerSessionId: string): Promise<number> {
-    const ids = await this.sessions.takeScannedBy(scannerSessionId);
-    let cancelled = 0;
-    for (const id of ids) {
-      const record = await this.sessions.read(id);
-      if (record?.scanner?.sessionId === scannerSessionId && (await this.cancelForRevokedApprover(record))) cancelled++;
-    }
-    return cancelled;
-  }
-
-  /** `scanned|confirmed → cancelled` because the approving phone's session is gone; false when it had moved on. */
-  private async cancelForRevokedApprover(record: QrSessionRecord): Promise<boolean> {
-    try {
-      await this.sessions.transition(
-        record.id,
-        ['scanned', 'confirmed'],
-        'cancelled',
-        () => ({ cancelReason: 'approver_revoked' }),
-        () => new QrLoginError('qr.wrong_state'),
-        record,
-      );
-    } catch (error) {
-      if (error instanceof QrLoginError) return false;
-      throw error;
-    }
-    const scanner = record.scanner!;
-    this.trail.record({
-      type: 'qr.cancelled',
-      userId: scanner.userId,
-      sessionId: scanner.sessionId,
-      ip: null,
-      detail: { qr: qrRef(record.id), reason: 'approver_revoked' },
-    });
-    return true;
   }
 
   /** Whether this phone (session) is the live session's scanner. */

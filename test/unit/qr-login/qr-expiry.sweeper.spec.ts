@@ -4,12 +4,10 @@ import { FakeClock } from '../../support/fake-clock.js';
 import { testConfig } from '../../support/test-config.js';
 import type { AuditInput, AuditService } from '../../../src/audit/audit.service.js';
 import type { Principal } from '../../../src/auth/auth.principal.js';
-import type { AuthService } from '../../../src/auth/auth.service.js';
 import type { SessionsService } from '../../../src/auth/sessions/sessions.service.js';
 import { CryptoService } from '../../../src/common/crypto/crypto.service.js';
 import { MemoryStore } from '../../../src/store/memory.store.js';
 import { StoreUnavailableError } from '../../../src/store/store.errors.js';
-import type { UsersService } from '../../../src/users/users.service.js';
 import { QrEventsHub } from '../../../src/qr-login/qr-events.hub.js';
 import { QrExpirySweeper } from '../../../src/qr-login/qr-expiry.sweeper.js';
 import type { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
@@ -68,15 +66,12 @@ function instance(store: MemoryStore, clock: FakeClock, audit: AuditInput[]) {
     new QrRequesterService(new RequesterContextBuilder(GeoIpReader.none())),
     new CryptoService(),
     clock,
-    strict<AuthService>('AuthService'),
-    strict<UsersService>('UsersService'),
-    keyless,
     new QrApprovingDevice(keyless, CONFIG.qr),
     new QrAuditTrail({ record: async (input: AuditInput) => void audit.push(input) } as unknown as AuditService),
     CONFIG.qr,
     CONFIG.app,
   );
-  return { sessions, service, browsers, sweeper: new QrExpirySweeper(service) };
+  return { sessions, service, browsers, sweeper: new QrExpirySweeper(sessions, clock) };
 }
 
 describe('QrExpirySweeper (real service and store, fake clock)', () => {

@@ -16,6 +16,9 @@ import { QrStatusService } from '../../../src/qr-login/qr-status.service.js';
 import { QrApprovingDevice } from '../../../src/qr-login/qr-approving-device.js';
 import { QrAuditTrail } from '../../../src/qr-login/qr-audit-trail.js';
 import { QrLoginService, type CreatedQrSession } from '../../../src/qr-login/qr-login.service.js';
+import { QrExchangeService } from '../../../src/qr-login/qr-exchange.service.js';
+import { QrApproverRevocation } from '../../../src/qr-login/qr-approver-revocation.js';
+import { QrExpirySweeper } from '../../../src/qr-login/qr-expiry.sweeper.js';
 import { QrRequesterService } from '../../../src/qr-login/qr-requester.service.js';
 import { QrPollLimits } from '../../../src/qr-login/qr-rate-limits.js';
 import { RateLimiter } from '../../../src/rate-limit/rate-limiter.js';
@@ -91,12 +94,26 @@ function build(qr: Partial<QrConfig> = {}) {
     isRevoked: async (id: string) => revoked.has(id),
     discard: async (id: string) => void discarded.push(id),
   } as unknown as SessionsService;
+  const trail = new QrAuditTrail({
+    record: async (input: AuditInput) => {
+      audit.push(input);
+    },
+  } as unknown as AuditService);
   const service = new QrLoginService(
     sessions,
     browsers,
     new QrRequesterService(new RequesterContextBuilder(GeoIpReader.none())),
     new CryptoService(),
     clock,
+    new QrApprovingDevice(deviceSessions, { ...CONFIG.qr, ...qr }),
+    trail,
+    { ...CONFIG.qr, ...qr },
+    CONFIG.app,
+  );
+  const revocation = new QrApproverRevocation(sessions, trail);
+  const exchanges = new QrExchangeService(
+    sessions,
+    browsers,
     {
       signIn: async (user: { id: string }, kind: string, createdVia: string) => {
         if (database.down) throw new Error('Connection terminated unexpectedly');
@@ -112,16 +129,27 @@ function build(qr: Partial<QrConfig> = {}) {
     } as unknown as AuthService,
     { get: async (id: string) => ({ id, displayName: `Name of ${id}`, avatarUrl: null }) } as unknown as UsersService,
     deviceSessions,
-    new QrApprovingDevice(deviceSessions, { ...CONFIG.qr, ...qr }),
-    new QrAuditTrail({
-      record: async (input: AuditInput) => {
-        audit.push(input);
-      },
-    } as unknown as AuditService),
-    { ...CONFIG.qr, ...qr },
-    CONFIG.app,
+    revocation,
+    trail,
   );
-  return { clock, store, sessions, hub, service, browsers, audit, deviceKeys, revoked, discarded, signedIn, database };
+  const sweeper = new QrExpirySweeper(sessions, clock);
+  return {
+    clock,
+    store,
+    sessions,
+    hub,
+    service,
+    exchanges,
+    revocation,
+    sweeper,
+    browsers,
+    audit,
+    deviceKeys,
+    revoked,
+    discarded,
+    signedIn,
+    database,
+  };
 }
 
 describe('QrLoginService (real store, fake clock)', () => {
@@ -130,12 +158,15 @@ describe('QrLoginService (real store, fake clock)', () => {
   let sessions: QrSessionStore;
   let hub: QrEventsHub;
   let service: QrLoginService;
+  let exchanges: QrExchangeService;
+  let revocation: QrApproverRevocation;
+  let sweeper: QrExpirySweeper;
   let browsers: QrStatusService;
   let audit: AuditInput[];
   let deviceKeys: Map<string, KeyObject>;
 
   beforeEach(async () => {
-    ({ clock, store, sessions, hub, service, browsers, audit, deviceKeys } = build());
+    ({ clock, store, sessions, hub, service, exchanges, revocation, sweeper, browsers, audit, deviceKeys } = build());
     await hub.onModuleInit();
   });
 
@@ -150,7 +181,7 @@ describe('QrLoginService (real store, fake clock)', () => {
   const confirm = (qr: CreatedQrSession, by: Principal = A, code = qr.matchCode) =>
     service.confirm(by, qr.id, code, undefined, PHONE_CONTEXT);
   const cancel = (qr: CreatedQrSession, by: Principal = A) => service.cancel(by, qr.id, PHONE_CONTEXT);
-  const exchange = (qr: CreatedQrSession, token = qr.pollToken) => service.exchange(qr.id, token, BROWSER);
+  const exchange = (qr: CreatedQrSession, token = qr.pollToken) => exchanges.exchange(qr.id, token, BROWSER);
   const stateOf = async (qr: CreatedQrSession) => (await sessions.find(qr.id))?.status;
 
   /** A session brought into each state, by phone A where a phone is involved. */
@@ -361,8 +392,8 @@ describe('QrLoginService (real store, fake clock)', () => {
       const qr = await STATES.confirmed!();
       const other = await create();
       for (const token of [undefined, '', other.pollToken, qr.id])
-        expect(await codeOf(service.exchange(qr.id, token, BROWSER))).toBe('qr.not_found');
-      expect(await codeOf(service.exchange('A'.repeat(43), qr.pollToken, BROWSER))).toBe('qr.not_found');
+        expect(await codeOf(exchanges.exchange(qr.id, token, BROWSER))).toBe('qr.not_found');
+      expect(await codeOf(exchanges.exchange('A'.repeat(43), qr.pollToken, BROWSER))).toBe('qr.not_found');
       expect(await stateOf(qr)).toBe('confirmed');
     });
 
@@ -373,7 +404,7 @@ describe('QrLoginService (real store, fake clock)', () => {
         const qr = await built.service.create('/after', BROWSER);
         await built.service.scan(A, qr.id, undefined, PHONE_CONTEXT);
         await built.service.confirm(A, qr.id, qr.matchCode, undefined, PHONE_CONTEXT);
-        const signed = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
+        const signed = await built.exchanges.exchange(qr.id, qr.pollToken, BROWSER);
         expect(signed).toMatchObject({ session: { id: 'web-session-1' }, returnTo: '/after' });
         expect(built.signedIn).toEqual([{ userId: 'user-a', kind: 'web', createdVia: 'qr' }]);
         expect(built.audit.find((e) => e.type === 'qr.consumed')).toMatchObject({
@@ -423,7 +454,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       const declined = await STATES.cancelled!();
       const lapsed = await create();
       clock.advance(TTL_MS);
-      await service.expireDue(100);
+      await sweeper.sweep();
       await settle();
       const of = (q: CreatedQrSession) => audit.filter((e) => e.detail?.qr === q.id.slice(0, 8)).map((e) => e.type);
       expect(of(qr)).toEqual(['qr.created', 'qr.scanned', 'qr.confirmed', 'qr.consumed']);
@@ -452,7 +483,7 @@ describe('QrLoginService (real store, fake clock)', () => {
         clock.advance(TTL_MS + 100);
         await notice(qr);
         expect(await stateOf(qr)).toBe('expired');
-        await service.expireDue(100);
+        await sweeper.sweep();
         await settle();
         expect(audit.filter((e) => e.type === 'qr.expired' && e.detail?.qr === qr.id.slice(0, 8))).toHaveLength(1);
       },
@@ -587,7 +618,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       try {
         const qr = await confirmedBy(built.service, A);
         built.revoked.add(A.sessionId);
-        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.wrong_state');
+        expect(await codeOf(built.exchanges.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.wrong_state');
         expect(await built.sessions.find(qr.id)).toMatchObject({
           status: 'cancelled',
           cancelReason: 'approver_revoked',
@@ -608,12 +639,12 @@ describe('QrLoginService (real store, fake clock)', () => {
       const consumed = await STATES.consumed!();
       const others = await create();
       await scan(others, STRANGER);
-      expect(await service.cancelApprovedBy(A.sessionId)).toBe(2);
+      expect(await revocation.cancelApprovedBy(A.sessionId)).toBe(2);
       expect(await stateOf(scanned)).toBe('cancelled');
       expect(await stateOf(confirmed)).toBe('cancelled');
       expect(await stateOf(consumed)).toBe('consumed');
       expect(await stateOf(others)).toBe('scanned');
-      expect(await service.cancelApprovedBy(A.sessionId)).toBe(0);
+      expect(await revocation.cancelApprovedBy(A.sessionId)).toBe(0);
     });
 
     it('consumed only once a web session exists: a sign-in that fails (database down) leaves it confirmed, unannounced, and the retry signs in once', async () => {
@@ -624,19 +655,19 @@ describe('QrLoginService (real store, fake clock)', () => {
       try {
         const qr = await confirmedBy(built.service, A);
         built.database.down = true;
-        await expect(built.service.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(/Connection terminated/);
+        await expect(built.exchanges.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(/Connection terminated/);
         const after = await built.sessions.find(qr.id);
         expect(after).toMatchObject({ status: 'confirmed', version: 3 });
         expect(after).not.toHaveProperty('exchange');
         built.database.down = false;
-        const signedIn = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
+        const signedIn = await built.exchanges.exchange(qr.id, qr.pollToken, BROWSER);
         expect(await built.sessions.find(qr.id)).toMatchObject({
           status: 'consumed',
           version: 4,
           webSessionId: signedIn.session.id,
         });
         expect(built.signedIn).toHaveLength(1);
-        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed');
+        expect(await codeOf(built.exchanges.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed');
         await settle();
         expect(published).toEqual(['pending', 'scanned', 'confirmed', 'consumed']);
       } finally {
@@ -663,7 +694,7 @@ describe('QrLoginService (real store, fake clock)', () => {
       await settle();
       expect(audit.filter((a) => a.type === 'qr.scanned')).toHaveLength(1);
       // Indexed by the retry: signing the phone out cancels the login.
-      expect(await service.cancelApprovedBy(A.sessionId)).toBe(1);
+      expect(await revocation.cancelApprovedBy(A.sessionId)).toBe(1);
       expect(await stateOf(qr)).toBe('cancelled');
     });
 
@@ -681,11 +712,11 @@ describe('QrLoginService (real store, fake clock)', () => {
           }
           return transition(...args);
         }) as typeof transition;
-        await expect(built.service.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(StoreUnavailableError);
+        await expect(built.exchanges.exchange(qr.id, qr.pollToken, BROWSER)).rejects.toThrow(StoreUnavailableError);
         expect(built.discarded).toEqual(['web-session-1']);
-        expect(await codeOf(built.service.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed'); // still held
+        expect(await codeOf(built.exchanges.exchange(qr.id, qr.pollToken, BROWSER))).toBe('qr.consumed'); // still held
         built.clock.advance(QR_EXCHANGE_LEASE_MS + 1);
-        const signedIn = await built.service.exchange(qr.id, qr.pollToken, BROWSER);
+        const signedIn = await built.exchanges.exchange(qr.id, qr.pollToken, BROWSER);
         expect(signedIn.session.id).toBe('web-session-2');
         expect(built.signedIn).toHaveLength(2);
         expect(built.discarded).toEqual(['web-session-1']);
