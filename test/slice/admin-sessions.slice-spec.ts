@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { adminRateLimitProvider } from '../../src/admin/common/admin-route.js';
 import { RecentSignInGuard } from '../../src/admin/common/recent-sign-in.guard.js';
@@ -8,7 +8,7 @@ import type { Principal } from '../../src/auth/auth.principal.js';
 import { SessionsService } from '../../src/auth/sessions/sessions.service.js';
 import { NotFoundError } from '../../src/common/errors/app-error.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
-import { controllerSlice, type ControllerSlice } from '../support/controller-slice.js';
+import { RecordingFake, sliceSuite } from '../support/controller-slice.js';
 import { expectError } from '../support/http.js';
 
 const USER = '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f';
@@ -36,41 +36,25 @@ const PRINCIPALS = {
  * sessions e2e suite's.
  */
 describe('admin sessions routes (controller slice)', () => {
-  let slice: ControllerSlice;
-  const calls: Array<{ method: string; args: unknown[] }> = [];
-  let fails: Error | undefined;
-  const answer =
-    (method: string) =>
-    async (...args: unknown[]) => {
-      calls.push({ method, args });
-      if (fails) throw fails;
-      return method.startsWith('revoke') ? undefined : { items: [], nextCursor: null };
-    };
-  const service = Object.fromEntries(['list', 'listForUser', 'revoke', 'revokeAll'].map((m) => [m, answer(m)]));
+  const fake = new RecordingFake(['list', 'listForUser', 'revoke', 'revokeAll'], (method) =>
+    method.startsWith('revoke') ? undefined : { items: [], nextCursor: null },
+  );
   const sessions = {
     hasFreshCredential: async (sessionId: string) => sessionId !== PRINCIPALS['stale-admin'].sessionId,
   };
   const as = (who: keyof typeof PRINCIPALS) => ({ Authorization: `Bearer ${who}` });
-
-  beforeAll(async () => {
-    slice = await controllerSlice(
-      AdminSessionsController,
-      [
-        { provide: AdminSessionsService, useValue: service },
-        { provide: SessionsService, useValue: sessions },
-        RecentSignInGuard,
-        adminRateLimitProvider,
-      ],
-      PRINCIPALS,
-    );
-  });
-  afterAll(async () => {
-    await slice?.close();
-  });
-  beforeEach(() => {
-    calls.length = 0;
-    fails = undefined;
-  });
+  const calls = fake.calls;
+  const slice = sliceSuite(
+    AdminSessionsController,
+    [
+      { provide: AdminSessionsService, useValue: fake.service },
+      { provide: SessionsService, useValue: sessions },
+      RecentSignInGuard,
+      adminRateLimitProvider,
+    ],
+    PRINCIPALS,
+    fake,
+  );
 
   it('lets auditors read but not revoke, and nobody without a token or role, before the service is asked', async () => {
     expectError(await request(slice.url).get('/api/v1/admin/sessions'), 401, 'auth.unauthenticated');
@@ -137,7 +121,7 @@ describe('admin sessions routes (controller slice)', () => {
     [new StoreUnavailableError(), 503, 'store.unavailable'],
     [new Error('a bug below the route'), 500, 'internal'],
   ])('maps %s thrown by the service to %i %s in the envelope', async (error, status, code) => {
-    fails = error;
+    fake.failWith(error);
     const res = await request(slice.url).delete(`/api/v1/admin/users/${USER}/sessions/${SESSION}`).set(as('admin'));
     expectError(res, status, code);
     if (status === 500) expect(res.body.message).not.toContain('a bug below the route');

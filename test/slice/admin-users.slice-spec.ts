@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AdminUsersController } from '../../src/admin/users/admin-users.controller.js';
 import { AdminUsersService } from '../../src/admin/users/admin-users.service.js';
@@ -9,7 +9,7 @@ import { AuthError } from '../../src/auth/auth.errors.js';
 import { NotFoundError } from '../../src/common/errors/app-error.js';
 import type { UserRow } from '../../src/users/user.directory.js';
 import { User } from '../../src/users/user.entity.js';
-import { controllerSlice, type ControllerSlice } from '../support/controller-slice.js';
+import { RecordingFake, sliceSuite } from '../support/controller-slice.js';
 import { expectError } from '../support/http.js';
 
 const ID = '0b6f2a1e-6c1d-4a57-9a53-0f1d6c1b2e3f';
@@ -47,35 +47,19 @@ function row(): UserRow {
  * that records what reached it. The service itself is the admin e2e suites'.
  */
 describe('admin users routes (controller slice)', () => {
-  let slice: ControllerSlice;
-  const calls: Array<{ method: string; args: unknown[] }> = [];
-  let fails: Error | undefined;
-  const answer =
-    (method: string) =>
-    async (...args: unknown[]) => {
-      calls.push({ method, args });
-      if (fails) throw fails;
-      if (method === 'get') return { row: row(), activeSessions: 0, identities: [] };
-      if (method === 'list') return { items: [], nextCursor: null };
-      return method === 'delete' ? undefined : row();
-    };
-  const service = Object.fromEntries(['list', 'get', 'create', 'patch', 'delete'].map((m) => [m, answer(m)]));
+  const fake = new RecordingFake(['list', 'get', 'create', 'patch', 'delete'], (method) => {
+    if (method === 'get') return { row: row(), activeSessions: 0, identities: [] };
+    if (method === 'list') return { items: [], nextCursor: null };
+    return method === 'delete' ? undefined : row();
+  });
+  const calls = fake.calls;
   const as = (who: keyof typeof PRINCIPALS) => ({ Authorization: `Bearer ${who}` });
-
-  beforeAll(async () => {
-    slice = await controllerSlice(
-      AdminUsersController,
-      [{ provide: AdminUsersService, useValue: service }, adminRateLimitProvider],
-      PRINCIPALS,
-    );
-  });
-  afterAll(async () => {
-    await slice?.close();
-  });
-  beforeEach(() => {
-    calls.length = 0;
-    fails = undefined;
-  });
+  const slice = sliceSuite(
+    AdminUsersController,
+    [{ provide: AdminUsersService, useValue: fake.service }, adminRateLimitProvider],
+    PRINCIPALS,
+    fake,
+  );
 
   it('refuses a caller without a token (401) or without the role (403), before the service is asked', async () => {
     expectError(await request(slice.url).get(`/api/v1/admin/users/${ID}`), 401, 'auth.unauthenticated');
@@ -142,7 +126,7 @@ describe('admin users routes (controller slice)', () => {
     [new NotFoundError('No such user.'), 404, 'not_found'],
     [new Error('a bug below the route'), 500, 'internal'],
   ])('maps %s thrown by the service to %i %s in the envelope', async (error, status, code) => {
-    fails = error;
+    fake.failWith(error);
     const res = await request(slice.url).patch(`/api/v1/admin/users/${ID}`).set(as('admin')).send({ displayName: 'X' });
     expectError(res, status, code);
     if (status === 500) expect(res.body.message).not.toContain('a bug below the route');

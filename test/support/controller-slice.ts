@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import type { Provider, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -69,4 +70,62 @@ export async function controllerSlice(
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/**
+ * A service fake that records every call (method and arguments) and answers
+ * with `answer(method)`, or throws the error given to `failWith`.
+ */
+export class RecordingFake {
+  readonly calls: Array<{ method: string; args: unknown[] }> = [];
+  readonly service: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  private failure?: Error;
+
+  constructor(methods: string[], answer: (method: string) => unknown) {
+    this.service = Object.fromEntries(
+      methods.map((method) => [
+        method,
+        async (...args: unknown[]) => {
+          this.calls.push({ method, args });
+          if (this.failure) throw this.failure;
+          return answer(method);
+        },
+      ]),
+    );
+  }
+
+  failWith(error: Error): void {
+    this.failure = error;
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.failure = undefined;
+  }
+}
+
+/**
+ * `controllerSlice` for a describe block: made before its first test, closed
+ * after its last, with `fake` reset before each test. Read `url` inside tests.
+ */
+export function sliceSuite(
+  controller: Type,
+  providers: Provider[],
+  principals: Record<string, Principal>,
+  fake: RecordingFake,
+): { readonly url: string } {
+  let slice: ControllerSlice | undefined;
+  beforeAll(async () => {
+    slice = await controllerSlice(controller, providers, principals);
+  });
+  afterAll(async () => {
+    await slice?.close();
+  });
+  beforeEach(() => fake.reset());
+  return {
+    get url() {
+      if (!slice) throw new Error('the slice is made in beforeAll: read url inside a test');
+      return slice.url;
+    },
+  };
 }
