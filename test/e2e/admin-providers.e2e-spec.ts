@@ -12,7 +12,6 @@ import { adminCast } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { oauthTestApp } from '../support/oauth-flow.js';
 import { freePort } from '../support/server-process.js';
-import { notHung } from '../support/time-limits.js';
 
 /**
  * `GET /api/v1/admin/providers` and `POST /api/v1/admin/providers/{id}/check`
@@ -151,10 +150,10 @@ describe('admin providers API with the sandboxes (development and test configura
 
   it('check: a sandbox slower than OAUTH_TIMEOUT_MS, or answering something that is not JSON, is unreachable (200, ok: false)', async () => {
     try {
-      await faults('wechat', { delayMs: notHung(400) + 1_000 }); // longer than any wait the check may take
-      const started = Date.now();
+      // The sandbox would answer (a valid-credentials verdict) after 2 s: the check must be cut at
+      // OAUTH_TIMEOUT_MS (400 ms) instead, as its detail says.
+      await faults('wechat', { delayMs: 2_000 });
       const slow = await request(t.url).post(check('wechat')).set(cast.admin.auth).expect(200);
-      expect(Date.now() - started).toBeLessThan(notHung(400)); // cut at OAUTH_TIMEOUT_MS, not at the sandbox's answer
       expect(slow.body).toMatchObject({ id: 'wechat', ok: false, result: 'unreachable', providerCode: null });
       expect(slow.body.detail).toMatch(/did not answer within 400 ms/);
       await faults('wechat', { malformed: true });
@@ -364,13 +363,12 @@ describe('admin providers API with configured credentials (sandboxes off, the pl
     expectNoSecret(res.text, DING_WRONG_SECRET);
   });
 
-  it('check: a platform that does not answer within OAUTH_TIMEOUT_MS is unreachable, in about that time', async () => {
+  it('check: a platform that does not answer within OAUTH_TIMEOUT_MS is unreachable, cut at that time', async () => {
     fake.hang = true;
     try {
-      const started = Date.now();
       const res = await request(t.url).post(check('wechat')).set(cast.admin.auth).expect(200);
-      expect(Date.now() - started).toBeLessThan(notHung(300));
       expect(res.body).toMatchObject({ id: 'wechat', ok: false, result: 'unreachable', providerCode: null });
+      expect(res.body.detail).toMatch(/did not answer within 300 ms/);
     } finally {
       fake.hang = false;
     }
@@ -446,14 +444,14 @@ describe('admin providers API with a provider URL nobody listens on', () => {
     expectNoSecret(res.text, privateKey);
   });
 
-  it('check: unreachable, fast (connection refused), and audited as such', async () => {
-    const started = Date.now();
+  it('check: unreachable at once when the connection is refused (not after a time-out), and audited as such', async () => {
     const res = await request(t.url)
       .post(check('alipay'))
       .set(cast.admin.auth)
       .set('X-Request-Id', 'closed-port-1')
       .expect(200);
-    expect(Date.now() - started).toBeLessThan(notHung(300));
+    expect(res.body.detail).toMatch(/is unreachable/);
+    expect(res.body.detail).not.toMatch(/did not answer within/);
     expect(res.body).toMatchObject({
       id: 'alipay',
       ok: false,
@@ -461,7 +459,6 @@ describe('admin providers API with a provider URL nobody listens on', () => {
       providerCode: null,
       sandbox: false,
     });
-    expect(res.body.detail).toMatch(/unreachable|did not answer/);
     expectNoSecret(res.text, privateKey);
     const rows = await auditRows(t, `detail->>'requestId' = 'closed-port-1'`);
     expect(rows).toMatchObject([

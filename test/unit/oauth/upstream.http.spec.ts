@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuthProviderError } from '../../../src/oauth/oauth-provider.js';
 import { UpstreamHttp } from '../../../src/oauth/upstream.http.js';
-import { notHung } from '../../support/time-limits.js';
 
 /** A local stand-in for a provider: answers by path. */
 let server: Server;
@@ -57,13 +56,11 @@ describe('UpstreamHttp', () => {
   });
 
   it('gives up after the timeout with upstream, naming the host but not the query', async () => {
-    const started = performance.now();
     const error = (await http.request(`${base}/slow?secret=TOPSECRET`).catch((e: unknown) => e)) as OAuthProviderError;
     expect(error).toBeInstanceOf(OAuthProviderError);
     expect(error.failure).toBe('upstream');
     expect(error.message).toContain('did not answer within 300 ms');
     expect(error.message).not.toContain('TOPSECRET');
-    expect(performance.now() - started).toBeLessThan(notHung(300));
   });
 
   it('reports an unreachable host and an oversized answer as upstream', async () => {
