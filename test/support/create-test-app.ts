@@ -7,7 +7,7 @@ import { configureApp } from '../../src/app.setup.js';
 import type { Config } from '../../src/config/config.types.js';
 import { LOG_DESTINATION } from '../../src/logging/logging.module.js';
 import { MemoryLog } from './memory-log.js';
-import { freshDatabase } from './fresh-database.js';
+import { migratedDatabase } from './fresh-database.js';
 import { TEST_DATABASE_URL, testConfig } from './test-config.js';
 
 /**
@@ -55,7 +55,7 @@ export async function createTestApp(
   try {
     const inMemory = config.database.mode === 'embedded' && config.database.dataDir === 'memory://';
     if (inMemory && options.database !== 'embedded' && TEST_DATABASE_URL) {
-      const db = await freshDatabase(TEST_DATABASE_URL);
+      const db = await migratedDatabase(TEST_DATABASE_URL);
       disposals.push(() => db.drop());
       config = { ...config, database: { ...config.database, mode: 'external', url: db.url, poolSize: 4 } };
     }

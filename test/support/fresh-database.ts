@@ -1,5 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { migrations } from '../../migrations/index.js';
+import { MIGRATIONS_TABLE } from '../../src/database/database.options.js';
+import { runPendingMigrations } from '../../src/database/migration.runner.js';
 
 /**
  * A new, empty database on the real Postgres server of `serverUrl`
@@ -25,4 +29,68 @@ async function admin(serverUrl: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Like `freshDatabase`, but already migrated: a copy (`CREATE DATABASE …
+ * TEMPLATE`) of a template database that ran every migration once, named by a
+ * hash of the migrations, so that a changed migration gets a new template. An
+ * app started on it still runs its migration step, which then finds nothing
+ * pending; the suites about migrations themselves use `freshDatabase`.
+ */
+export async function migratedDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const template = await migratedTemplate(serverUrl);
+  const name = `scangate_test_${randomBytes(6).toString('hex')}`;
+  await admin(serverUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+let template: Promise<string> | undefined;
+
+function migratedTemplate(serverUrl: string): Promise<string> {
+  template ??= makeTemplate(serverUrl).catch((error: unknown) => {
+    template = undefined;
+    throw error;
+  });
+  return template;
+}
+
+/** Made once per server and set of migrations; parallel workers wait on an advisory lock for the first to finish. */
+async function makeTemplate(serverUrl: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const migration of migrations) hash.update(`${migration.name}\n${migration.toString()}\n`);
+  const name = `scangate_template_${hash.digest('hex').slice(0, 16)}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['scangate test template']);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) {
+      const building = `${name}_${randomBytes(4).toString('hex')}`;
+      await client.query(`CREATE DATABASE ${building}`);
+      const url = new URL(serverUrl);
+      url.pathname = `/${building}`;
+      const dataSource = await new DataSource({
+        type: 'postgres',
+        url: url.toString(),
+        migrations,
+        migrationsTableName: MIGRATIONS_TABLE,
+      }).initialize();
+      try {
+        await runPendingMigrations(dataSource);
+      } finally {
+        await dataSource.destroy();
+      }
+      // Renamed once complete: a template by that name is a whole one.
+      await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
+    }
+  } finally {
+    await client.end();
+  }
+  return name;
 }
