@@ -25,11 +25,13 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
-  // One worker per core of the reference machine (2). Suites never share a
-  // database, a key prefix or a port (each takes a fresh database, a random
-  // prefix and free ports), so they may run side by side; `-i` runs them one
-  // at a time. The JEST_WORKERS variable overrides the count.
-  maxWorkers: Number(process.env.JEST_WORKERS ?? 2),
+  // Three workers on the 2-core reference machine: a worker spends much of a
+  // file waiting (on Postgres, Redis, child processes, Chromium), and the third
+  // fills those waits (402 s against 456 s for two, back to back). Suites never
+  // share a database, a key prefix or a port (each takes a fresh database, a
+  // random prefix and free ports), so they may run side by side; `-i` runs
+  // them one at a time. The JEST_WORKERS variable overrides the count.
+  maxWorkers: Number(process.env.JEST_WORKERS ?? 3),
   // In a worker process, replaced once it holds this much after a file: every
   // file re-imports the app under Jest's VM modules, and a single process that
   // kept them all grew to gigabytes and slowed every later suite. A worker
