@@ -5,17 +5,15 @@ import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { RedisServer, redisServerAvailable } from '../support/redis-server.js';
 import { describeWith } from '../support/services.js';
 import { testConfig } from '../support/test-config.js';
-import { notHung } from '../support/time-limits.js';
-
-/** The store's default time-out (STORE_TIMEOUT_MS), and the readiness check's (health.controller.ts). */
-const STORE_TIMEOUT_MS = 500;
-const HEALTH_CHECK_TIMEOUT_MS = 1_000;
 
 /**
  * Redis stops under a running app (a private redis-server on its own port,
  * never the shared one): requests that need the store answer 503
- * store.unavailable fast (within the store's time-out), readiness says so, and the same app
- * recovers by itself once Redis is back.
+ * store.unavailable, readiness says so, and the same app recovers by itself
+ * once Redis is back. That each store call ends by a refusal or at the
+ * store's own deadline (never by waiting for Redis) is proven call by call,
+ * by its cause, in test/integration/store-outage.int-spec.ts; a request that
+ * hung would end this test at Jest's time-out. No stopwatch here.
  */
 describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is not installed', 'a Redis outage', () => {
   let redis: RedisServer;
@@ -34,42 +32,29 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
     await redis?.stop();
   });
 
-  const timed = async (run: () => Promise<request.Response>) => {
-    const started = performance.now();
-    const res = await run();
-    return { res, ms: performance.now() - started };
-  };
-
   it('serves requests that use the store while Redis is up', async () => {
     await request(t.url).post('/test-probe/counter').expect(200, { count: 1 });
     await request(t.url).get('/health/ready').expect(200);
   });
 
-  it('answers 503 store.unavailable fast (never hangs) when Redis dies, then recovers without a restart', async () => {
+  it('answers 503 store.unavailable (never hangs) when Redis dies, then recovers without a restart', async () => {
     await redis.stop();
 
-    const down = await timed(() => request(t.url).post('/test-probe/counter'));
-    expect(down.res.status).toBe(503);
-    expect(down.res.body).toEqual({
+    const down = await request(t.url).post('/test-probe/counter');
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({
       code: 'store.unavailable',
       message: expect.any(String),
-      requestId: down.res.headers['x-request-id'],
+      requestId: down.headers['x-request-id'],
     });
-    expect(down.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
 
-    const ready = await timed(() => request(t.url).get('/health/ready'));
-    expect(ready.res.status).toBe(503);
-    expect(ready.res.body.details).toEqual([{ path: 'store', message: 'down' }]);
-    expect(ready.ms).toBeLessThan(notHung(HEALTH_CHECK_TIMEOUT_MS));
+    const ready = await request(t.url).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.details).toEqual([{ path: 'store', message: 'down' }]);
 
-    // A burst while down: every request fails fast, none hangs.
-    const burst = await timed(() =>
-      Promise.all(Array.from({ length: 20 }, () => request(t.url).post('/test-probe/counter'))).then(
-        (all) => all[all.length - 1]!,
-      ),
-    );
-    expect(burst.res.status).toBe(503);
-    expect(burst.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
+    // A burst while down: every request gets its 503, none is left hanging.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => request(t.url).post('/test-probe/counter')));
+    expect(burst.map((res) => res.status)).toEqual(Array(20).fill(503));
 
     await redis.start();
     const deadline = Date.now() + 5_000;
@@ -83,13 +68,12 @@ describeWith(redisServerAvailable() ? undefined : 'the redis-server binary is no
     await request(t.url).get('/health/ready').expect(200);
   });
 
-  it('fails fast too when Redis hangs without closing connections', async () => {
+  it('answers 503 too when Redis hangs without closing connections (the store deadline ends the wait)', async () => {
     redis.freeze();
     try {
-      const hung = await timed(() => request(t.url).post('/test-probe/counter'));
-      expect(hung.res.status).toBe(503);
-      expect(hung.res.body.code).toBe('store.unavailable');
-      expect(hung.ms).toBeLessThan(notHung(STORE_TIMEOUT_MS));
+      const hung = await request(t.url).post('/test-probe/counter');
+      expect(hung.status).toBe(503);
+      expect(hung.body.code).toBe('store.unavailable');
     } finally {
       redis.thaw();
     }

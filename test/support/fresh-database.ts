@@ -10,9 +10,14 @@ import { runPendingMigrations } from '../../src/database/migration.runner.js';
  * (TEST_DATABASE_URL), so suites never see each other's tables; `drop()`
  * removes it. Needs CREATEDB (the CI user is the superuser).
  */
-export async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  return createDatabase(serverUrl);
+}
+
+/** A new database on the server, a copy of `template` when given; `drop()` removes it. */
+async function createDatabase(serverUrl: string, template?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `scangate_test_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, `CREATE DATABASE ${name}`);
+  await admin(serverUrl, template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
@@ -39,15 +44,7 @@ async function admin(serverUrl: string, sql: string): Promise<void> {
  * pending; the suites about migrations themselves use `freshDatabase`.
  */
 export async function migratedDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const template = await migratedTemplate(serverUrl);
-  const name = `scangate_test_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
+  return createDatabase(serverUrl, await migratedTemplate(serverUrl));
 }
 
 let template: Promise<string> | undefined;
